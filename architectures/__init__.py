@@ -1,0 +1,80 @@
+"""Registered architectures, one module per family; every module here is found automatically.
+
+Add an architecture by dropping a file into this folder (or passing ``--arch-module FILE``
+to the CLI, or declaring an entry point in the ``mnist_bench.architectures`` group)::
+
+    import keras
+    from architectures import register
+
+    @register(reference="my paper")
+    def tiny_mlp(input_shape, num_classes, hp=None):
+        \"\"\"A two-layer perceptron.\"\"\"
+        ...
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import pkgutil
+import sys
+from pathlib import Path
+
+from architectures._registry import ArchSpec, TrainDefaults, create, get, names, register
+from bench.errors import ArchitectureError
+
+__all__ = [
+    "ArchSpec",
+    "TrainDefaults",
+    "create",
+    "get",
+    "load_module",
+    "load_entry_points",
+    "names",
+    "register",
+]
+
+ENTRY_POINT_GROUP = "mnist_bench.architectures"
+
+
+def _discover_builtin() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+def load_module(path: str | Path) -> None:
+    """Import a Python file so that the architectures it registers become available."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArchitectureError(f"--arch-module {path}: no such file")
+    module_name = f"_bench_user_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ArchitectureError(f"--arch-module {path}: not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except ArchitectureError:
+        raise
+    except Exception as exc:
+        raise ArchitectureError(
+            f"--arch-module {path}: import failed with {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def load_entry_points() -> None:
+    """Import the modules that installed packages declare as architecture plugins."""
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            entry.load()
+        except Exception as exc:
+            raise ArchitectureError(
+                f"entry point '{entry.name}' ({entry.value}): import failed with "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+
+_discover_builtin()

@@ -1,0 +1,143 @@
+"""The architecture registry: ``@register`` a builder, then ``create`` it by name.
+
+A builder has the signature ``build(input_shape, num_classes, hp=None) -> keras.Model``.
+``hp`` is a ``keras_tuner.HyperParameters``: a builder reads its tunable choices from
+it (``hp.Int("width", 16, 64, default=32)``), which both declares the search space and,
+on a fresh ``HyperParameters``, returns the defaults. ``create`` always passes one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from bench.errors import ArchitectureError
+
+Builder = Callable[..., Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainDefaults:
+    """Per-architecture training settings; profiles may cap ``epochs``."""
+
+    epochs: int = 30
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    patience: int = 5  # early stopping on validation accuracy
+    lr_patience: int = 2  # halve the learning rate after this many flat epochs
+    lr_factor: float = 0.5
+    min_learning_rate: float = 1e-5
+
+
+@dataclasses.dataclass(frozen=True)
+class ArchSpec:
+    """A registered architecture: its builder and the metadata shown in every table."""
+
+    name: str
+    builder: Builder
+    description: str = ""
+    reference: str = ""
+    defaults: TrainDefaults = dataclasses.field(default_factory=TrainDefaults)
+    source: str = ""  # module the builder came from
+
+
+_REGISTRY: dict[str, ArchSpec] = {}
+
+
+def register(
+    fn: Builder | None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    reference: str = "",
+    defaults: TrainDefaults | None = None,
+) -> Any:
+    """Register a builder under ``name`` (default: the function's name).
+
+    Usable bare (``@register``) or with metadata (``@register(reference=...)``).
+    ``description`` defaults to the first line of the builder's docstring.
+    """
+
+    def wrap(builder: Builder) -> Builder:
+        arch_name = name or builder.__name__
+        doc = (builder.__doc__ or "").strip().splitlines()
+        spec = ArchSpec(
+            name=arch_name,
+            builder=builder,
+            description=description if description is not None else (doc[0] if doc else ""),
+            reference=reference,
+            defaults=defaults or TrainDefaults(),
+            source=builder.__module__,
+        )
+        existing = _REGISTRY.get(arch_name)
+        if existing is not None and existing.source != spec.source:
+            raise ArchitectureError(
+                f"architecture '{arch_name}' from {spec.source} clashes with the one "
+                f"from {existing.source}; give it another name"
+            )
+        _REGISTRY[arch_name] = spec
+        return builder
+
+    return wrap(fn) if fn is not None else wrap
+
+
+def names() -> list[str]:
+    """Names of all registered architectures, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> ArchSpec:
+    """The spec registered under ``name``; an error listing the known names otherwise."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(names()) or "none"
+        raise ArchitectureError(
+            f"unknown architecture '{name}'; known: {known} "
+            "(add one as a file in architectures/ or with --arch-module FILE)"
+        ) from None
+
+
+def create(
+    name: str,
+    input_shape: tuple[int, ...] = (28, 28, 1),
+    num_classes: int = 10,
+    hp: Any = None,
+) -> Any:
+    """Build architecture ``name`` and check it fits the data.
+
+    A builder that raises, or returns something other than a ``keras.Model`` taking
+    ``input_shape`` and giving ``num_classes`` outputs, raises ``ArchitectureError``
+    naming the architecture.
+    """
+    import keras
+    import keras_tuner
+
+    spec = get(name)
+    hp = hp if hp is not None else keras_tuner.HyperParameters()
+    try:
+        model = spec.builder(tuple(input_shape), num_classes, hp)
+    except Exception as exc:  # a user's builder can fail in any way
+        raise ArchitectureError(
+            f"architecture '{name}' ({spec.source}): builder raised "
+            f"{type(exc).__name__}: {_one_line(exc)}"
+        ) from exc
+    if not isinstance(model, keras.Model):
+        raise ArchitectureError(
+            f"architecture '{name}' ({spec.source}): builder returned "
+            f"{type(model).__name__}, expected a keras.Model"
+        )
+    got_in = tuple(model.inputs[0].shape[1:]) if model.inputs else None
+    got_out = tuple(model.outputs[0].shape[1:]) if model.outputs else None
+    if got_in != tuple(input_shape) or got_out != (num_classes,):
+        raise ArchitectureError(
+            f"architecture '{name}' ({spec.source}): model maps {got_in} -> {got_out}, "
+            f"expected {tuple(input_shape)} -> ({num_classes},)"
+        )
+    return model
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] + ("..." if len(text) > 300 else "")

@@ -1,0 +1,273 @@
+"""The ``bench`` command line: ``run`` trains and evaluates, ``list`` shows the registry."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from bench.errors import BenchError
+from bench.profiles import DEFAULT_PROFILE, PROFILES
+
+EXIT_RUNS_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line (and exit code 2), not a usage block."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _add_arch_args(parser: argparse.ArgumentParser, selection: bool) -> None:
+    if selection:
+        group = parser.add_mutually_exclusive_group(required=True)
+        group.add_argument("--all", action="store_true", help="every registered architecture")
+        group.add_argument("--arch", nargs="+", metavar="NAME", help="these architectures")
+    parser.add_argument(
+        "--arch-module",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a Python file that registers more architectures (repeatable)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bench.data import DATASET_HELP
+
+    parser = OneLineParser(
+        prog="bench",
+        description="Train, evaluate and compare small CNNs on MNIST-family data.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="train and evaluate architectures; results go under --out",
+        description="Train and evaluate architectures with and without augmentation. "
+        "Finished runs are skipped when run again; --force reruns them.",
+    )
+    _add_arch_args(run, selection=True)
+    run.add_argument("--dataset", default="mnist", help=f"dataset (default: mnist). {DATASET_HELP}")
+    run.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder with the four IDX files, directly or in a subfolder named after the "
+        "dataset (default: $BENCH_DATA_DIR, then Keras' cache)",
+    )
+    run.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default=DEFAULT_PROFILE,
+        help="; ".join(f"{p.name}: {p.description}" for p in PROFILES.values())
+        + f" (default: {DEFAULT_PROFILE})",
+    )
+    run.add_argument(
+        "--augment",
+        choices=["on", "off", "both"],
+        default="both",
+        help="train with augmentation, without, or both (default: both)",
+    )
+    run.add_argument(
+        "--augment-strength",
+        type=float,
+        default=None,
+        metavar="S",
+        help="scale of the augmentation ranges: 1.0 is rotation 10 degrees, zoom 10%%, "
+        "shift 10%% (default: 1.0)",
+    )
+    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.add_argument("--epochs", type=_positive_int, help="override the maximum epochs")
+    run.add_argument("--batch-size", type=_positive_int, help="override the batch size")
+    run.add_argument("--learning-rate", type=float, help="override the initial learning rate")
+    run.add_argument(
+        "--val-size",
+        type=_positive_int,
+        help="validation images carved from the training set (default: 5000, or a "
+        "tenth of a smaller training set)",
+    )
+    run.add_argument("--out", default="results", metavar="DIR", help="results folder (default: results)")
+    run.add_argument("--force", action="store_true", help="rerun runs that already finished")
+    run.add_argument("--quiet", action="store_true", help="print only the summary and errors")
+    run.set_defaults(handler=cmd_run)
+
+    lst = commands.add_parser(
+        "list",
+        help="list registered architectures with their size and cost",
+        description="List registered architectures: parameters, forward FLOPs per image, "
+        "saved size and description.",
+    )
+    _add_arch_args(lst, selection=False)
+    lst.add_argument("--format", choices=["table", "json"], default="table")
+    lst.add_argument(
+        "--input-shape",
+        default="28,28,1",
+        metavar="H,W,C",
+        help="input shape to build for (default: 28,28,1)",
+    )
+    lst.add_argument("--num-classes", type=_positive_int, default=10)
+    lst.set_defaults(handler=cmd_list)
+    return parser
+
+
+def _load_architectures(arch_modules: list[str]):
+    import architectures
+
+    architectures.load_entry_points()
+    for path in arch_modules:
+        architectures.load_module(path)
+    return architectures
+
+
+def cmd_list(args) -> int:
+    from tabulate import tabulate
+
+    from bench.modelinfo import model_info
+
+    architectures = _load_architectures(args.arch_module)
+    try:
+        input_shape = tuple(int(v) for v in args.input_shape.split(","))
+    except ValueError:
+        raise BenchError(f"--input-shape {args.input_shape}: expected H,W,C such as 28,28,1") from None
+    rows = []
+    for name in architectures.names():
+        spec = architectures.get(name)
+        model = architectures.create(name, input_shape=input_shape, num_classes=args.num_classes)
+        info = model_info(model)
+        rows.append(
+            {
+                "name": name,
+                "params": info.params,
+                "flops": info.flops,
+                "saved_bytes": info.saved_bytes,
+                "description": spec.description,
+                "reference": spec.reference,
+            }
+        )
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    else:
+        table = [
+            [r["name"], f"{r['params']:,}", f"{r['flops'] / 1e6:.2f}",
+             f"{r['saved_bytes'] / 1e6:.2f}", r["description"]]
+            for r in rows
+        ]
+        headers = ["name", "params", "MFLOPs", "saved MB", "description"]
+        print(tabulate(table, headers=headers, disable_numparse=True))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from bench.data import load_dataset, split_dataset
+    from bench.harness import make_specs, run_suite
+    from bench.profiles import get_profile
+    from bench.progress import Progress, format_duration
+
+    architectures = _load_architectures(args.arch_module)
+    archs = architectures.names() if args.all else args.arch
+    for name in archs:
+        architectures.get(name)  # unknown names fail before any data is read
+    profile = get_profile(args.profile)
+    augment_modes = {"on": [True], "off": [False], "both": [False, True]}[args.augment]
+
+    dataset = load_dataset(args.dataset, args.data_dir)
+    specs = make_specs(
+        archs,
+        args.dataset,
+        profile,
+        augment_modes,
+        seed=args.seed,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        augment_strength=args.augment_strength,
+        val_size=args.val_size,
+    )
+    first = specs[0]
+    splits = split_dataset(
+        dataset,
+        val_size=first.val_size,
+        train_size=first.train_size,
+        test_size=first.test_size,
+        seed=first.split_seed,
+    )
+    dataset_info = {
+        "name": dataset.name,
+        "source": dataset.source,
+        "checksums": dataset.checksums,
+        "num_classes": dataset.num_classes,
+        "input_shape": list(dataset.input_shape),
+    }
+    progress = Progress(len(specs), quiet=args.quiet)
+    if not args.quiet:
+        print(
+            f"{len(specs)} runs on {dataset.name} ({dataset.source}): "
+            f"{len(splits.x_train):,} train / {len(splits.x_val):,} validation / "
+            f"{len(splits.x_test):,} test images, profile {profile.name}, results in {args.out}"
+        )
+    records = run_suite(specs, splits, dataset_info, Path(args.out), args.force, progress)
+    print(summary_table(records))
+    failed = [r for r in records if r["status"] != "ok"]
+    print(
+        f"{len(records) - len(failed)} ok, {len(failed)} failed "
+        f"in {format_duration(progress.elapsed())}"
+    )
+    return EXIT_RUNS_FAILED if failed else 0
+
+
+def summary_table(records: list[dict]) -> str:
+    from tabulate import tabulate
+
+    rows = []
+    for r in records:
+        spec, metrics, model = r["spec"], r.get("metrics", {}), r.get("model", {})
+        ok = r["status"] == "ok"
+        rows.append(
+            [
+                spec["arch"],
+                "on" if spec["augment"] else "off",
+                r["status"],
+                f"{metrics['test_accuracy']:.4f}" if ok else "",
+                f"{model['params']:,}" if ok else "",
+                f"{model['flops'] / 1e6:.2f}" if ok else "",
+                metrics.get("epochs", ""),
+                f"{metrics['seconds_per_epoch']:.1f}" if ok else "",
+                f"{metrics['images_per_second']:.0f}" if ok else "",
+                f"{metrics['gflops_per_second']:.1f}" if ok else "",
+                "" if ok else r.get("error", ""),
+            ]
+        )
+    headers = ["arch", "augment", "status", "test acc", "params", "MFLOPs", "epochs",
+               "s/epoch", "img/s", "GFLOP/s", "error"]
+    return tabulate(rows, headers=headers, disable_numparse=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    # TensorFlow's start-up chatter would bury the one-line errors and progress.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; finished runs are saved", file=sys.stderr)
+        return 130
+
+
+def main_entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

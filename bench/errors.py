@@ -1,0 +1,17 @@
+"""Errors that end a command with one line and exit code 2."""
+
+
+class BenchError(Exception):
+    """Bad input from the user: a data file, a flag, an architecture.
+
+    The CLI prints ``error: <message>`` on one line and exits with code 2, so the
+    message must say what is wrong, where, and ideally what to do about it.
+    """
+
+
+class DataError(BenchError):
+    """A dataset that cannot be found or read."""
+
+
+class ArchitectureError(BenchError):
+    """An unknown architecture, or a builder that fails or returns the wrong model."""

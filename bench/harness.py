@@ -1,0 +1,343 @@
+"""Training and evaluating one run, and running a suite of them.
+
+A run is (dataset, architecture, augmentation on/off, seed, training settings).
+Early stopping and the learning-rate schedule watch the validation split only; the
+test set is predicted exactly once, after training, and never used to choose anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import keras
+import numpy as np
+
+import architectures
+from bench import results
+from bench.augment import AugmentConfig, build_augmenter
+from bench.data import Splits
+from bench.environment import capture as capture_environment
+from bench.modelinfo import model_info
+from bench.pipeline import train_dataset
+from bench.profiles import Profile
+from bench.progress import Progress
+
+# Training costs about three forward passes per image: forward, and a backward pass
+# that computes gradients for both activations and weights.
+TRAIN_FLOPS_PER_FORWARD = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """Everything that decides a run's outcome; two runs with equal specs are the same run."""
+
+    dataset: str
+    arch: str
+    augment: bool
+    seed: int = 0
+    profile: str = "standard"
+    variant: str = "default"
+    epochs: int = 30
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    patience: int = 5
+    lr_patience: int = 2
+    lr_factor: float = 0.5
+    min_learning_rate: float = 1e-5
+    augment_strength: float = 1.0
+    train_size: int | None = None
+    val_size: int | None = None
+    test_size: int | None = None
+    split_seed: int = 0
+
+    @property
+    def run_id(self) -> str:
+        """A folder name: readable, and unique per (dataset, profile, arch, variant, aug, seed)."""
+        aug = "aug" if self.augment else "noaug"
+        variant = "" if self.variant == "default" else f"-{self.variant}"
+        return f"{dataset_slug(self.dataset)}-{self.profile}-{self.arch}{variant}-{aug}-s{self.seed}"
+
+    @property
+    def label(self) -> str:
+        aug = "on" if self.augment else "off"
+        return f"{self.dataset} {self.arch} augment={aug} seed={self.seed}"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def dataset_slug(dataset: str) -> str:
+    """``idx:/data/fashion`` -> ``idx-fashion``: a file-name-safe dataset name."""
+    kind, _, path = dataset.partition(":")
+    name = f"{kind}-{Path(path).stem}" if path else kind
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def make_specs(
+    archs: list[str],
+    dataset: str,
+    profile: Profile,
+    augment_modes: list[bool],
+    seed: int = 0,
+    **overrides,
+) -> list[RunSpec]:
+    """One spec per (architecture, augmentation), from each architecture's defaults,
+    capped by the profile, then ``overrides`` (e.g. ``epochs=3``; None values ignored)."""
+    specs = []
+    for arch in archs:
+        defaults = architectures.get(arch).defaults
+        epochs = defaults.epochs
+        if profile.max_epochs is not None:
+            epochs = min(epochs, profile.max_epochs)
+        settings = {
+            "epochs": epochs,
+            "batch_size": defaults.batch_size,
+            "learning_rate": defaults.learning_rate,
+            "patience": defaults.patience,
+            "lr_patience": defaults.lr_patience,
+            "lr_factor": defaults.lr_factor,
+            "min_learning_rate": defaults.min_learning_rate,
+            "train_size": profile.train_size,
+            "val_size": profile.val_size,
+            "test_size": profile.test_size,
+        }
+        settings.update({k: v for k, v in overrides.items() if v is not None})
+        for augment in augment_modes:
+            specs.append(
+                RunSpec(dataset=dataset, arch=arch, augment=augment, seed=seed,
+                        profile=profile.name, **settings)
+            )
+    return specs
+
+
+class RunFailed(Exception):
+    """A run that trained but produced nothing usable (a NaN loss, say)."""
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Times each epoch (its training part and the whole), keeps the history, reports it."""
+
+    def __init__(self, progress: Progress | None, max_epochs: int):
+        super().__init__()
+        self.progress = progress
+        self.max_epochs = max_epochs
+        self.rows: list[dict] = []
+        self._start = 0.0
+        self._train_end: float | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+        self._train_end = None
+
+    def on_test_begin(self, logs=None):
+        # validation runs inside fit, after the epoch's training steps
+        if self._train_end is None:
+            self._train_end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        end = time.perf_counter()
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        row = {"epoch": epoch + 1, **logs}
+        row["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        row["seconds"] = end - self._start
+        row["train_seconds"] = (self._train_end or end) - self._start
+        self.rows.append(row)
+        if self.progress is not None:
+            mean = sum(r["seconds"] for r in self.rows) / len(self.rows)
+            self.progress.epoch_finished(epoch + 1, self.max_epochs, logs, row["seconds"], mean)
+
+
+def train_and_evaluate(
+    spec: RunSpec, splits: Splits, run_dir: Path, progress: Progress | None = None
+) -> dict:
+    """Train ``spec`` on ``splits``, evaluate once on the test set, write the run folder.
+
+    Returns the record's metrics, model figures and history; raises on failure.
+    """
+    keras.utils.clear_session()
+    keras.utils.set_random_seed(spec.seed)
+
+    model = architectures.create(spec.arch, splits.input_shape, splits.num_classes)
+    model.compile(
+        optimizer=keras.optimizers.Adam(spec.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    augmenter = (
+        build_augmenter(AugmentConfig(strength=spec.augment_strength), seed=spec.seed)
+        if spec.augment
+        else None
+    )
+    train = train_dataset(splits.x_train, splits.y_train, spec.batch_size, spec.seed, augmenter)
+    epoch_log = EpochLog(progress, spec.epochs)
+    callbacks = [
+        epoch_log,
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", mode="max", patience=spec.patience, restore_best_weights=True
+        ),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss",
+            factor=spec.lr_factor,
+            patience=spec.lr_patience,
+            min_lr=spec.min_learning_rate,
+        ),
+    ]
+    model.fit(
+        train,
+        validation_data=(splits.x_val, splits.y_val),
+        validation_batch_size=1024,
+        epochs=spec.epochs,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset reshuffles itself every epoch
+        verbose=0,
+    )
+    history = epoch_log.rows
+    bad = next((r["epoch"] for r in history if not math.isfinite(r.get("loss", math.nan))), None)
+    if bad is not None or not history:
+        raise RunFailed(f"training loss became NaN at epoch {bad}")
+
+    # The one and only look at the test set.
+    eval_start = time.perf_counter()
+    probabilities = model.predict(splits.x_test, batch_size=1024, verbose=0)
+    eval_seconds = time.perf_counter() - eval_start
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with results.atomic_path(run_dir / results.MODEL) as tmp:
+        model.save(tmp)
+    info = model_info(model, saved_bytes=(run_dir / results.MODEL).stat().st_size)
+    _write_history(run_dir / results.HISTORY, history)
+    predictions = probabilities.argmax(axis=1)
+    with results.atomic_path(run_dir / results.PREDICTIONS) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(
+                fh, y_true=splits.y_test, y_pred=predictions,
+                probabilities=probabilities.astype(np.float32),
+            )
+    return {
+        "model": dataclasses.asdict(info),
+        "metrics": _metrics(spec, splits, history, probabilities, info.flops, eval_seconds),
+        **_class_report(splits.y_test, predictions, splits.num_classes),
+    }
+
+
+def _metrics(spec, splits, history, probabilities, flops, eval_seconds) -> dict:
+    y = splits.y_test
+    picked = probabilities[np.arange(len(y)), y]
+    train_seconds = sum(r["train_seconds"] for r in history)
+    images = len(splits.x_train) * len(history)
+    best = max(history, key=lambda r: r.get("val_accuracy", -1.0))
+    return {
+        "test_accuracy": float((probabilities.argmax(axis=1) == y).mean()),
+        "test_loss": float(-np.log(np.clip(picked, 1e-12, 1.0)).mean()),
+        "epochs": len(history),
+        "best_epoch": best["epoch"],
+        "best_val_accuracy": best.get("val_accuracy"),
+        "train_seconds": train_seconds,
+        "seconds_per_epoch": float(np.median([r["seconds"] for r in history])),
+        "images_per_second": images / train_seconds,
+        "gflops_per_second": TRAIN_FLOPS_PER_FORWARD * flops * images / train_seconds / 1e9,
+        "eval_seconds": eval_seconds,
+        "train_images": len(splits.x_train),
+        "val_images": len(splits.x_val),
+        "test_images": len(y),
+    }
+
+
+def _class_report(y_true, y_pred, num_classes: int) -> dict:
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    labels = list(range(num_classes))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    return {
+        "per_class": {
+            "precision": precision.tolist(),
+            "recall": recall.tolist(),
+            "f1": f1.tolist(),
+            "support": support.tolist(),
+        },
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def _write_history(path: Path, rows: list[dict]) -> None:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    lines = [",".join(columns)]
+    lines += [",".join(_csv_cell(row.get(c)) for c in columns) for row in rows]
+    results.write_text(path, "\n".join(lines) + "\n")
+
+
+def _csv_cell(value) -> str:
+    return "" if value is None else repr(value) if isinstance(value, float) else str(value)
+
+
+def run_suite(
+    specs: list[RunSpec],
+    splits: Splits,
+    dataset_info: dict,
+    out_dir: Path,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> list[dict]:
+    """Run every spec in turn; a failing run is recorded as failed and the suite goes on.
+
+    Runs whose finished record already matches their spec are skipped unless ``force``.
+    Returns the records, skipped ones included.
+    """
+    progress = progress or Progress(len(specs))
+    records = []
+    for spec in specs:
+        run_dir = out_dir / spec.run_id
+        previous = results.read_record(run_dir)
+        if not force and is_done(previous, spec):
+            progress.run_skipped(spec.label)
+            records.append(previous)
+            continue
+        progress.run_started(spec.label)
+        record = _run_one(spec, splits, dataset_info, run_dir, progress)
+        results.write_json(run_dir / results.RECORD, record)
+        records.append(record)
+        summary = (
+            f"ok: test accuracy {record['metrics']['test_accuracy']:.4f}"
+            if record["status"] == "ok"
+            else f"FAILED: {record['error']}"
+        )
+        progress.run_finished(record["wall_seconds"], summary)
+    return records
+
+
+def is_done(record: dict | None, spec: RunSpec) -> bool:
+    return record is not None and record.get("status") == "ok" and record.get("spec") == spec.to_dict()
+
+
+def _run_one(spec, splits, dataset_info, run_dir, progress) -> dict:
+    started = time.perf_counter()
+    record = {
+        "run_id": spec.run_id,
+        "spec": spec.to_dict(),
+        "dataset": dataset_info,
+        "command": sys.argv,
+    }
+    try:
+        outcome = train_and_evaluate(spec, splits, run_dir, progress)
+        record.update(status="ok", error=None, **outcome)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        message = " ".join(str(exc).split())
+        record.update(
+            status="failed",
+            error=f"{type(exc).__name__}: {message}"[:500],
+            traceback=traceback.format_exc(limit=20),
+        )
+    record["wall_seconds"] = time.perf_counter() - started
+    record["environment"] = capture_environment()
+    return record

@@ -1,0 +1,52 @@
+"""Named run profiles: how much data and how many epochs a run gets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bench.errors import BenchError
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    train_size: int | None = None  # None: all training images left after the validation split
+    val_size: int | None = None  # None: min(5000, a tenth of the training set)
+    test_size: int | None = None  # None: the whole test set
+    max_epochs: int | None = None  # None: the architecture's own default
+
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile(
+            "smoke",
+            "2,000 training images, one epoch: checks that everything runs",
+            train_size=2000,
+            val_size=500,
+            test_size=2000,
+            max_epochs=1,
+        ),
+        Profile(
+            "quick",
+            "10,000 training images, at most 5 epochs: a first look",
+            train_size=10000,
+            max_epochs=5,
+        ),
+        Profile(
+            "standard",
+            "all training images, each architecture's epochs with early stopping",
+        ),
+    )
+}
+DEFAULT_PROFILE = "standard"
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise BenchError(
+            f"unknown profile '{name}'; choose from: {', '.join(PROFILES)}"
+        ) from None

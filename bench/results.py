@@ -1,0 +1,129 @@
+"""The results store: one folder per run, written atomically, loadable as a DataFrame.
+
+A run folder holds ``record.json`` (written last, so its presence means the run is
+complete), ``history.csv``, ``predictions.npz`` and ``model.keras``. Every file is
+written to a temporary name and renamed into place, so a suite killed at any moment
+leaves either the whole file or none of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+RECORD = "record.json"
+HISTORY = "history.csv"
+PREDICTIONS = "predictions.npz"
+MODEL = "model.keras"
+
+COLUMNS = [
+    "run_id",
+    "dataset",
+    "arch",
+    "augment",
+    "seed",
+    "profile",
+    "status",
+    "error",
+    "test_accuracy",
+    "test_loss",
+    "params",
+    "flops",
+    "saved_bytes",
+    "epochs",
+    "best_epoch",
+    "train_seconds",
+    "seconds_per_epoch",
+    "images_per_second",
+    "gflops_per_second",
+    "wall_seconds",
+]
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, json.dumps(data, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    # numpy scalars and arrays show up in metrics; store them as plain numbers/lists
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} in a JSON record")
+
+
+def read_record(run_dir: Path) -> dict | None:
+    """The run's record, or None when the run never finished (or the file is unreadable)."""
+    try:
+        return json.loads((run_dir / RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def iter_records(root: str | os.PathLike) -> Iterator[dict]:
+    """Every complete record under ``root``, in folder order."""
+    for record_path in sorted(Path(root).glob(f"**/{RECORD}")):
+        record = read_record(record_path.parent)
+        if record is not None:
+            yield record
+
+
+def load(path: str | os.PathLike = "results") -> "pandas.DataFrame":  # noqa: F821
+    """One row per run found under ``path``, with the columns in ``COLUMNS`` first."""
+    import pandas as pd
+
+    rows = [flatten(record) for record in iter_records(path)]
+    frame = pd.DataFrame(rows)
+    for column in COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    if len(frame):
+        frame["augment"] = frame["augment"].astype(bool)
+    extra = [c for c in frame.columns if c not in COLUMNS]
+    return frame[COLUMNS + extra]
+
+
+def flatten(record: dict) -> dict:
+    """A record as one flat table row: the spec's fields, the status and the metrics."""
+    spec = record.get("spec", {})
+    metrics = record.get("metrics", {})
+    model = record.get("model", {})
+    row = {
+        "run_id": record.get("run_id"),
+        "dataset": spec.get("dataset"),
+        "arch": spec.get("arch"),
+        "augment": spec.get("augment"),
+        "seed": spec.get("seed"),
+        "profile": spec.get("profile"),
+        "status": record.get("status"),
+        "error": record.get("error"),
+        "params": model.get("params"),
+        "flops": model.get("flops"),
+        "saved_bytes": model.get("saved_bytes"),
+        "wall_seconds": record.get("wall_seconds"),
+    }
+    row.update({k: v for k, v in metrics.items() if not isinstance(v, (list, dict))})
+    return row

@@ -1,0 +1,1 @@
+"""HTML and Markdown reports built from a results folder."""

@@ -1,0 +1,62 @@
+"""Shared fixtures: small real data and throwaway architectures."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import architectures  # noqa: E402
+from architectures import _registry  # noqa: E402
+from bench.data import load_dataset, split_dataset  # noqa: E402
+from bench.profiles import Profile  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's bundled digits at 28x28: real images, no files, no network."""
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="session")
+def digits_splits(digits):
+    return split_dataset(digits, val_size=200, seed=0)
+
+
+@pytest.fixture
+def tiny_profile():
+    return Profile("tiny", "a test profile", max_epochs=2)
+
+
+@pytest.fixture
+def register_temporary():
+    """Register builders for one test only: ``register_temporary(fn, name=...)``."""
+    added: list[str] = []
+
+    def register(fn, name: str, **metadata):
+        architectures.register(fn, name=name, **metadata)
+        added.append(name)
+        return name
+
+    yield register
+    for name in added:
+        _registry._REGISTRY.pop(name, None)
+
+
+def tiny_net(input_shape, num_classes, hp=None):
+    """A very small convnet for tests."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(4, 3, strides=2, activation="relu", name="conv")(inputs)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probs")(x)
+    return keras.Model(inputs, outputs, name="tiny_net")
+
+
+@pytest.fixture
+def tiny_arch(register_temporary):
+    return register_temporary(tiny_net, name="tiny_net")

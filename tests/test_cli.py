@@ -1,0 +1,106 @@
+"""The command line: one-line errors with exit code 2, the list command, plug-in architectures."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+def test_an_unknown_architecture_is_one_line_and_exit_2(capsys):
+    assert main(["run", "--arch", "nope", "--dataset", "digits"]) == 2
+    line = _one_error_line(capsys)
+    assert "unknown architecture 'nope'" in line and "lenet5" in line
+
+
+def test_a_missing_data_folder_is_one_line_and_exit_2(capsys, tmp_path):
+    missing = tmp_path / "nowhere"
+    assert main(["run", "--all", "--data-dir", str(missing)]) == 2
+    line = _one_error_line(capsys)
+    assert str(missing) in line
+
+
+def test_a_truncated_idx_file_is_one_line_naming_the_file(capsys, tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    header = bytes([0, 0, 8, 3, 0, 0, 0, 100, 0, 0, 0, 28, 0, 0, 0, 28])
+    for name in ["train-images-idx3-ubyte", "t10k-images-idx3-ubyte"]:
+        (folder / f"{name}.gz").write_bytes(gzip.compress(header + bytes(500)))
+    for name in ["train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"]:
+        (folder / f"{name}.gz").write_bytes(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 100]) + bytes(100)))
+    assert main(["run", "--all", "--data-dir", str(tmp_path)]) == 2
+    line = _one_error_line(capsys)
+    assert "images-idx3-ubyte" in line and "truncated" in line
+
+
+def test_a_bad_flag_is_one_line_and_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--all", "--no-such-flag"])
+    assert exit_info.value.code == 2
+    assert "--no-such-flag" in _one_error_line(capsys)
+
+
+def test_list_json_gives_the_pinned_parameter_counts(capsys):
+    assert main(["list", "--format", "json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert {"lenet5", "custom_cnn", "alexnet_style", "vgg_lite", "inception_lite"} <= set(rows)
+    assert rows["lenet5"]["params"] == 60_806
+    assert rows["custom_cnn"]["params"] == 887_530
+    assert all(row["flops"] > 0 for row in rows.values())
+
+
+def _readme_example(tmp_path) -> Path:
+    """The architecture file shown in the README, written out word for word."""
+    match = re.search(r"<!-- example-architecture -->\s*```python\n(.*?)```", README.read_text(),
+                      re.S)
+    assert match, "README lost its example architecture"
+    path = tmp_path / "my_arch.py"
+    path.write_text(match.group(1))
+    return path
+
+
+def test_the_readme_example_architecture_is_listed(capsys, tmp_path):
+    path = _readme_example(tmp_path)
+    assert main(["list", "--format", "json", "--arch-module", str(path)]) == 0
+    names = [row["name"] for row in json.loads(capsys.readouterr().out)]
+    assert "small_mlp" in names
+
+
+def test_the_readme_example_architecture_trains(capsys, tmp_path):
+    path = _readme_example(tmp_path)
+    code = main(["run", "--arch", "small_mlp", "--arch-module", str(path), "--dataset", "digits",
+                 "--profile", "smoke", "--out", str(tmp_path / "results"), "--quiet"])
+    assert code == 0
+    assert "small_mlp" in capsys.readouterr().out
+
+
+def test_an_arch_module_that_fails_to_import_is_one_line(capsys, tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text("raise ImportError('missing dependency')\n")
+    assert main(["list", "--arch-module", str(path)]) == 2
+    line = _one_error_line(capsys)
+    assert "bad.py" in line and "missing dependency" in line
+
+
+def test_failed_runs_make_the_exit_code_non_zero(capsys, tmp_path, register_temporary):
+    def broken(input_shape, num_classes, hp=None):
+        raise ValueError("boom")
+
+    register_temporary(broken, name="broken")
+    code = main(["run", "--arch", "broken", "--dataset", "digits", "--profile", "smoke",
+                 "--augment", "off", "--out", str(tmp_path), "--quiet"])
+    assert code == 1
+    assert "failed" in capsys.readouterr().out

@@ -1,0 +1,121 @@
+"""Training runs: what a run records, when it is skipped, and how failures are kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench import results
+from bench.harness import make_specs, run_suite
+from bench.progress import Progress
+
+
+def _suite(specs, splits, out, **kwargs):
+    return run_suite(specs, splits, {"name": "digits"}, out, progress=Progress(len(specs), quiet=True),
+                     **kwargs)
+
+
+def test_a_run_writes_record_history_predictions_and_model(tiny_arch, tiny_profile, digits_splits,
+                                                           tmp_path):
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (record,) = _suite([spec], digits_splits, tmp_path)
+    run_dir = tmp_path / spec.run_id
+    assert record["status"] == "ok"
+    assert {p.name for p in run_dir.iterdir()} == {
+        results.RECORD, results.HISTORY, results.PREDICTIONS, results.MODEL
+    }
+    metrics = record["metrics"]
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    assert metrics["epochs"] == 2
+    assert metrics["test_images"] == len(digits_splits.x_test)
+    assert len(record["confusion_matrix"]) == 10
+    assert np.sum(record["confusion_matrix"]) == len(digits_splits.x_test)
+    assert len(record["per_class"]["f1"]) == 10
+    assert record["model"]["params"] > 0 and record["model"]["flops"] > 0
+    assert record["environment"]["tensorflow"]
+    history = (run_dir / results.HISTORY).read_text().splitlines()
+    assert history[0].startswith("epoch,") and len(history) == 3
+
+
+def test_predictions_match_the_recorded_accuracy(tiny_arch, tiny_profile, digits_splits, tmp_path):
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [True])
+    (record,) = _suite([spec], digits_splits, tmp_path)
+    saved = np.load(tmp_path / spec.run_id / results.PREDICTIONS)
+    assert np.array_equal(saved["y_true"], digits_splits.y_test)
+    accuracy = (saved["y_pred"] == saved["y_true"]).mean()
+    assert accuracy == pytest.approx(record["metrics"]["test_accuracy"])
+
+
+def test_a_finished_run_is_skipped_and_force_reruns_it(tiny_arch, tiny_profile, digits_splits,
+                                                      tmp_path):
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (first,) = _suite([spec], digits_splits, tmp_path)
+    (again,) = _suite([spec], digits_splits, tmp_path)
+    assert again["environment"]["date"] == first["environment"]["date"]
+    assert again["wall_seconds"] == first["wall_seconds"]
+    (forced,) = _suite([spec], digits_splits, tmp_path, force=True)
+    assert forced["wall_seconds"] != first["wall_seconds"]
+
+
+def test_a_changed_spec_is_run_again(tiny_arch, tiny_profile, digits_splits, tmp_path):
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    _suite([spec], digits_splits, tmp_path)
+    (changed,) = make_specs([tiny_arch], "digits", tiny_profile, [False], epochs=1)
+    (record,) = _suite([changed], digits_splits, tmp_path)
+    assert record["metrics"]["epochs"] == 1
+
+
+def test_a_failing_builder_is_recorded_and_the_suite_goes_on(register_temporary, tiny_arch,
+                                                            tiny_profile, digits_splits, tmp_path):
+    def broken(input_shape, num_classes, hp=None):
+        raise ValueError("no such layer")
+
+    register_temporary(broken, name="broken")
+    specs = make_specs(["broken", tiny_arch], "digits", tiny_profile, [False])
+    failed, ok = _suite(specs, digits_splits, tmp_path)
+    assert failed["status"] == "failed"
+    assert "broken" in failed["error"] and "no such layer" in failed["error"]
+    assert ok["status"] == "ok"
+    assert results.read_record(tmp_path / specs[0].run_id)["status"] == "failed"
+
+
+def test_a_nan_loss_fails_the_run(register_temporary, tiny_profile, digits_splits, tmp_path):
+    def diverges(input_shape, num_classes, hp=None):
+        import keras
+        from keras import layers
+
+        inputs = keras.Input(input_shape)
+        x = layers.Rescaling(float("nan"))(inputs)
+        x = layers.Flatten()(x)
+        return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
+
+    register_temporary(diverges, name="diverges")
+    (spec,) = make_specs(["diverges"], "digits", tiny_profile, [False])
+    (record,) = _suite([spec], digits_splits, tmp_path)
+    assert record["status"] == "failed"
+    assert "NaN" in record["error"]
+
+
+def test_a_failed_run_is_retried_next_time(register_temporary, tiny_profile, digits_splits,
+                                          tmp_path):
+    calls = []
+
+    def flaky(input_shape, num_classes, hp=None):
+        from conftest import tiny_net
+
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("transient")
+        return tiny_net(input_shape, num_classes)
+
+    register_temporary(flaky, name="flaky")
+    (spec,) = make_specs(["flaky"], "digits", tiny_profile, [False])
+    assert _suite([spec], digits_splits, tmp_path)[0]["status"] == "failed"
+    assert _suite([spec], digits_splits, tmp_path)[0]["status"] == "ok"
+
+
+def test_specs_take_the_architecture_defaults_capped_by_the_profile(tiny_arch, tiny_profile):
+    specs = make_specs([tiny_arch], "digits", tiny_profile, [False, True], seed=3)
+    assert [s.augment for s in specs] == [False, True]
+    assert all(s.epochs == 2 and s.seed == 3 and s.batch_size == 128 for s in specs)
+    assert specs[0].run_id != specs[1].run_id

@@ -1,0 +1,61 @@
+"""The results store writes whole files or none, and loads runs as a table."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import results
+
+
+def test_atomic_path_replaces_the_target_only_when_the_block_succeeds(tmp_path):
+    target = tmp_path / "record.json"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), results.atomic_path(target) as tmp:
+        tmp.write_text("half a rec")
+        raise RuntimeError("killed")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["record.json"]
+
+
+def test_write_json_round_trips_numpy_values(tmp_path):
+    import numpy as np
+
+    results.write_json(tmp_path / "r.json", {"a": np.float32(0.5), "b": np.arange(3)})
+    assert json.loads((tmp_path / "r.json").read_text()) == {"a": 0.5, "b": [0, 1, 2]}
+
+
+def test_read_record_ignores_a_missing_or_broken_record(tmp_path):
+    assert results.read_record(tmp_path) is None
+    (tmp_path / results.RECORD).write_text('{"status": "o')
+    assert results.read_record(tmp_path) is None
+
+
+def _record(arch: str, augment: bool, status: str = "ok") -> dict:
+    return {
+        "run_id": f"mnist-smoke-{arch}-{augment}",
+        "status": status,
+        "error": None if status == "ok" else "ValueError: boom",
+        "spec": {"dataset": "mnist", "arch": arch, "augment": augment, "seed": 0, "profile": "smoke"},
+        "model": {"params": 10, "flops": 20, "saved_bytes": 30},
+        "metrics": {"test_accuracy": 0.9, "train_seconds": 1.5, "history": [1, 2]},
+    }
+
+
+def test_load_gives_one_row_per_run_with_the_documented_columns(tmp_path):
+    for i, rec in enumerate([_record("a", False), _record("a", True), _record("b", False, "failed")]):
+        results.write_json(tmp_path / f"run{i}" / results.RECORD, rec)
+    frame = results.load(tmp_path)
+    assert len(frame) == 3
+    for column in ["dataset", "arch", "augment", "seed", "status", "test_accuracy", "params",
+                   "flops", "train_seconds"]:
+        assert column in frame.columns
+    assert frame["augment"].dtype == bool
+    assert sorted(frame["status"]) == ["failed", "ok", "ok"]
+
+
+def test_load_of_an_empty_folder_is_an_empty_table_with_the_columns(tmp_path):
+    frame = results.load(tmp_path)
+    assert len(frame) == 0
+    assert "test_accuracy" in frame.columns
