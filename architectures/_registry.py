@@ -128,8 +128,14 @@ def create(
             f"architecture '{name}' ({spec.source}): builder returned "
             f"{type(model).__name__}, expected a keras.Model"
         )
-    got_in = tuple(model.inputs[0].shape[1:]) if model.inputs else None
-    got_out = tuple(model.outputs[0].shape[1:]) if model.outputs else None
+    try:
+        got_in = tuple(model.inputs[0].shape[1:])
+        got_out = tuple(model.outputs[0].shape[1:])
+    except (AttributeError, IndexError, ValueError):
+        raise ArchitectureError(
+            f"architecture '{name}' ({spec.source}): the model has no defined inputs; "
+            "build it on keras.Input(input_shape)"
+        ) from None
     if got_in != tuple(input_shape) or got_out != (num_classes,):
         raise ArchitectureError(
             f"architecture '{name}' ({spec.source}): model maps {got_in} -> {got_out}, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -97,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="validation images carved from the training set (default: 5000, or a "
         "tenth of a smaller training set)",
     )
-    run.add_argument("--out", default="results", metavar="DIR", help="results folder (default: results)")
+    run.add_argument(
+        "--out", default="results", metavar="DIR", help="results folder (default: results)"
+    )
     run.add_argument("--force", action="store_true", help="rerun runs that already finished")
     run.add_argument("--quiet", action="store_true", help="print only the summary and errors")
     run.set_defaults(handler=cmd_run)
@@ -139,7 +142,9 @@ def cmd_list(args) -> int:
     try:
         input_shape = tuple(int(v) for v in args.input_shape.split(","))
     except ValueError:
-        raise BenchError(f"--input-shape {args.input_shape}: expected H,W,C such as 28,28,1") from None
+        raise BenchError(
+            f"--input-shape {args.input_shape}: expected H,W,C such as 28,28,1"
+        ) from None
     rows = []
     for name in architectures.names():
         spec = architectures.get(name)
@@ -159,8 +164,13 @@ def cmd_list(args) -> int:
         print(json.dumps(rows, indent=2))
     else:
         table = [
-            [r["name"], f"{r['params']:,}", f"{r['flops'] / 1e6:.2f}",
-             f"{r['saved_bytes'] / 1e6:.2f}", r["description"]]
+            [
+                r["name"],
+                f"{r['params']:,}",
+                f"{r['flops'] / 1e6:.2f}",
+                f"{r['saved_bytes'] / 1e6:.2f}",
+                r["description"],
+            ]
             for r in rows
         ]
         headers = ["name", "params", "MFLOPs", "saved MB", "description"]
@@ -248,14 +258,26 @@ def summary_table(records: list[dict]) -> str:
                 "" if ok else r.get("error", ""),
             ]
         )
-    headers = ["arch", "augment", "status", "test acc", "params", "MFLOPs", "epochs",
-               "s/epoch", "img/s", "GFLOP/s", "error"]
+    headers = [
+        "arch",
+        "augment",
+        "status",
+        "test acc",
+        "params",
+        "MFLOPs",
+        "epochs",
+        "s/epoch",
+        "img/s",
+        "GFLOP/s",
+        "error",
+    ]
     return tabulate(rows, headers=headers, disable_numparse=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     # TensorFlow's start-up chatter would bury the one-line errors and progress.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -61,7 +61,9 @@ class RunSpec:
         """A folder name: readable, and unique per (dataset, profile, arch, variant, aug, seed)."""
         aug = "aug" if self.augment else "noaug"
         variant = "" if self.variant == "default" else f"-{self.variant}"
-        return f"{dataset_slug(self.dataset)}-{self.profile}-{self.arch}{variant}-{aug}-s{self.seed}"
+        return (
+            f"{dataset_slug(self.dataset)}-{self.profile}-{self.arch}{variant}-{aug}-s{self.seed}"
+        )
 
     @property
     def label(self) -> str:
@@ -110,8 +112,14 @@ def make_specs(
         settings.update({k: v for k, v in overrides.items() if v is not None})
         for augment in augment_modes:
             specs.append(
-                RunSpec(dataset=dataset, arch=arch, augment=augment, seed=seed,
-                        profile=profile.name, **settings)
+                RunSpec(
+                    dataset=dataset,
+                    arch=arch,
+                    augment=augment,
+                    seed=seed,
+                    profile=profile.name,
+                    **settings,
+                )
             )
     return specs
 
@@ -214,12 +222,13 @@ def train_and_evaluate(
     info = model_info(model, saved_bytes=(run_dir / results.MODEL).stat().st_size)
     _write_history(run_dir / results.HISTORY, history)
     predictions = probabilities.argmax(axis=1)
-    with results.atomic_path(run_dir / results.PREDICTIONS) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(
-                fh, y_true=splits.y_test, y_pred=predictions,
-                probabilities=probabilities.astype(np.float32),
-            )
+    with results.atomic_path(run_dir / results.PREDICTIONS) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(
+            fh,
+            y_true=splits.y_test,
+            y_pred=predictions,
+            probabilities=probabilities.astype(np.float32),
+        )
     return {
         "model": dataclasses.asdict(info),
         "metrics": _metrics(spec, splits, history, probabilities, info.flops, eval_seconds),
@@ -315,7 +324,9 @@ def run_suite(
 
 
 def is_done(record: dict | None, spec: RunSpec) -> bool:
-    return record is not None and record.get("status") == "ok" and record.get("spec") == spec.to_dict()
+    return (
+        record is not None and record.get("status") == "ok" and record.get("spec") == spec.to_dict()
+    )
 
 
 def _run_one(spec, splits, dataset_info, run_dir, progress) -> dict:

@@ -22,10 +22,10 @@ PROFILES: dict[str, Profile] = {
     for p in (
         Profile(
             "smoke",
-            "2,000 training images, one epoch: checks that everything runs",
-            train_size=2000,
+            "1,000 training images, one epoch: checks that everything runs",
+            train_size=1000,
             val_size=500,
-            test_size=2000,
+            test_size=1000,
             max_epochs=1,
         ),
         Profile(
@@ -47,6 +47,4 @@ def get_profile(name: str) -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise BenchError(
-            f"unknown profile '{name}'; choose from: {', '.join(PROFILES)}"
-        ) from None
+        raise BenchError(f"unknown profile '{name}'; choose from: {', '.join(PROFILES)}") from None

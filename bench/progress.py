@@ -63,8 +63,9 @@ class Progress:
         self.run_seconds.append(seconds)
         self._print(f"    {summary} in {format_duration(seconds)}")
 
-    def epoch_finished(self, epoch: int, max_epochs: int, logs: dict, seconds: float,
-                       mean_seconds: float) -> None:
+    def epoch_finished(
+        self, epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float
+    ) -> None:
         shown = "  ".join(
             f"{key} {logs[key]:.4f}"
             for key in ("loss", "accuracy", "val_loss", "val_accuracy")

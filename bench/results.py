@@ -91,7 +91,7 @@ def iter_records(root: str | os.PathLike) -> Iterator[dict]:
             yield record
 
 
-def load(path: str | os.PathLike = "results") -> "pandas.DataFrame":  # noqa: F821
+def load(path: str | os.PathLike = "results") -> pandas.DataFrame:  # noqa: F821
     """One row per run found under ``path``, with the columns in ``COLUMNS`` first."""
     import pandas as pd
 

@@ -176,3 +176,11 @@ def test_a_builder_returning_a_non_model_is_reported_by_name(register_temporary)
     register_temporary(lambda input_shape, num_classes, hp=None: "a model", name="not_a_model")
     with pytest.raises(ArchitectureError, match="not_a_model.*returned str"):
         architectures.create("not_a_model")
+
+
+def test_a_builder_returning_an_unbuilt_model_is_an_architecture_error(register_temporary):
+    import keras
+
+    register_temporary(lambda input_shape, num_classes, hp=None: keras.Sequential(), name="unbuilt")
+    with pytest.raises(ArchitectureError, match="'unbuilt'.*keras.Input"):
+        architectures.create("unbuilt")

@@ -40,7 +40,9 @@ def test_a_truncated_idx_file_is_one_line_naming_the_file(capsys, tmp_path):
     for name in ["train-images-idx3-ubyte", "t10k-images-idx3-ubyte"]:
         (folder / f"{name}.gz").write_bytes(gzip.compress(header + bytes(500)))
     for name in ["train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"]:
-        (folder / f"{name}.gz").write_bytes(gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 100]) + bytes(100)))
+        (folder / f"{name}.gz").write_bytes(
+            gzip.compress(bytes([0, 0, 8, 1, 0, 0, 0, 100]) + bytes(100))
+        )
     assert main(["run", "--all", "--data-dir", str(tmp_path)]) == 2
     line = _one_error_line(capsys)
     assert "images-idx3-ubyte" in line and "truncated" in line
@@ -64,8 +66,9 @@ def test_list_json_gives_the_pinned_parameter_counts(capsys):
 
 def _readme_example(tmp_path) -> Path:
     """The architecture file shown in the README, written out word for word."""
-    match = re.search(r"<!-- example-architecture -->\s*```python\n(.*?)```", README.read_text(),
-                      re.S)
+    match = re.search(
+        r"<!-- example-architecture -->\s*```python\n(.*?)```", README.read_text(), re.S
+    )
     assert match, "README lost its example architecture"
     path = tmp_path / "my_arch.py"
     path.write_text(match.group(1))
@@ -81,8 +84,22 @@ def test_the_readme_example_architecture_is_listed(capsys, tmp_path):
 
 def test_the_readme_example_architecture_trains(capsys, tmp_path):
     path = _readme_example(tmp_path)
-    code = main(["run", "--arch", "small_mlp", "--arch-module", str(path), "--dataset", "digits",
-                 "--profile", "smoke", "--out", str(tmp_path / "results"), "--quiet"])
+    code = main(
+        [
+            "run",
+            "--arch",
+            "small_mlp",
+            "--arch-module",
+            str(path),
+            "--dataset",
+            "digits",
+            "--profile",
+            "smoke",
+            "--out",
+            str(tmp_path / "results"),
+            "--quiet",
+        ]
+    )
     assert code == 0
     assert "small_mlp" in capsys.readouterr().out
 
@@ -100,7 +117,21 @@ def test_failed_runs_make_the_exit_code_non_zero(capsys, tmp_path, register_temp
         raise ValueError("boom")
 
     register_temporary(broken, name="broken")
-    code = main(["run", "--arch", "broken", "--dataset", "digits", "--profile", "smoke",
-                 "--augment", "off", "--out", str(tmp_path), "--quiet"])
+    code = main(
+        [
+            "run",
+            "--arch",
+            "broken",
+            "--dataset",
+            "digits",
+            "--profile",
+            "smoke",
+            "--augment",
+            "off",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 1
     assert "failed" in capsys.readouterr().out

@@ -11,18 +11,23 @@ from bench.progress import Progress
 
 
 def _suite(specs, splits, out, **kwargs):
-    return run_suite(specs, splits, {"name": "digits"}, out, progress=Progress(len(specs), quiet=True),
-                     **kwargs)
+    return run_suite(
+        specs, splits, {"name": "digits"}, out, progress=Progress(len(specs), quiet=True), **kwargs
+    )
 
 
-def test_a_run_writes_record_history_predictions_and_model(tiny_arch, tiny_profile, digits_splits,
-                                                           tmp_path):
+def test_a_run_writes_record_history_predictions_and_model(
+    tiny_arch, tiny_profile, digits_splits, tmp_path
+):
     (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
     run_dir = tmp_path / spec.run_id
     assert record["status"] == "ok"
     assert {p.name for p in run_dir.iterdir()} == {
-        results.RECORD, results.HISTORY, results.PREDICTIONS, results.MODEL
+        results.RECORD,
+        results.HISTORY,
+        results.PREDICTIONS,
+        results.MODEL,
     }
     metrics = record["metrics"]
     assert 0.0 <= metrics["test_accuracy"] <= 1.0
@@ -46,8 +51,9 @@ def test_predictions_match_the_recorded_accuracy(tiny_arch, tiny_profile, digits
     assert accuracy == pytest.approx(record["metrics"]["test_accuracy"])
 
 
-def test_a_finished_run_is_skipped_and_force_reruns_it(tiny_arch, tiny_profile, digits_splits,
-                                                      tmp_path):
+def test_a_finished_run_is_skipped_and_force_reruns_it(
+    tiny_arch, tiny_profile, digits_splits, tmp_path
+):
     (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
     (first,) = _suite([spec], digits_splits, tmp_path)
     (again,) = _suite([spec], digits_splits, tmp_path)
@@ -65,8 +71,9 @@ def test_a_changed_spec_is_run_again(tiny_arch, tiny_profile, digits_splits, tmp
     assert record["metrics"]["epochs"] == 1
 
 
-def test_a_failing_builder_is_recorded_and_the_suite_goes_on(register_temporary, tiny_arch,
-                                                            tiny_profile, digits_splits, tmp_path):
+def test_a_failing_builder_is_recorded_and_the_suite_goes_on(
+    register_temporary, tiny_arch, tiny_profile, digits_splits, tmp_path
+):
     def broken(input_shape, num_classes, hp=None):
         raise ValueError("no such layer")
 
@@ -96,8 +103,9 @@ def test_a_nan_loss_fails_the_run(register_temporary, tiny_profile, digits_split
     assert "NaN" in record["error"]
 
 
-def test_a_failed_run_is_retried_next_time(register_temporary, tiny_profile, digits_splits,
-                                          tmp_path):
+def test_a_failed_run_is_retried_next_time(
+    register_temporary, tiny_profile, digits_splits, tmp_path
+):
     calls = []
 
     def flaky(input_shape, num_classes, hp=None):

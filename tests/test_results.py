@@ -37,19 +37,36 @@ def _record(arch: str, augment: bool, status: str = "ok") -> dict:
         "run_id": f"mnist-smoke-{arch}-{augment}",
         "status": status,
         "error": None if status == "ok" else "ValueError: boom",
-        "spec": {"dataset": "mnist", "arch": arch, "augment": augment, "seed": 0, "profile": "smoke"},
+        "spec": {
+            "dataset": "mnist",
+            "arch": arch,
+            "augment": augment,
+            "seed": 0,
+            "profile": "smoke",
+        },
         "model": {"params": 10, "flops": 20, "saved_bytes": 30},
         "metrics": {"test_accuracy": 0.9, "train_seconds": 1.5, "history": [1, 2]},
     }
 
 
 def test_load_gives_one_row_per_run_with_the_documented_columns(tmp_path):
-    for i, rec in enumerate([_record("a", False), _record("a", True), _record("b", False, "failed")]):
+    for i, rec in enumerate(
+        [_record("a", False), _record("a", True), _record("b", False, "failed")]
+    ):
         results.write_json(tmp_path / f"run{i}" / results.RECORD, rec)
     frame = results.load(tmp_path)
     assert len(frame) == 3
-    for column in ["dataset", "arch", "augment", "seed", "status", "test_accuracy", "params",
-                   "flops", "train_seconds"]:
+    for column in [
+        "dataset",
+        "arch",
+        "augment",
+        "seed",
+        "status",
+        "test_accuracy",
+        "params",
+        "flops",
+        "train_seconds",
+    ]:
         assert column in frame.columns
     assert frame["augment"].dtype == bool
     assert sorted(frame["status"]) == ["failed", "ok", "ok"]
