@@ -30,19 +30,24 @@ def tiny_profile():
     return Profile("tiny", "a test profile", max_epochs=2)
 
 
+@pytest.fixture(autouse=True)
+def _isolated_registry():
+    """Whatever a test registers (directly or through --arch-module) is gone after it."""
+    saved = dict(_registry._REGISTRY)
+    yield
+    _registry._REGISTRY.clear()
+    _registry._REGISTRY.update(saved)
+
+
 @pytest.fixture
 def register_temporary():
     """Register builders for one test only: ``register_temporary(fn, name=...)``."""
-    added: list[str] = []
 
     def register(fn, name: str, **metadata):
         architectures.register(fn, name=name, **metadata)
-        added.append(name)
         return name
 
-    yield register
-    for name in added:
-        _registry._REGISTRY.pop(name, None)
+    return register
 
 
 def tiny_net(input_shape, num_classes, hp=None):
