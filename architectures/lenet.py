@@ -7,7 +7,10 @@ Adapted to 28x28x1 and to current Keras:
 * S2 and S4 are plain 2x2 average pooling. The paper's subsampling units also had one
   trainable coefficient and bias per map followed by a sigmoid; dropping them changes
   little and keeps the pooling layers parameter-free.
-* Activations are plain ``tanh`` (the paper scales it: ``1.7159 * tanh(2/3 * a)``).
+* Inputs are scaled as in the paper, so that the background is -0.1 and ink is 1.175
+  (mean near 0, variance near 1), and the activation is the paper's scaled tanh,
+  ``1.7159 * tanh(2/3 * a)``. Both matter for a tanh net: with plain ``tanh`` on
+  [0, 1] inputs test accuracy stalls near 98.8%.
 * The output layer is a softmax ``Dense`` layer trained with cross-entropy, in place of
   the paper's Euclidean RBF units and their MAP criterion.
 
@@ -137,6 +140,12 @@ class SparseConv2D(layers.Layer):
         }
 
 
+@keras.saving.register_keras_serializable(package="mnist_bench")
+def lecun_tanh(x: Any) -> Any:
+    """The paper's squashing function: unit gain near 0 and ``f(+-1) = +-1``."""
+    return 1.7159 * ops.tanh(x * (2.0 / 3.0))
+
+
 @register(
     name="lenet5",
     reference=(
@@ -146,15 +155,16 @@ class SparseConv2D(layers.Layer):
     defaults=TrainDefaults(epochs=30, batch_size=128, learning_rate=1e-3),
 )
 def lenet5(input_shape: tuple[int, ...], num_classes: int, hp: Any = None) -> keras.Model:
-    """LeNet-5 (1998): 32x32 padded input, tanh, average pooling, C3's partial connections."""
+    """LeNet-5 (1998): 32x32 padded input, scaled tanh, average pooling, C3's partial table."""
     inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.ZeroPadding2D(2, name="pad")(inputs)  # 32x32x1, the paper's input size
-    x = layers.Conv2D(6, 5, activation="tanh", name="c1")(x)  # 28x28x6
+    x = layers.Rescaling(1.275, offset=-0.1, name="normalize")(inputs)  # -0.1 to 1.175
+    x = layers.ZeroPadding2D(2, name="pad")(x)  # 32x32x1, the paper's input size
+    x = layers.Conv2D(6, 5, activation=lecun_tanh, name="c1")(x)  # 28x28x6
     x = layers.AveragePooling2D(2, name="s2")(x)  # 14x14x6
-    x = SparseConv2D(C3_CONNECTIONS, 5, activation="tanh", name="c3")(x)  # 10x10x16
+    x = SparseConv2D(C3_CONNECTIONS, 5, activation=lecun_tanh, name="c3")(x)  # 10x10x16
     x = layers.AveragePooling2D(2, name="s4")(x)  # 5x5x16
-    x = layers.Conv2D(120, 5, activation="tanh", name="c5")(x)  # 1x1x120
+    x = layers.Conv2D(120, 5, activation=lecun_tanh, name="c5")(x)  # 1x1x120
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(84, activation="tanh", name="f6")(x)
+    x = layers.Dense(84, activation=lecun_tanh, name="f6")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name="lenet5")

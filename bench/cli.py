@@ -1,4 +1,5 @@
-"""The ``bench`` command line: ``run`` trains and evaluates, ``list`` shows the registry."""
+"""The ``bench`` command line: ``run`` trains and evaluates, ``list`` shows the registry,
+``report`` turns results into a comparison page."""
 
 from __future__ import annotations
 
@@ -103,7 +104,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--force", action="store_true", help="rerun runs that already finished")
     run.add_argument("--quiet", action="store_true", help="print only the summary and errors")
+    run.add_argument(
+        "--report",
+        action="store_true",
+        help="build the HTML report (OUT/report.html) when the runs are done",
+    )
     run.set_defaults(handler=cmd_run)
+
+    report = commands.add_parser(
+        "report",
+        help="build the HTML comparison page (or a Markdown leaderboard) from results",
+        description="Build one self-contained HTML page comparing the runs of a results "
+        "folder (a partial suite is fine), or print the leaderboard as Markdown.",
+    )
+    report.add_argument(
+        "--results",
+        default="results",
+        metavar="DIR",
+        help="results folder to read (default: results)",
+    )
+    report.add_argument(
+        "--out", metavar="FILE", help="HTML file to write (default: DIR/report.html)"
+    )
+    report.add_argument(
+        "--format",
+        choices=["html", "md"],
+        default="html",
+        help="html: write the page; md: print the leaderboard as a Markdown table (default: html)",
+    )
+    report.set_defaults(handler=cmd_report)
 
     lst = commands.add_parser(
         "list",
@@ -233,7 +262,23 @@ def cmd_run(args) -> int:
         f"{len(records) - len(failed)} ok, {len(failed)} failed "
         f"in {format_duration(progress.elapsed())}"
     )
+    if args.report:
+        from report import build_report
+
+        print(f"report: {build_report(args.out)}")
     return EXIT_RUNS_FAILED if failed else 0
+
+
+def cmd_report(args) -> int:
+    from report import build_report, leaderboard, load_runs, markdown
+
+    if args.format == "md":
+        frame, _ = load_runs(args.results)
+        print(markdown(leaderboard(frame)))
+        return 0
+    path = build_report(args.results, args.out)
+    print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
 
 
 def summary_table(records: list[dict]) -> str:

@@ -94,12 +94,9 @@ def make_specs(
     specs = []
     for arch in archs:
         defaults = architectures.get(arch).defaults
-        epochs = defaults.epochs
-        if profile.max_epochs is not None:
-            epochs = min(epochs, profile.max_epochs)
         settings = {
-            "epochs": epochs,
-            "batch_size": defaults.batch_size,
+            "epochs": _capped(defaults.epochs, profile.max_epochs),
+            "batch_size": _capped(defaults.batch_size, profile.max_batch_size),
             "learning_rate": defaults.learning_rate,
             "patience": defaults.patience,
             "lr_patience": defaults.lr_patience,
@@ -122,6 +119,10 @@ def make_specs(
                 )
             )
     return specs
+
+
+def _capped(value: int, cap: int | None) -> int:
+    return value if cap is None else min(value, cap)
 
 
 class RunFailed(Exception):
@@ -331,10 +332,16 @@ def is_done(record: dict | None, spec: RunSpec) -> bool:
 
 def _run_one(spec, splits, dataset_info, run_dir, progress) -> dict:
     started = time.perf_counter()
+    arch = architectures.get(spec.arch)
     record = {
         "run_id": spec.run_id,
         "spec": spec.to_dict(),
         "dataset": dataset_info,
+        "architecture": {
+            "description": arch.description,
+            "reference": arch.reference,
+            "source": arch.source,
+        },
         "command": sys.argv,
     }
     try:

@@ -15,6 +15,7 @@ class Profile:
     val_size: int | None = None  # None: min(5000, a tenth of the training set)
     test_size: int | None = None  # None: the whole test set
     max_epochs: int | None = None  # None: the architecture's own default
+    max_batch_size: int | None = None  # None: the architecture's own default
 
 
 PROFILES: dict[str, Profile] = {
@@ -27,6 +28,8 @@ PROFILES: dict[str, Profile] = {
             val_size=500,
             test_size=1000,
             max_epochs=1,
+            # 32 steps rather than 8: enough for BatchNorm's moving statistics to settle
+            max_batch_size=32,
         ),
         Profile(
             "quick",

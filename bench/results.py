@@ -26,6 +26,7 @@ COLUMNS = [
     "dataset",
     "arch",
     "augment",
+    "variant",
     "seed",
     "profile",
     "status",
@@ -83,12 +84,18 @@ def read_record(run_dir: Path) -> dict | None:
         return None
 
 
-def iter_records(root: str | os.PathLike) -> Iterator[dict]:
-    """Every complete record under ``root``, in folder order."""
+def iter_runs(root: str | os.PathLike) -> Iterator[tuple[Path, dict]]:
+    """Every complete run under ``root`` as (run folder, record), in folder order."""
     for record_path in sorted(Path(root).glob(f"**/{RECORD}")):
         record = read_record(record_path.parent)
         if record is not None:
-            yield record
+            yield record_path.parent, record
+
+
+def iter_records(root: str | os.PathLike) -> Iterator[dict]:
+    """Every complete record under ``root``, in folder order."""
+    for _, record in iter_runs(root):
+        yield record
 
 
 def load(path: str | os.PathLike = "results") -> pandas.DataFrame:  # noqa: F821
@@ -116,6 +123,7 @@ def flatten(record: dict) -> dict:
         "dataset": spec.get("dataset"),
         "arch": spec.get("arch"),
         "augment": spec.get("augment"),
+        "variant": spec.get("variant", "default"),
         "seed": spec.get("seed"),
         "profile": spec.get("profile"),
         "status": record.get("status"),

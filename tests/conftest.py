@@ -65,3 +65,42 @@ def tiny_net(input_shape, num_classes, hp=None):
 @pytest.fixture
 def tiny_arch(register_temporary):
     return register_temporary(tiny_net, name="tiny_net")
+
+
+BROKEN_ARCH_MODULE = '''
+import architectures
+
+@architectures.register(name="broken")
+def broken(input_shape, num_classes, hp=None):
+    """Always fails to build."""
+    raise RuntimeError("<script>alert('x')</script> no model today")
+'''
+
+
+@pytest.fixture(scope="session")
+def small_suite(tmp_path_factory):
+    """A smoke suite on digits: lenet5 and custom_cnn with and without augmentation,
+    plus one architecture whose builder throws (a failed run)."""
+    from bench.cli import main
+
+    root = tmp_path_factory.mktemp("suite")
+    module = root / "broken_arch.py"
+    module.write_text(BROKEN_ARCH_MODULE)
+    results = root / "results"
+    argv = ["run", "--arch", "lenet5", "custom_cnn", "broken", "--dataset", "digits"]
+    argv += ["--profile", "smoke", "--out", str(results), "--quiet", "--arch-module", str(module)]
+    try:
+        assert main(argv) == 1  # exit code 1: one run failed
+    finally:
+        _registry._REGISTRY.pop("broken", None)
+    return results
+
+
+@pytest.fixture(scope="session")
+def report_path(small_suite, tmp_path_factory):
+    """The HTML report of ``small_suite``, built through the command line."""
+    from bench.cli import main
+
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    assert main(["report", "--results", str(small_suite), "--out", str(out)]) == 0
+    return out

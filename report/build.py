@@ -1,0 +1,297 @@
+"""Build the HTML comparison page from a results folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench import results
+from bench.data import NAMED_DATASETS, Splits, load_dataset, split_dataset
+from bench.errors import BenchError
+from report import charts
+from report.dataview import DataView, data_view
+from report.images import data_uri
+from report.leaderboard import cell_text, leaderboard, shown_columns, sort_value
+
+MISTAKES_SHOWN = 12
+_CHART_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+@dataclasses.dataclass
+class Chart:
+    """A plotly figure, placed on the page by id and drawn by the inlined plotly.js."""
+
+    id: str
+    spec: str  # the figure as JSON, with <, > and / escaped by plotly
+
+    @classmethod
+    def of(cls, chart_id: str, figure: Any) -> Chart:
+        import plotly.io as pio
+
+        return cls(chart_id, pio.to_json(figure, validate=False, engine="json"))
+
+
+@dataclasses.dataclass
+class Mistake:
+    image: str | None  # data URI, or None when the test images could not be reloaded
+    true: int
+    predicted: int
+    confidence: float
+
+
+@dataclasses.dataclass
+class RunView:
+    run_id: str
+    arch: str
+    augment: bool
+    seed: int
+    test_accuracy: float
+    confusion: Chart
+    per_class: list[dict]
+    mistakes: list[Mistake]
+
+
+def load_runs(results_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[tuple[Path, dict]]]:
+    """The runs table and the (folder, record) pairs; an empty folder is an error."""
+    root = Path(results_dir)
+    if not root.is_dir():
+        raise BenchError(f"results folder {root} does not exist; check --results")
+    runs = list(results.iter_runs(root))
+    if not runs:
+        raise BenchError(
+            f"no finished runs under {root}; run `python -m bench run` first or check --results"
+        )
+    return results.load(root), runs
+
+
+def build_report(
+    results_dir: str | os.PathLike = "results", out: str | os.PathLike | None = None
+) -> Path:
+    """Write the self-contained HTML report for ``results_dir``; returns its path."""
+    out_path = Path(out) if out is not None else Path(results_dir) / "report.html"
+    html = render_report(results_dir)
+    results.write_text(out_path, html)
+    return out_path
+
+
+def render_report(results_dir: str | os.PathLike) -> str:
+    from plotly.offline import get_plotlyjs
+
+    frame, runs = load_runs(results_dir)
+    board = leaderboard(frame)
+    ok_runs = [(folder, record) for folder, record in runs if record.get("status") == "ok"]
+    histories = {
+        record["run_id"]: pd.read_csv(folder / results.HISTORY)
+        for folder, record in ok_runs
+        if (folder / results.HISTORY).exists()
+    }
+    data = _DataCache()
+    charts_top = [
+        Chart.of(
+            "chart-pareto",
+            charts.accuracy_against(
+                board, "params", "Accuracy against size", "trainable + other parameters (log)"
+            ),
+        ),
+        Chart.of(
+            "chart-latency",
+            charts.accuracy_against(
+                board, "latency_p50_ms", "Accuracy against latency", "batch-1 latency, ms (log)"
+            ),
+        ),
+        Chart.of("chart-augment", charts.augmentation_effect(board)),
+        Chart.of("chart-curves", charts.learning_curves(histories)),
+        Chart.of("chart-time", charts.training_time(board)),
+    ]
+    view, data_note = _data_section(ok_runs, data)
+    env_records = [record for _, record in runs]
+    context = {
+        "title": "mnist-bench comparison",
+        "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "columns": shown_columns(board),
+        "board_rows": _board_rows(board),
+        "charts": {chart.id: chart for chart in charts_top},
+        "failed": [
+            {"run_id": record["run_id"], "error": record.get("error") or "unknown"}
+            for _, record in runs
+            if record.get("status") != "ok"
+        ],
+        "architectures": _architectures(runs),
+        "runs": [_run_view(folder, record, data) for folder, record in ok_runs],
+        "data": view,
+        "data_charts": [Chart.of(k, fig) for k, fig in view.figures.items()] if view else [],
+        "data_note": data_note,
+        "method": _method(env_records, frame),
+        "plotly_js": get_plotlyjs(),
+        "chart_config": _CHART_CONFIG,
+        "run_count": len(runs),
+    }
+    return _template().render(**context)
+
+
+def _template():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("report", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("report.html.j2")
+
+
+def _board_rows(board: pd.DataFrame) -> list[list[tuple[str, str]]]:
+    columns = shown_columns(board)
+    return [
+        [(cell_text(c, row[c.key]), sort_value(c, row[c.key])) for c in columns]
+        for _, row in board.iterrows()
+    ]
+
+
+def _architectures(runs: list[tuple[Path, dict]]) -> list[dict]:
+    """Name, description and reference of each architecture, from its latest run."""
+    latest: dict[str, dict] = {}
+    for _, record in sorted(runs, key=lambda run: run[1].get("environment", {}).get("date", "")):
+        info = record.get("architecture", {})
+        latest[record["spec"]["arch"]] = {"name": record["spec"]["arch"], **info}
+    return [latest[name] for name in sorted(latest)]
+
+
+# --- data: reloaded from where the runs read it ----------------------------------------------
+
+
+class _DataCache:
+    """Datasets and splits as the runs saw them, loaded once each; failures remembered."""
+
+    def __init__(self) -> None:
+        self._splits: dict[tuple, Splits | str] = {}
+
+    def splits(self, record: dict) -> Splits | str:
+        """The record's splits, or a sentence saying why they could not be rebuilt."""
+        spec, info = record["spec"], record.get("dataset", {})
+        key = (
+            info.get("name", spec["dataset"]),
+            info.get("source"),
+            spec.get("val_size"),
+            spec.get("train_size"),
+            spec.get("test_size"),
+            spec.get("split_seed", 0),
+        )
+        if key not in self._splits:
+            self._splits[key] = self._load(*key)
+        return self._splits[key]
+
+    @staticmethod
+    def _load(name, source, val_size, train_size, test_size, seed) -> Splits | str:
+        data_dir = source if name in NAMED_DATASETS and source and Path(source).is_dir() else None
+        try:
+            dataset = load_dataset(name, data_dir)
+            return split_dataset(dataset, val_size, train_size, test_size, seed)
+        except BenchError as exc:
+            return f"the images of {name} could not be reloaded ({exc})"
+
+
+def _data_section(ok_runs, data: _DataCache) -> tuple[DataView | None, str]:
+    if not ok_runs:
+        return None, "no finished runs to take the data from"
+    _, record = ok_runs[0]
+    splits = data.splits(record)
+    if isinstance(splits, str):
+        return None, splits
+    strength = record["spec"].get("augment_strength", 1.0)
+    return data_view(splits, strength), ""
+
+
+# --- per run ----------------------------------------------------------------------------------
+
+
+def _run_view(folder: Path, record: dict, data: _DataCache) -> RunView:
+    spec = record["spec"]
+    matrix = record["confusion_matrix"]
+    names = [str(c) for c in range(len(matrix))]
+    per_class = record["per_class"]
+    return RunView(
+        run_id=record["run_id"],
+        arch=spec["arch"],
+        augment=bool(spec["augment"]),
+        seed=spec["seed"],
+        test_accuracy=record["metrics"]["test_accuracy"],
+        confusion=Chart.of(
+            f"chart-confusion-{record['run_id']}",
+            charts.confusion(matrix, names, f"Confusion matrix: {record['run_id']}"),
+        ),
+        per_class=[
+            {
+                "name": name,
+                "precision": per_class["precision"][i],
+                "recall": per_class["recall"][i],
+                "f1": per_class["f1"][i],
+                "support": per_class["support"][i],
+            }
+            for i, name in enumerate(names)
+        ],
+        mistakes=_mistakes(folder, data.splits(record)),
+    )
+
+
+def _mistakes(folder: Path, splits: Splits | str) -> list[Mistake]:
+    """The most confident wrong test predictions, with their images where available."""
+    path = folder / results.PREDICTIONS
+    if not path.exists():
+        return []
+    with np.load(path) as saved:
+        y_true, y_pred, probs = saved["y_true"], saved["y_pred"], saved["probabilities"]
+    wrong = np.flatnonzero(y_true != y_pred)
+    confidence = probs[wrong, y_pred[wrong]]
+    order = wrong[np.argsort(-confidence, kind="stable")][:MISTAKES_SHOWN]
+    images = None
+    if not isinstance(splits, str) and np.array_equal(splits.y_test, y_true):
+        images = splits.x_test
+    return [
+        Mistake(
+            image=data_uri(images[i]) if images is not None else None,
+            true=int(y_true[i]),
+            predicted=int(y_pred[i]),
+            confidence=float(probs[i, y_pred[i]]),
+        )
+        for i in order
+    ]
+
+
+# --- method and environment ---------------------------------------------------------------------
+
+
+def _method(records: list[dict], frame: pd.DataFrame) -> dict:
+    latest = max(records, key=lambda r: r.get("environment", {}).get("date", ""))
+    env = latest.get("environment", {})
+    dataset = latest.get("dataset", {})
+    specs = [r["spec"] for r in records]
+
+    def distinct(key: str) -> str:
+        return ", ".join(sorted({"all" if s.get(key) is None else str(s.get(key)) for s in specs}))
+
+    commits = {r.get("environment", {}).get("git_commit") for r in records}
+    return {
+        "dataset": dataset.get("name", distinct("dataset")),
+        "source": dataset.get("source", ""),
+        "checksums": dataset.get("checksums", {}),
+        "profiles": distinct("profile"),
+        "seeds": distinct("seed"),
+        "sizes": {
+            "train": distinct("train_size"),
+            "validation": distinct("val_size"),
+            "test": distinct("test_size"),
+        },
+        "env": env,
+        "mixed_commits": len(commits) > 1,
+        "runs": len(records),
+        "ok": int((frame["status"] == "ok").sum()),
+    }

@@ -1,0 +1,226 @@
+"""The report's plotly charts. Each function takes plain data and returns a figure."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+AUGMENT_COLOURS = {False: "#1f77b4", True: "#ff7f0e"}
+_LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=60, r=20, t=50, b=50))
+
+
+def _label(row: pd.Series) -> str:
+    text = f"{row['arch']} ({'aug' if row['augment'] else 'no aug'})"
+    return text if row.get("variant", "default") == "default" else f"{text}, {row['variant']}"
+
+
+def _error_bars(board: pd.DataFrame) -> dict | None:
+    low = board["interval"].map(lambda pair: pair[0])
+    high = board["interval"].map(lambda pair: pair[1])
+    if low.isna().all():
+        return None
+    return dict(
+        type="data",
+        symmetric=False,
+        array=(high - board["test_accuracy"]).fillna(0).tolist(),
+        arrayminus=(board["test_accuracy"] - low).fillna(0).tolist(),
+    )
+
+
+def pareto_front(cost: pd.Series, accuracy: pd.Series) -> list[int]:
+    """Row positions no other row beats: nothing cheaper (or as cheap) is more accurate."""
+    order = sorted(range(len(cost)), key=lambda i: (cost.iloc[i], -accuracy.iloc[i]))
+    front, best = [], -math.inf
+    for i in order:
+        if accuracy.iloc[i] > best:
+            front.append(i)
+            best = accuracy.iloc[i]
+    return front
+
+
+def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str) -> go.Figure:
+    """Test accuracy against a cost (log x axis), one marker per configuration,
+    with the Pareto frontier over all of them."""
+    fig = go.Figure()
+    measured = board[pd.to_numeric(board[cost], errors="coerce").notna()]
+    for augment, group in measured.groupby("augment"):
+        fig.add_trace(
+            go.Scatter(
+                x=group[cost],
+                y=group["test_accuracy"],
+                error_y=_error_bars(group),
+                mode="markers+text",
+                text=group["arch"],
+                textposition="top center",
+                hovertext=group.apply(_label, axis=1),
+                name="augmentation on" if augment else "augmentation off",
+                marker=dict(size=11, color=AUGMENT_COLOURS[bool(augment)]),
+            )
+        )
+    if len(measured):
+        front = measured.iloc[pareto_front(measured[cost], measured["test_accuracy"])]
+        fig.add_trace(
+            go.Scatter(
+                x=front[cost],
+                y=front["test_accuracy"],
+                mode="lines",
+                line=dict(shape="hv", dash="dot", color="#2ca02c"),
+                name="Pareto frontier",
+                hoverinfo="skip",
+            )
+        )
+    else:
+        fig.add_annotation(
+            text="not measured yet",
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            font=dict(size=16, color="#888"),
+        )
+    fig.update_layout(title=title, xaxis_title=axis_title, yaxis_title="test accuracy", **_LAYOUT)
+    fig.update_xaxes(type="log")
+    return fig
+
+
+def augmentation_effect(board: pd.DataFrame) -> go.Figure:
+    """Test accuracy with and without augmentation, side by side per architecture."""
+    fig = go.Figure()
+    for augment in (False, True):
+        group = board[board["augment"] == augment].sort_values("arch")
+        fig.add_trace(
+            go.Bar(
+                x=group["arch"] + _variant_suffix(group),
+                y=group["test_accuracy"],
+                error_y=_error_bars(group),
+                name="augmentation on" if augment else "augmentation off",
+                marker_color=AUGMENT_COLOURS[augment],
+                text=group["test_accuracy"].map("{:.4f}".format),
+                textposition="outside",
+            )
+        )
+    low = board["test_accuracy"].min() if len(board) else 0.0
+    fig.update_layout(
+        title="What augmentation buys each architecture",
+        barmode="group",
+        yaxis_title="test accuracy",
+        yaxis_range=[max(0.0, low - 0.02), 1.0],
+        **_LAYOUT,
+    )
+    return fig
+
+
+def _variant_suffix(group: pd.DataFrame) -> pd.Series:
+    return group["variant"].map(lambda v: "" if v == "default" else f" ({v})")
+
+
+def learning_curves(histories: dict[str, pd.DataFrame]) -> go.Figure:
+    """Validation accuracy per epoch, one line per run."""
+    fig = go.Figure()
+    for run_id, history in sorted(histories.items()):
+        if "val_accuracy" not in history:
+            continue
+        fig.add_trace(
+            go.Scatter(x=history["epoch"], y=history["val_accuracy"], mode="lines", name=run_id)
+        )
+    fig.update_layout(
+        title="Validation accuracy per epoch",
+        xaxis_title="epoch",
+        yaxis_title="validation accuracy",
+        **{**_LAYOUT, "height": 480},
+    )
+    return fig
+
+
+def training_time(board: pd.DataFrame) -> go.Figure:
+    """Training time per architecture, with and without augmentation."""
+    fig = go.Figure()
+    for augment in (False, True):
+        group = board[board["augment"] == augment].sort_values("arch")
+        fig.add_trace(
+            go.Bar(
+                x=group["arch"] + _variant_suffix(group),
+                y=group["train_seconds"],
+                name="augmentation on" if augment else "augmentation off",
+                marker_color=AUGMENT_COLOURS[augment],
+                customdata=np.stack(
+                    [group["seconds_per_epoch"], group["images_per_second"]], axis=-1
+                ),
+                hovertemplate="%{x}: %{y:.0f} s<br>%{customdata[0]:.1f} s/epoch, "
+                "%{customdata[1]:,.0f} images/s<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Training time", barmode="group", yaxis_title="seconds (mean over seeds)", **_LAYOUT
+    )
+    return fig
+
+
+def confusion(matrix: list[list[int]], class_names: list[str], title: str) -> go.Figure:
+    """A confusion-matrix heatmap: true class down, predicted class across."""
+    values = np.asarray(matrix)
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=class_names,
+            y=class_names,
+            colorscale="Blues",
+            text=values,
+            texttemplate="%{text}",
+            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        xaxis_title="predicted",
+        yaxis_title="true",
+        **{**_LAYOUT, "height": 440, "width": 500},
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def class_counts(counts: dict[str, np.ndarray], class_names: list[str]) -> go.Figure:
+    """Images per class in each split."""
+    fig = go.Figure(
+        [go.Bar(x=class_names, y=values, name=split) for split, values in counts.items()]
+    )
+    fig.update_layout(title="Images per class", barmode="group", xaxis_type="category", **_LAYOUT)
+    return fig
+
+
+def pixel_histogram(images: np.ndarray) -> go.Figure:
+    """Distribution of pixel intensities (log count: most pixels are background)."""
+    counts, edges = np.histogram(images, bins=32, range=(0.0, 1.0))
+    fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, name="pixels"))
+    fig.update_layout(
+        title="Pixel intensities (training images)",
+        xaxis_title="intensity",
+        yaxis_title="pixels",
+        bargap=0.05,
+        **_LAYOUT,
+    )
+    fig.update_yaxes(type="log")
+    return fig
+
+
+def pca_projection(points: np.ndarray, labels: np.ndarray, class_names: list[str]) -> go.Figure:
+    """A 2-D PCA projection of sample images, coloured by class."""
+    fig = go.Figure()
+    for label, name in enumerate(class_names):
+        mine = points[labels == label]
+        fig.add_trace(
+            go.Scatter(x=mine[:, 0], y=mine[:, 1], mode="markers", name=name, marker_size=4)
+        )
+    fig.update_layout(
+        title=f"PCA projection of {len(points):,} training images",
+        xaxis_title="component 1",
+        yaxis_title="component 2",
+        **{**_LAYOUT, "height": 520},
+    )
+    return fig

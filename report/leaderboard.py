@@ -1,0 +1,155 @@
+"""The leaderboard: one row per configuration, seeds pooled, with intervals.
+
+A configuration is (dataset, profile, architecture, augmentation, variant); its seeds are
+averaged, and the test accuracy gets a 95% Student's t interval when there are several.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from bench.stats import mean_interval
+
+GROUP_KEYS = ["dataset", "profile", "arch", "augment", "variant"]
+MISSING = "\u2014"  # em dash: not measured (yet)
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A leaderboard column: its key in the frame, header, text format and help."""
+
+    key: str
+    header: str
+    fmt: Callable[[Any], str]
+    help: str = ""
+    numeric: bool = True
+
+
+def _num(spec: str) -> Callable[[Any], str]:
+    return lambda value: format(value, spec)
+
+
+def _scaled(factor: float, spec: str) -> Callable[[Any], str]:
+    return lambda value: format(value * factor, spec)
+
+
+def _interval(value: Any) -> str:
+    low, high = value
+    return f"{low:.4f} to {high:.4f}"
+
+
+COLUMNS: list[Column] = [
+    Column("arch", "architecture", str, numeric=False),
+    Column("augment", "augment", lambda v: "on" if v else "off", numeric=False),
+    Column("variant", "variant", str, "default settings or tuned hyperparameters", False),
+    Column("seeds", "seeds", str, "finished runs pooled in this row"),
+    Column("test_accuracy", "test acc", _num(".4f"), "mean over seeds"),
+    Column("interval", "95% interval", _interval, "Student's t, over seeds", False),
+    Column("error_pct", "error %", _num(".2f"), "100 x (1 - test accuracy)"),
+    Column("params", "params", _num(",.0f")),
+    Column("flops", "MFLOPs", _scaled(1e-6, ".2f"), "forward pass, per image"),
+    Column("saved_bytes", "saved MB", _scaled(1e-6, ".2f"), "the .keras file"),
+    Column("train_seconds", "train s", _num(".0f"), "training time, mean over seeds"),
+    Column("seconds_per_epoch", "s/epoch", _num(".1f"), "median epoch, mean over seeds"),
+    Column("images_per_second", "train img/s", _num(",.0f")),
+    Column("latency_p50_ms", "p50 ms", _num(".3f"), "batch-1 latency, median"),
+    Column("latency_p99_ms", "p99 ms", _num(".3f"), "batch-1 latency, 99th percentile"),
+    Column("throughput", "batch img/s", _num(",.0f"), "inference throughput at a large batch"),
+]
+
+_MEAN_OVER_SEEDS = [
+    "params",
+    "flops",
+    "saved_bytes",
+    "train_seconds",
+    "seconds_per_epoch",
+    "images_per_second",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "throughput",
+]
+
+
+def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
+    """Pool the finished runs of ``runs`` (``bench.results.load``) by configuration.
+
+    Sorted by test accuracy, best first. Columns that no run measured are all NaN.
+    """
+    ok = runs[runs["status"] == "ok"].copy()
+    if "variant" not in ok:
+        ok["variant"] = "default"
+    ok["variant"] = ok["variant"].fillna("default")
+    rows = []
+    for key, group in ok.groupby(GROUP_KEYS, sort=False, dropna=False):
+        accuracy = mean_interval(group["test_accuracy"])
+        row = dict(zip(GROUP_KEYS, key, strict=True))
+        row.update(
+            seeds=len(group),
+            test_accuracy=accuracy.mean,
+            accuracy_std=accuracy.std,
+            interval=(accuracy.low, accuracy.high),
+            accuracy_min=group["test_accuracy"].min(),
+            accuracy_max=group["test_accuracy"].max(),
+            error_pct=100 * (1 - accuracy.mean),
+        )
+        for column in _MEAN_OVER_SEEDS:
+            values = pd.to_numeric(group[column], errors="coerce") if column in group else None
+            row[column] = values.mean() if values is not None else math.nan
+        rows.append(row)
+    board = pd.DataFrame(rows, columns=[*GROUP_KEYS, *_board_columns()])
+    return board.sort_values("test_accuracy", ascending=False, ignore_index=True)
+
+
+def _board_columns() -> list[str]:
+    extra = ["accuracy_std", "accuracy_min", "accuracy_max"]
+    return [c.key for c in COLUMNS if c.key not in GROUP_KEYS] + extra
+
+
+def shown_columns(board: pd.DataFrame) -> list[Column]:
+    """The columns worth showing: ``variant`` only when tuned runs exist."""
+    single_variant = board["variant"].nunique() <= 1 and (board["variant"] == "default").all()
+    return [c for c in COLUMNS if not (c.key == "variant" and single_variant)]
+
+
+def cell_text(column: Column, value: Any) -> str:
+    """A cell as text; anything not measured is an em dash."""
+    if _missing(value):
+        return MISSING
+    return column.fmt(value)
+
+
+def sort_value(column: Column, value: Any) -> str:
+    """What the page sorts a cell by: the raw number, or the text; empty when missing."""
+    if _missing(value):
+        return ""
+    if column.key == "interval":
+        return repr(float(value[0]))
+    return repr(float(value)) if column.numeric else cell_text(column, value)
+
+
+def _missing(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return any(_missing(v) for v in value)
+    if value is None:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def markdown(board: pd.DataFrame) -> str:
+    """The leaderboard as a GitHub Markdown table."""
+    from tabulate import tabulate
+
+    columns = shown_columns(board)
+    rows = [[cell_text(c, row[c.key]) for c in columns] for _, row in board.iterrows()]
+    return tabulate(
+        rows,
+        headers=[c.header for c in columns],
+        tablefmt="github",
+        disable_numparse=True,
+        colalign=["left" if not c.numeric else "right" for c in columns],
+    )

@@ -1,0 +1,179 @@
+"""The HTML report and the Markdown leaderboard, built from a real (tiny) suite."""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.cli import main
+from report.charts import pareto_front
+from report.images import png_bytes
+from report.leaderboard import MISSING, leaderboard, markdown
+
+
+@pytest.fixture(scope="module")
+def report_html(report_path):
+    return report_path.read_text()
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        if "id" in attributes:
+            self.ids.add(attributes["id"])
+
+
+def _parse(html: str) -> _Collector:
+    parser = _Collector()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def test_the_report_holds_every_table_and_chart(report_html):
+    ids = _parse(report_html).ids
+    tables = {"leaderboard-table", "architectures-table", "failed-table", "class-counts"}
+    charts = {"chart-pareto", "chart-latency", "chart-augment", "chart-curves", "chart-time"}
+    data = {"chart-class-counts", "chart-pixels", "chart-pca", "samples", "class-means"}
+    assert tables | charts | data | {"augmentation-preview"} <= ids
+    for run in ("lenet5-noaug", "lenet5-aug", "custom_cnn-noaug", "custom_cnn-aug"):
+        assert f"chart-confusion-digits-smoke-{run}-s0" in ids
+        assert f"run-digits-smoke-{run}-s0" in ids
+
+
+def test_every_chart_has_its_figure(report_html):
+    tags = _parse(report_html).tags
+    chart_divs = {a["id"] for t, a in tags if t == "div" and "chart" in a.get("class", "").split()}
+    specs = [a["data-target"] for t, a in tags if "chart-spec" in a.get("class", "")]
+    assert sorted(specs) == sorted(chart_divs)
+    assert len(chart_divs) == 5 + 3 + 4
+
+
+def test_the_report_loads_nothing_from_outside(report_html):
+    for tag, attributes in _parse(report_html).tags:
+        assert tag != "link", "no external stylesheets"
+        if tag == "script":
+            assert "src" not in attributes
+        if tag == "img":
+            assert attributes["src"].startswith("data:image/png;base64,")
+        for name in ("src", "href"):
+            value = attributes.get(name) or ""
+            assert not value.startswith(("http:", "https:", "//")), value
+
+
+def test_text_from_users_files_is_escaped(report_html):
+    assert "<script>alert(" not in report_html
+    assert "&lt;script&gt;alert(" in report_html  # the failed run's reason, shown escaped
+
+
+def test_the_failed_run_is_listed_with_its_reason(report_html):
+    assert "digits-smoke-broken-noaug-s0" in report_html
+    assert "no model today" in report_html
+
+
+def test_unmeasured_latency_shows_an_em_dash(small_suite):
+    text = _markdown(small_suite)
+    assert "p50 ms" in text and MISSING in text
+
+
+def test_the_markdown_leaderboard_has_one_row_per_configuration(small_suite):
+    lines = _markdown(small_suite).splitlines()
+    assert lines[0].startswith("| architecture")
+    assert lines[1].startswith("|--")
+    rows = lines[2:]
+    assert len(rows) == 4  # lenet5 and custom_cnn, augmentation on and off; the failure is not
+    assert {row.split("|")[1].strip() for row in rows} == {"lenet5", "custom_cnn"}
+
+
+def _markdown(results) -> str:
+    from bench import results as store
+
+    return markdown(leaderboard(store.load(results)))
+
+
+def test_report_of_an_empty_folder_is_a_one_line_error(tmp_path, capsys):
+    assert main(["report", "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no finished runs" in err
+
+
+def _runs(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    base = {
+        "dataset": ["mnist"] * n,
+        "profile": ["standard"] * n,
+        "arch": ["a"] * n,
+        "augment": [False] * n,
+        "variant": ["default"] * n,
+        "status": ["ok"] * n,
+        "params": [100] * n,
+        "flops": [1000] * n,
+        "saved_bytes": [5000] * n,
+        "train_seconds": [10.0] * n,
+        "seconds_per_epoch": [1.0] * n,
+        "images_per_second": [100.0] * n,
+    }
+    base.update(columns)
+    return pd.DataFrame(base)
+
+
+def test_seeds_are_pooled_with_a_student_t_interval():
+    board = leaderboard(_runs(seed=[0, 1, 2], test_accuracy=[0.990, 0.992, 0.994]))
+    (row,) = board.to_dict("records")
+    assert row["seeds"] == 3
+    assert row["test_accuracy"] == pytest.approx(0.992)
+    # t(0.975, 2) = 4.3027; std = 0.002; half width = 4.3027 * 0.002 / sqrt(3)
+    half = 4.302653 * 0.002 / math.sqrt(3)
+    assert row["interval"] == pytest.approx((0.992 - half, 0.992 + half), rel=1e-5)
+    assert row["error_pct"] == pytest.approx(0.8)
+
+
+def test_failed_runs_do_not_count_towards_the_leaderboard():
+    runs = _runs(seed=[0, 1], test_accuracy=[0.99, math.nan], status=["ok", "failed"])
+    (row,) = leaderboard(runs).to_dict("records")
+    assert row["seeds"] == 1 and row["test_accuracy"] == 0.99
+
+
+def test_the_pareto_front_keeps_only_models_nothing_cheaper_beats():
+    cost = pd.Series([10, 20, 30, 40])
+    accuracy = pd.Series([0.98, 0.97, 0.99, 0.985])
+    assert pareto_front(cost, accuracy) == [0, 2]
+
+
+def _decode_png(data: bytes) -> np.ndarray:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks = 8, {}
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
+        assert crc == zlib.crc32(kind + body)
+        chunks[kind] = chunks.get(kind, b"") + body
+        pos += 12 + length
+    width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(height, width + 1)
+    assert (rows[:, 0] == 0).all()  # no filtering
+    return rows[:, 1:]
+
+
+def test_images_round_trip_through_png():
+    image = np.arange(28 * 20, dtype=np.uint8).reshape(28, 20)
+    assert np.array_equal(_decode_png(png_bytes(image)), image)
+
+
+def test_float_images_are_scaled_from_unit_range():
+    image = np.array([[0.0, 0.5, 1.0]], dtype=np.float32)
+    assert _decode_png(png_bytes(image)).tolist() == [[0, 128, 255]]
