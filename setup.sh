@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Set up mnist-bench: the package with its test tools, and Chromium for the report's browser test.
+# Set up mnist-bench: the package, its test tools and inference runtimes, and Chromium for
+# the report's browser test.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+python -m pip install --quiet --disable-pip-version-check -e ".[dev,runtimes]"
 
 if [ ! -x /usr/bin/chromium ]; then
     as_root=()

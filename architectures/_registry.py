@@ -24,6 +24,7 @@ class TrainDefaults:
     epochs: int = 30
     batch_size: int = 128
     learning_rate: float = 1e-3
+    weight_decay: float = 0.0  # decoupled, as in AdamW: each step shrinks weights by lr * wd
     patience: int = 5  # early stopping on validation accuracy
     lr_patience: int = 2  # halve the learning rate after this many flat epochs
     lr_factor: float = 0.5

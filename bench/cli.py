@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from bench.errors import BenchError
+from bench.latency import RUNTIMES
 from bench.profiles import DEFAULT_PROFILE, PROFILES
 
 EXIT_RUNS_FAILED = 1
@@ -31,9 +32,9 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_arch_args(parser: argparse.ArgumentParser, selection: bool) -> None:
+def _add_arch_args(parser: argparse.ArgumentParser, selection: bool, required: bool = True) -> None:
     if selection:
-        group = parser.add_mutually_exclusive_group(required=True)
+        group = parser.add_mutually_exclusive_group(required=required)
         group.add_argument("--all", action="store_true", help="every registered architecture")
         group.add_argument("--arch", nargs="+", metavar="NAME", help="these architectures")
     parser.add_argument(
@@ -127,12 +128,55 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="FILE", help="HTML file to write (default: DIR/report.html)"
     )
     report.add_argument(
+        "--benchmarks",
+        default=".benchmarks",
+        metavar="DIR",
+        help="pytest-benchmark's saved runs, for the latency history (default: .benchmarks)",
+    )
+    report.add_argument(
         "--format",
         choices=["html", "md"],
         default="html",
         help="html: write the page; md: print the leaderboard as a Markdown table (default: html)",
     )
     report.set_defaults(handler=cmd_report)
+
+    latency = commands.add_parser(
+        "latency",
+        help="measure inference latency and throughput through each runtime",
+        description="Measure batch-1 latency (p50/p90/p99) and batch throughput of each "
+        "architecture through a compiled tf.function, model.predict, LiteRT and ONNX Runtime. "
+        "Trained models in --results are used where there are any (freshly built ones "
+        "otherwise: latency does not depend on the weights); the figures are stored in "
+        "DIR/latency/ for the report.",
+    )
+    _add_arch_args(latency, selection=True, required=False)
+    latency.add_argument(
+        "--results", default="results", metavar="DIR", help="results folder (default: results)"
+    )
+    latency.add_argument(
+        "--runtime",
+        nargs="+",
+        choices=list(RUNTIMES),
+        default=list(RUNTIMES),
+        help="runtimes to measure (default: all)",
+    )
+    latency.add_argument(
+        "--calls",
+        type=_positive_int,
+        default=200,
+        help="timed batch-1 calls per runtime (default: 200)",
+    )
+    latency.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=256,
+        help="batch size for throughput (default: 256)",
+    )
+    latency.add_argument(
+        "--threads", type=int, default=0, help="threads per runtime (default: 0, every core)"
+    )
+    latency.set_defaults(handler=cmd_latency)
 
     lst = commands.add_parser(
         "list",
@@ -276,9 +320,59 @@ def cmd_report(args) -> int:
         frame, _ = load_runs(args.results)
         print(markdown(leaderboard(frame)))
         return 0
-    path = build_report(args.results, args.out)
+    path = build_report(args.results, args.out, args.benchmarks)
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
+
+
+def cmd_latency(args) -> int:
+    from tabulate import tabulate
+
+    from bench import latency as lat
+    from bench import results
+
+    architectures = _load_architectures(args.arch_module)
+    archs = args.arch or architectures.names()
+    for name in archs:
+        architectures.get(name)
+    settings = lat.LatencySettings(
+        calls=args.calls, batch_size=args.batch_size, threads=args.threads
+    )
+    trained = results.latest_models(args.results)
+    rows = []
+    for name in archs:
+        model, weights = _latency_model(architectures, name, trained.get(name))
+        print(f"{name}: {weights}", flush=True)
+        found = lat.measure(model, tuple(args.runtime), settings)
+        results.write_latency(args.results, name, found, weights, model.input_shape[1:])
+        fastest = min((r.p50_ms for r in found if r.status == "ok"), default=None)
+        for r in found:
+            ok = r.status == "ok"
+            rows.append(
+                [
+                    name,
+                    r.runtime + (" *" if ok and r.p50_ms == fastest else ""),
+                    f"{r.p50_ms:.3f}" if ok else "",
+                    f"{r.p90_ms:.3f}" if ok else "",
+                    f"{r.p99_ms:.3f}" if ok else "",
+                    f"{r.throughput:,.0f}" if ok else "",
+                    f"{r.max_abs_diff:.1e}" if ok else "",
+                    "" if ok else f"FAILED: {r.error}",
+                ]
+            )
+    headers = ["arch", "runtime", "p50 ms", "p90 ms", "p99 ms", "batch img/s", "max diff", ""]
+    print(tabulate(rows, headers=headers, disable_numparse=True))
+    print(f"* fastest batch-1 p50 per architecture; figures stored in {args.results}/latency/")
+    return 0
+
+
+def _latency_model(architectures, name: str, model_path):
+    """The trained model of ``name`` where one exists, else a freshly built one."""
+    import keras
+
+    if model_path is not None:
+        return keras.saving.load_model(model_path, compile=False), f"trained ({model_path})"
+    return architectures.create(name), "freshly built weights (no trained model found)"
 
 
 def summary_table(records: list[dict]) -> str:

@@ -46,6 +46,7 @@ class RunSpec:
     epochs: int = 30
     batch_size: int = 128
     learning_rate: float = 1e-3
+    weight_decay: float = 0.0
     patience: int = 5
     lr_patience: int = 2
     lr_factor: float = 0.5
@@ -98,6 +99,7 @@ def make_specs(
             "epochs": _capped(defaults.epochs, profile.max_epochs),
             "batch_size": _capped(defaults.batch_size, profile.max_batch_size),
             "learning_rate": defaults.learning_rate,
+            "weight_decay": defaults.weight_decay,
             "patience": defaults.patience,
             "lr_patience": defaults.lr_patience,
             "lr_factor": defaults.lr_factor,
@@ -174,7 +176,9 @@ def train_and_evaluate(
 
     model = architectures.create(spec.arch, splits.input_shape, splits.num_classes)
     model.compile(
-        optimizer=keras.optimizers.Adam(spec.learning_rate),
+        optimizer=keras.optimizers.Adam(
+            spec.learning_rate, weight_decay=spec.weight_decay or None
+        ),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

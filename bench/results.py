@@ -20,6 +20,8 @@ RECORD = "record.json"
 HISTORY = "history.csv"
 PREDICTIONS = "predictions.npz"
 MODEL = "model.keras"
+LATENCY_DIR = "latency"  # DIR/latency/<arch>.json: figures per architecture and runtime
+LEADERBOARD_RUNTIME = "keras"  # the compiled path fills the leaderboard's latency columns
 
 COLUMNS = [
     "run_id",
@@ -43,6 +45,9 @@ COLUMNS = [
     "images_per_second",
     "gflops_per_second",
     "wall_seconds",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "throughput",
 ]
 
 
@@ -102,7 +107,12 @@ def load(path: str | os.PathLike = "results") -> pandas.DataFrame:  # noqa: F821
     """One row per run found under ``path``, with the columns in ``COLUMNS`` first."""
     import pandas as pd
 
-    rows = [flatten(record) for record in iter_records(path)]
+    latency = read_latency(path)
+    rows = []
+    for record in iter_records(path):
+        row = flatten(record)
+        row.update(_latency_columns(latency.get(row["arch"])))
+        rows.append(row)
     frame = pd.DataFrame(rows)
     for column in COLUMNS:
         if column not in frame:
@@ -135,3 +145,64 @@ def flatten(record: dict) -> dict:
     }
     row.update({k: v for k, v in metrics.items() if not isinstance(v, (list, dict))})
     return row
+
+
+# --- latency: per architecture, beside the runs ---------------------------------------------
+
+
+def latest_models(root: str | os.PathLike) -> dict[str, Path]:
+    """Each architecture's most recent trained model under ``root``."""
+    found: dict[str, tuple[str, Path]] = {}
+    for folder, record in iter_runs(root):
+        model = folder / MODEL
+        if record.get("status") != "ok" or not model.exists():
+            continue
+        arch, date = record["spec"]["arch"], record.get("environment", {}).get("date", "")
+        if arch not in found or date > found[arch][0]:
+            found[arch] = (date, model)
+    return {arch: model for arch, (_, model) in found.items()}
+
+
+def write_latency(
+    root: str | os.PathLike, arch: str, found: list, weights: str, input_shape
+) -> Path:
+    """Store one architecture's latency figures (``bench.latency.LatencyResult`` list)."""
+    import dataclasses
+
+    from bench.environment import capture
+
+    path = Path(root) / LATENCY_DIR / f"{arch}.json"
+    write_json(
+        path,
+        {
+            "arch": arch,
+            "input_shape": [int(d) for d in input_shape],
+            "weights": weights,
+            "runtimes": [dataclasses.asdict(r) for r in found],
+            "environment": capture(),
+        },
+    )
+    return path
+
+
+def read_latency(root: str | os.PathLike) -> dict[str, dict]:
+    """Stored latency figures by architecture (unreadable files are ignored)."""
+    figures = {}
+    for path in sorted(Path(root).glob(f"{LATENCY_DIR}/*.json")):
+        try:
+            data = json.loads(path.read_text())
+            figures[data["arch"]] = data
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return figures
+
+
+def _latency_columns(figures: dict | None) -> dict:
+    for runtime in (figures or {}).get("runtimes", []):
+        if runtime.get("runtime") == LEADERBOARD_RUNTIME and runtime.get("status") == "ok":
+            return {
+                "latency_p50_ms": runtime.get("p50_ms"),
+                "latency_p99_ms": runtime.get("p99_ms"),
+                "throughput": runtime.get("throughput"),
+            }
+    return {}

@@ -17,6 +17,7 @@ from bench.errors import BenchError
 from report import charts
 from report.dataview import DataView, data_view
 from report.images import data_uri
+from report.latency import benchmark_history, runtime_rows
 from report.leaderboard import cell_text, leaderboard, shown_columns, sort_value
 
 MISTAKES_SHOWN = 12
@@ -71,16 +72,20 @@ def load_runs(results_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[tuple[
 
 
 def build_report(
-    results_dir: str | os.PathLike = "results", out: str | os.PathLike | None = None
+    results_dir: str | os.PathLike = "results",
+    out: str | os.PathLike | None = None,
+    benchmarks_dir: str | os.PathLike = ".benchmarks",
 ) -> Path:
     """Write the self-contained HTML report for ``results_dir``; returns its path."""
     out_path = Path(out) if out is not None else Path(results_dir) / "report.html"
-    html = render_report(results_dir)
+    html = render_report(results_dir, benchmarks_dir)
     results.write_text(out_path, html)
     return out_path
 
 
-def render_report(results_dir: str | os.PathLike) -> str:
+def render_report(
+    results_dir: str | os.PathLike, benchmarks_dir: str | os.PathLike = ".benchmarks"
+) -> str:
     from plotly.offline import get_plotlyjs
 
     frame, runs = load_runs(results_dir)
@@ -109,14 +114,22 @@ def render_report(results_dir: str | os.PathLike) -> str:
         Chart.of("chart-curves", charts.learning_curves(histories)),
         Chart.of("chart-time", charts.training_time(board)),
     ]
+    runtimes = runtime_rows(results.read_latency(results_dir))
+    history = benchmark_history(benchmarks_dir)
+    latency_charts = [
+        Chart.of("chart-runtimes", charts.runtime_latency(runtimes)),
+        Chart.of("chart-latency-history", charts.latency_history(history)),
+    ]
     view, data_note = _data_section(ok_runs, data)
     env_records = [record for _, record in runs]
     context = {
         "title": "mnist-bench comparison",
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "highlights": highlights(board),
         "columns": shown_columns(board),
         "board_rows": _board_rows(board),
-        "charts": {chart.id: chart for chart in charts_top},
+        "charts": {chart.id: chart for chart in charts_top + latency_charts},
+        "runtimes": runtimes,
         "failed": [
             {"run_id": record["run_id"], "error": record.get("error") or "unknown"}
             for _, record in runs
@@ -154,6 +167,41 @@ def _board_rows(board: pd.DataFrame) -> list[list[tuple[str, str]]]:
         [(cell_text(c, row[c.key]), sort_value(c, row[c.key])) for c in columns]
         for _, row in board.iterrows()
     ]
+
+
+def highlights(board: pd.DataFrame, margin: float = 0.002) -> list[str]:
+    """A few plain sentences that answer the page's question before the tables do."""
+    if board.empty:
+        return []
+
+    def name(row: pd.Series) -> str:
+        return f"{row['arch']} (augmentation {'on' if row['augment'] else 'off'})"
+
+    best = board.iloc[0]
+    lines = [f"Most accurate: {name(best)}, test accuracy {best['test_accuracy']:.4f}."]
+    close = board[board["test_accuracy"] >= best["test_accuracy"] - margin]
+    smallest = close.sort_values("params").iloc[0]
+    if smallest["arch"] != best["arch"]:
+        lines.append(
+            f"Smallest within {100 * margin:.1f} points of it: {name(smallest)}, "
+            f"{smallest['params']:,.0f} parameters against {best['params']:,.0f}, "
+            f"test accuracy {smallest['test_accuracy']:.4f}."
+        )
+    defaults = board[board["variant"] == "default"]
+    paired = defaults.pivot_table(index="arch", columns="augment", values="test_accuracy")
+    if {False, True} <= set(paired.columns):
+        gain = (paired[True] - paired[False]).dropna()
+        if len(gain):
+            lines.append(
+                f"Augmentation raised test accuracy for {(gain > 0).sum()} of {len(gain)} "
+                f"architectures (change from {gain.min():+.4f} to {gain.max():+.4f})."
+            )
+    if board["seeds"].max() <= 1:
+        lines.append(
+            "One seed per configuration: differences of a few tenths of a percent may be "
+            "seed-to-seed noise; run with more seeds before ranking close results."
+        )
+    return lines
 
 
 def _architectures(runs: list[tuple[Path, dict]]) -> list[dict]:

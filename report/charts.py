@@ -73,15 +73,7 @@ def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str
             )
         )
     else:
-        fig.add_annotation(
-            text="not measured yet",
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            font=dict(size=16, color="#888"),
-        )
+        _empty(fig, "not measured yet")
     fig.update_layout(title=title, xaxis_title=axis_title, yaxis_title="test accuracy", **_LAYOUT)
     fig.update_xaxes(type="log")
     return fig
@@ -125,7 +117,9 @@ def learning_curves(histories: dict[str, pd.DataFrame]) -> go.Figure:
         if "val_accuracy" not in history:
             continue
         fig.add_trace(
-            go.Scatter(x=history["epoch"], y=history["val_accuracy"], mode="lines", name=run_id)
+            go.Scatter(
+                x=history["epoch"], y=history["val_accuracy"], mode="lines+markers", name=run_id
+            )
         )
     fig.update_layout(
         title="Validation accuracy per epoch",
@@ -222,5 +216,72 @@ def pca_projection(points: np.ndarray, labels: np.ndarray, class_names: list[str
         xaxis_title="component 1",
         yaxis_title="component 2",
         **{**_LAYOUT, "height": 520},
+    )
+    return fig
+
+
+def _empty(fig: go.Figure, message: str) -> go.Figure:
+    fig.add_annotation(
+        text=message,
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        font=dict(size=14, color="#888"),
+    )
+    return fig
+
+
+def runtime_latency(rows: list[dict]) -> go.Figure:
+    """Batch-1 p50 latency per architecture, one bar per runtime (log scale)."""
+    fig = go.Figure()
+    ok = pd.DataFrame([r for r in rows if r.get("status") == "ok"])
+    if ok.empty:
+        _empty(fig, "not measured yet: python -m bench latency")
+    else:
+        for runtime, group in ok.groupby("runtime", sort=False):
+            fig.add_trace(
+                go.Bar(
+                    x=group["arch"],
+                    y=group["p50_ms"],
+                    name=runtime,
+                    customdata=group["p99_ms"],
+                    hovertemplate="%{x}: p50 %{y:.3f} ms, p99 %{customdata:.3f} ms",
+                )
+            )
+    fig.update_layout(
+        title="Batch-1 latency by runtime (p50)",
+        barmode="group",
+        yaxis_title="ms (log)",
+        yaxis_type="log",
+        **_LAYOUT,
+    )
+    return fig
+
+
+def latency_history(history: pd.DataFrame) -> go.Figure:
+    """Median latency per architecture over pytest-benchmark's saved runs."""
+    fig = go.Figure()
+    if history.empty:
+        _empty(fig, "no saved runs: python -m pytest tests/benchmarks --benchmark-autosave")
+    else:
+        history = history.assign(run=history["datetime"].str[:19] + " " + history["commit"])
+        for (arch, batch), group in history.groupby(["arch", "batch_size"]):
+            fig.add_trace(
+                go.Scatter(
+                    x=group["run"],
+                    y=group["median_ms"],
+                    mode="lines+markers",
+                    name=f"{arch}, batch {batch}",
+                )
+            )
+    fig.update_layout(
+        title="Latency over saved benchmark runs (median)",
+        xaxis_title="run (date, commit)",
+        xaxis_type="category",
+        yaxis_title="ms (log)",
+        yaxis_type="log",
+        **{**_LAYOUT, "height": 480},
     )
     return fig

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
+from report.build import highlights
 from report.charts import pareto_front
 from report.images import png_bytes
 from report.leaderboard import MISSING, leaderboard, markdown
@@ -46,6 +47,7 @@ def test_the_report_holds_every_table_and_chart(report_html):
     ids = _parse(report_html).ids
     tables = {"leaderboard-table", "architectures-table", "failed-table", "class-counts"}
     charts = {"chart-pareto", "chart-latency", "chart-augment", "chart-curves", "chart-time"}
+    charts |= {"chart-runtimes", "chart-latency-history"}
     data = {"chart-class-counts", "chart-pixels", "chart-pca", "samples", "class-means"}
     assert tables | charts | data | {"augmentation-preview"} <= ids
     for run in ("lenet5-noaug", "lenet5-aug", "custom_cnn-noaug", "custom_cnn-aug"):
@@ -58,7 +60,7 @@ def test_every_chart_has_its_figure(report_html):
     chart_divs = {a["id"] for t, a in tags if t == "div" and "chart" in a.get("class", "").split()}
     specs = [a["data-target"] for t, a in tags if "chart-spec" in a.get("class", "")]
     assert sorted(specs) == sorted(chart_divs)
-    assert len(chart_divs) == 5 + 3 + 4
+    assert len(chart_divs) == 5 + 2 + 3 + 4  # top, latency, data, one per finished run
 
 
 def test_the_report_loads_nothing_from_outside(report_html):
@@ -146,6 +148,21 @@ def test_failed_runs_do_not_count_towards_the_leaderboard():
     assert row["seeds"] == 1 and row["test_accuracy"] == 0.99
 
 
+def test_highlights_name_the_best_and_the_smallest_close_to_it():
+    runs = _runs(
+        seed=[0, 0, 0, 0],
+        arch=["big", "big", "small", "small"],
+        augment=[False, True, False, True],
+        params=[1000, 1000, 10, 10],
+        test_accuracy=[0.990, 0.995, 0.989, 0.994],
+    )
+    lines = highlights(leaderboard(runs))
+    assert lines[0] == "Most accurate: big (augmentation on), test accuracy 0.9950."
+    assert lines[1].startswith("Smallest within 0.2 points of it: small (augmentation on), 10 ")
+    assert "Augmentation raised test accuracy for 2 of 2 architectures" in lines[2]
+    assert "One seed per configuration" in lines[3]
+
+
 def test_the_pareto_front_keeps_only_models_nothing_cheaper_beats():
     cost = pd.Series([10, 20, 30, 40])
     accuracy = pd.Series([0.98, 0.97, 0.99, 0.985])
@@ -177,3 +194,39 @@ def test_images_round_trip_through_png():
 def test_float_images_are_scaled_from_unit_range():
     image = np.array([[0.0, 0.5, 1.0]], dtype=np.float32)
     assert _decode_png(png_bytes(image)).tolist() == [[0, 128, 255]]
+
+
+@pytest.fixture(scope="module")
+def saved_benchmarks(tmp_path_factory):
+    """Two real pytest-benchmark runs of lenet5's latency cases, autosaved to a folder."""
+    import subprocess
+    import sys
+
+    storage = tmp_path_factory.mktemp("benchmarks")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command += ["tests/benchmarks", "-k", "lenet5", "--benchmark-autosave"]
+    command += [f"--benchmark-storage={storage}", "--benchmark-min-rounds=5"]
+    for _ in range(2):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-2000:]
+    return storage
+
+
+def test_the_report_draws_latency_history_from_saved_benchmarks(
+    small_suite, saved_benchmarks, tmp_path
+):
+    import json
+    import shutil
+
+    from report import build_report
+
+    folder = tmp_path / "results"
+    shutil.copytree(small_suite, folder)
+    assert main(["latency", "--arch", "lenet5", "--results", str(folder), "--calls", "20"]) == 0
+    html = build_report(folder, tmp_path / "report.html", saved_benchmarks).read_text()
+
+    assert 'id="latency-table"' in html and "(fastest)" in html
+    spec = html.split('data-target="chart-latency-history">', 1)[1].split("</script>", 1)[0]
+    traces = json.loads(spec)["data"]
+    assert {t["name"] for t in traces} == {"lenet5, batch 1", "lenet5, batch 256"}
+    assert all(len(t["x"]) == 2 for t in traces)  # one point per saved run

@@ -39,7 +39,7 @@ def test_every_chart_renders_without_console_errors(report_path, tmp_path):
     if os.environ.get("BENCH_SCREENSHOT_DIR"):
         shutil.copy(screenshot, Path(os.environ["BENCH_SCREENSHOT_DIR"]) / screenshot.name)
     print(f"{len(drawn)} of {len(chart_ids)} charts drawn; screenshot {screenshot}")
-    assert len(chart_ids) == 12
+    assert len(chart_ids) == 14
     assert drawn == chart_ids
     assert problems == []
     assert screenshot.stat().st_size > 10_000

@@ -1,0 +1,190 @@
+"""Inference latency and throughput of a model through several runtimes.
+
+Batch-1 latency follows MLPerf's single-stream idea: one image at a time, each call timed
+after a warm-up, reported as p50, p90 and p99. Throughput is images per second at a larger
+batch. Runtimes:
+
+* ``keras``: a ``tf.function`` with a fixed input signature (the compiled path);
+* ``keras-predict``: ``model.predict`` on one image, the naive baseline;
+* ``litert``: the model exported to LiteRT and run by ``ai-edge-litert``'s interpreter;
+* ``onnx``: the model exported to ONNX (through tf2onnx) and run by onnxruntime.
+
+An exported model must give the same probabilities as Keras within ``TOLERANCE``; a runtime
+that is not installed or cannot export an architecture is reported as failed, with its reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+RUNTIMES = ("keras", "keras-predict", "litert", "onnx")
+TOLERANCE = 1e-4
+Predict = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclasses.dataclass
+class LatencySettings:
+    calls: int = 200  # timed batch-1 calls
+    warmup: int = 20
+    batch_size: int = 256  # for throughput
+    batch_calls: int = 10
+    predict_calls: int = 50  # model.predict is ~100x slower; fewer calls keep it bearable
+    threads: int = 0  # 0: every core
+
+
+@dataclasses.dataclass
+class LatencyResult:
+    runtime: str
+    status: str  # "ok" or "failed"
+    error: str | None = None
+    p50_ms: float | None = None
+    p90_ms: float | None = None
+    p99_ms: float | None = None
+    mean_ms: float | None = None
+    calls: int = 0
+    throughput: float | None = None  # images/s at batch_size
+    batch_size: int | None = None
+    max_abs_diff: float | None = None  # against Keras' probabilities
+    threads: int = 0
+
+
+def measure(
+    model,
+    runtimes: tuple[str, ...] = RUNTIMES,
+    settings: LatencySettings | None = None,
+    seed: int = 0,
+) -> list[LatencyResult]:
+    """Measure ``model`` through each runtime; failures are results too, never exceptions."""
+    settings = settings or LatencySettings()
+    threads = settings.threads or os.cpu_count() or 1
+    shape = tuple(int(d) for d in model.input_shape[1:])
+    rng = np.random.default_rng(seed)
+    one = rng.random((1, *shape), dtype=np.float32)
+    batch = rng.random((settings.batch_size, *shape), dtype=np.float32)
+    reference = np.asarray(model(batch, training=False))
+    found = []
+    with tempfile.TemporaryDirectory(prefix="bench-latency-") as folder:
+        for runtime in runtimes:
+            try:
+                single, batched = _RUNTIMES[runtime](model, Path(folder), threads, settings)
+                found.append(_time(runtime, single, batched, one, batch, reference, settings))
+            except Exception as exc:  # an export or runtime failure is a finding, not a crash
+                message = " ".join(str(exc).split())[:300]
+                found.append(LatencyResult(runtime, "failed", f"{type(exc).__name__}: {message}"))
+            found[-1].threads = threads
+    return found
+
+
+def _time(runtime, single, batched, one, batch, reference, settings) -> LatencyResult:
+    diff = float(np.abs(np.asarray(batched(batch)) - reference).max())
+    if diff > TOLERANCE:
+        return LatencyResult(
+            runtime, "failed", f"outputs differ from Keras by {diff:.2e} (> {TOLERANCE:.0e})"
+        )
+    calls = settings.predict_calls if runtime == "keras-predict" else settings.calls
+    seconds = time_calls(lambda: single(one), calls, settings.warmup)
+    batch_seconds = time_calls(lambda: batched(batch), settings.batch_calls, 2)
+    ms = seconds * 1e3
+    return LatencyResult(
+        runtime,
+        "ok",
+        p50_ms=float(np.percentile(ms, 50)),
+        p90_ms=float(np.percentile(ms, 90)),
+        p99_ms=float(np.percentile(ms, 99)),
+        mean_ms=float(ms.mean()),
+        calls=calls,
+        throughput=float(len(batch) / np.median(batch_seconds)),
+        batch_size=len(batch),
+        max_abs_diff=diff,
+    )
+
+
+def time_calls(call: Callable[[], object], calls: int, warmup: int) -> np.ndarray:
+    """Seconds taken by each of ``calls`` calls, after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        call()
+    seconds = np.empty(calls)
+    for i in range(calls):
+        start = time.perf_counter()
+        call()
+        seconds[i] = time.perf_counter() - start
+    return seconds
+
+
+# --- runtimes: each returns (batch-1 predict, batch-N predict) --------------------------------
+
+
+def compiled_predict(model, batch_size: int) -> Predict:
+    """Inference through a ``tf.function`` traced once for ``batch_size`` images."""
+    import tensorflow as tf
+
+    signature = [tf.TensorSpec((batch_size, *model.input_shape[1:]), tf.float32)]
+    function = tf.function(lambda x: model(x, training=False), input_signature=signature)
+    return lambda x: function(x).numpy()
+
+
+def _keras_compiled(model, folder, threads, settings) -> tuple[Predict, Predict]:
+    return compiled_predict(model, 1), compiled_predict(model, settings.batch_size)
+
+
+def _keras_predict(model, folder, threads, settings) -> tuple[Predict, Predict]:
+    def predict(x: np.ndarray) -> np.ndarray:
+        return model.predict(x, batch_size=len(x), verbose=0)
+
+    return predict, predict
+
+
+def _litert(model, folder, threads, settings) -> tuple[Predict, Predict]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    path = folder / f"{model.name}.tflite"
+    model.export(str(path), format="litert", verbose=False)
+
+    def interpreter(batch_size: int) -> Predict:
+        runner = Interpreter(model_path=str(path), num_threads=threads)
+        (source,), (target,) = runner.get_input_details(), runner.get_output_details()
+        runner.resize_tensor_input(source["index"], [batch_size, *model.input_shape[1:]])
+        runner.allocate_tensors()
+
+        def predict(x: np.ndarray) -> np.ndarray:
+            runner.set_tensor(source["index"], x)
+            runner.invoke()
+            return runner.get_tensor(target["index"])
+
+        return predict
+
+    return interpreter(1), interpreter(settings.batch_size)
+
+
+def _onnx(model, folder, threads, settings) -> tuple[Predict, Predict]:
+    import onnxruntime
+
+    path = folder / f"{model.name}.onnx"
+    with warnings.catch_warnings():  # tf2onnx trips NumPy's np.object deprecation
+        warnings.simplefilter("ignore", FutureWarning)
+        model.export(str(path), format="onnx", verbose=False)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return session.run(None, {name: x})[0]
+
+    return predict, predict
+
+
+_RUNTIMES: dict[str, Callable[..., tuple[Predict, Predict]]] = {
+    "keras": _keras_compiled,
+    "keras-predict": _keras_predict,
+    "litert": _litert,
+    "onnx": _onnx,
+}

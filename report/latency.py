@@ -1,0 +1,56 @@
+"""Latency for the report: stored runtime figures and pytest-benchmark's saved history."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+
+def runtime_rows(figures: dict[str, dict]) -> list[dict]:
+    """One row per (architecture, runtime), the fastest batch-1 p50 of each marked."""
+    rows = []
+    for arch in sorted(figures):
+        runtimes = figures[arch].get("runtimes", [])
+        ok = [r["p50_ms"] for r in runtimes if r.get("status") == "ok"]
+        fastest = min(ok, default=None)
+        for r in runtimes:
+            rows.append(
+                {
+                    "arch": arch,
+                    "weights": figures[arch].get("weights", ""),
+                    **r,
+                    "fastest": r.get("status") == "ok" and r.get("p50_ms") == fastest,
+                }
+            )
+    return rows
+
+
+def benchmark_history(folder: str | os.PathLike = ".benchmarks") -> pd.DataFrame:
+    """pytest-benchmark's saved runs as rows: when, commit, arch, batch size, median ms."""
+    rows = []
+    for path in sorted(Path(folder).glob("**/*.json")):
+        try:
+            saved = json.loads(path.read_text())
+            when = saved["datetime"]
+            commit = (saved.get("commit_info") or {}).get("id") or ""
+            for bench in saved["benchmarks"]:
+                info = bench.get("extra_info", {})
+                if "arch" not in info:
+                    continue
+                rows.append(
+                    {
+                        "datetime": when,
+                        "commit": commit[:7],
+                        "arch": info["arch"],
+                        "batch_size": info.get("batch_size"),
+                        "median_ms": bench["stats"]["median"] * 1e3,
+                        "file": path.name,
+                    }
+                )
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a pytest-benchmark file, or from an older layout
+    columns = ["datetime", "commit", "arch", "batch_size", "median_ms", "file"]
+    return pd.DataFrame(rows, columns=columns).sort_values("datetime", ignore_index=True)

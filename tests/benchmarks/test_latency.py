@@ -1,0 +1,44 @@
+"""Inference latency of every registered architecture, tracked with pytest-benchmark.
+
+Record a baseline, then fail when a later change makes any case 20% slower:
+
+    python -m pytest tests/benchmarks --benchmark-autosave
+    python -m pytest tests/benchmarks --benchmark-compare --benchmark-compare-fail=median:20%
+
+In the default test run (``python -m pytest``) each case runs once, unmeasured, so the
+benchmarks keep working without slowing the suite down.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import architectures
+from bench.latency import compiled_predict
+
+BATCH_SIZES = (1, 256)
+ROUNDS = {1: 200, 256: 20}
+
+
+@pytest.fixture(scope="module", params=architectures.names())
+def arch(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def model(arch):
+    return architectures.create(arch)
+
+
+@pytest.mark.parametrize("batch_size", BATCH_SIZES)
+def test_inference_latency(benchmark, arch, model, batch_size):
+    predict = compiled_predict(model, batch_size)
+    images = np.random.default_rng(0).random((batch_size, *model.input_shape[1:]), np.float32)
+    predict(images)  # trace outside the timed rounds
+    benchmark.group = f"batch {batch_size}"
+    benchmark.extra_info.update(arch=arch, batch_size=batch_size, params=model.count_params())
+    probabilities = benchmark.pedantic(
+        predict, args=(images,), rounds=ROUNDS[batch_size], iterations=1, warmup_rounds=10
+    )
+    assert probabilities.shape == (batch_size, model.output_shape[-1])

@@ -1,0 +1,66 @@
+"""Latency measurement: every runtime gives figures or a reason, and they reach the results."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import pytest
+
+from bench import results
+from bench.cli import main
+from bench.latency import LatencySettings, measure
+from conftest import tiny_net
+
+FEW_CALLS = LatencySettings(calls=20, warmup=2, batch_size=8, batch_calls=2, predict_calls=3)
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    return tiny_net((28, 28, 1), 10)
+
+
+def test_compiled_keras_gives_percentiles_and_throughput(tiny_model):
+    (result,) = measure(tiny_model, ("keras",), FEW_CALLS)
+    assert result.status == "ok", result.error
+    assert 0 < result.p50_ms <= result.p90_ms <= result.p99_ms
+    assert result.calls == 20 and result.batch_size == 8
+    assert result.throughput > 0 and result.threads >= 1
+    assert result.max_abs_diff == 0.0
+
+
+@pytest.mark.parametrize("runtime", ["litert", "onnx"])
+def test_exported_models_match_keras(tiny_model, runtime):
+    (result,) = measure(tiny_model, (runtime,), FEW_CALLS)
+    assert result.status == "ok", result.error
+    assert result.max_abs_diff <= 1e-4
+
+
+def test_a_runtime_that_is_not_installed_is_reported_failed(tiny_model, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import now raises ImportError
+    (result,) = measure(tiny_model, ("onnx",), FEW_CALLS)
+    assert result.status == "failed"
+    assert "onnxruntime" in result.error and result.p50_ms is None
+
+
+def test_latency_command_stores_figures_that_fill_the_leaderboard(small_suite, tmp_path, capsys):
+    folder = tmp_path / "results"
+    shutil.copytree(small_suite, folder)
+    argv = ["latency", "--arch", "lenet5", "--results", str(folder), "--calls", "20"]
+    assert main([*argv, "--runtime", "keras", "litert", "--batch-size", "16"]) == 0
+    out = capsys.readouterr().out
+    assert "lenet5: trained" in out and "fastest" in out
+    stored = json.loads((folder / "latency" / "lenet5.json").read_text())
+    assert [r["runtime"] for r in stored["runtimes"]] == ["keras", "litert"]
+    frame = results.load(folder)
+    lenet = frame[frame["arch"] == "lenet5"]
+    assert (lenet["latency_p50_ms"] > 0).all() and (lenet["throughput"] > 0).all()
+    assert frame.loc[frame["arch"] == "custom_cnn", "latency_p50_ms"].isna().all()
+
+
+def test_an_architecture_without_a_trained_model_is_measured_freshly_built(tmp_path, capsys):
+    argv = ["latency", "--arch", "lenet5", "--results", str(tmp_path), "--calls", "5"]
+    assert main([*argv, "--runtime", "keras", "--batch-size", "4"]) == 0
+    assert "freshly built" in capsys.readouterr().out
+    assert (tmp_path / "latency" / "lenet5.json").exists()
