@@ -176,9 +176,7 @@ def train_and_evaluate(
 
     model = architectures.create(spec.arch, splits.input_shape, splits.num_classes)
     model.compile(
-        optimizer=keras.optimizers.Adam(
-            spec.learning_rate, weight_decay=spec.weight_decay or None
-        ),
+        optimizer=keras.optimizers.Adam(spec.learning_rate, weight_decay=spec.weight_decay or None),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

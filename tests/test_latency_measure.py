@@ -7,11 +7,11 @@ import shutil
 import sys
 
 import pytest
+from conftest import tiny_net
 
 from bench import results
 from bench.cli import main
 from bench.latency import LatencySettings, measure
-from conftest import tiny_net
 
 FEW_CALLS = LatencySettings(calls=20, warmup=2, batch_size=8, batch_calls=2, predict_calls=3)
 
