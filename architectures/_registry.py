@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.errors import ArchitectureError
@@ -41,6 +42,17 @@ class ArchSpec:
     reference: str = ""
     defaults: TrainDefaults = dataclasses.field(default_factory=TrainDefaults)
     source: str = ""  # module the builder came from
+
+    def code_digest(self) -> str:
+        """A short hash of the builder's source file: runs made with other code are redone."""
+        import hashlib
+        import inspect
+
+        try:
+            text = Path(inspect.getsourcefile(self.builder) or "").read_bytes()
+        except (OSError, TypeError):
+            return ""  # builders made at runtime have no file; nothing to compare
+        return hashlib.sha256(text).hexdigest()[:12]
 
 
 _REGISTRY: dict[str, ArchSpec] = {}

@@ -46,9 +46,28 @@ def _add_arch_args(parser: argparse.ArgumentParser, selection: bool, required: b
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _add_data_args(parser: argparse.ArgumentParser) -> None:
     from bench.data import DATASET_HELP
 
+    parser.add_argument(
+        "--dataset", default="mnist", help=f"dataset (default: mnist). {DATASET_HELP}"
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder with the four IDX files, directly or in a subfolder named after the "
+        "dataset (default: $BENCH_DATA_DIR, then Keras' cache)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default=DEFAULT_PROFILE,
+        help="; ".join(f"{p.name}: {p.description}" for p in PROFILES.values())
+        + f" (default: {DEFAULT_PROFILE})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="bench",
         description="Train, evaluate and compare small CNNs on MNIST-family data.",
@@ -62,20 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Finished runs are skipped when run again; --force reruns them.",
     )
     _add_arch_args(run, selection=True)
-    run.add_argument("--dataset", default="mnist", help=f"dataset (default: mnist). {DATASET_HELP}")
-    run.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="folder with the four IDX files, directly or in a subfolder named after the "
-        "dataset (default: $BENCH_DATA_DIR, then Keras' cache)",
-    )
-    run.add_argument(
-        "--profile",
-        choices=list(PROFILES),
-        default=DEFAULT_PROFILE,
-        help="; ".join(f"{p.name}: {p.description}" for p in PROFILES.values())
-        + f" (default: {DEFAULT_PROFILE})",
-    )
+    _add_data_args(run)
     run.add_argument(
         "--augment",
         choices=["on", "off", "both"],
@@ -110,7 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build the HTML report (OUT/report.html) when the runs are done",
     )
+    run.add_argument(
+        "--tuned",
+        action="store_true",
+        help="train and evaluate each architecture's best hyperparameters from `bench tune` "
+        "(OUT/tuning/<dataset>/<arch>/best.json) as variant 'tuned'",
+    )
     run.set_defaults(handler=cmd_run)
+    _add_tune_parser(commands)
 
     report = commands.add_parser(
         "report",
@@ -206,6 +219,16 @@ def _load_architectures(arch_modules: list[str]):
     return architectures
 
 
+def _selected_architectures(args):
+    """The registry and the names chosen by --arch (all of them by default or with --all);
+    unknown names fail here, before any data is read."""
+    architectures = _load_architectures(args.arch_module)
+    archs = args.arch or architectures.names()
+    for name in archs:
+        architectures.get(name)
+    return architectures, archs
+
+
 def cmd_list(args) -> int:
     from tabulate import tabulate
 
@@ -251,47 +274,57 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_run(args) -> int:
+def _load_splits(args, spec):
+    """The dataset named by ``--dataset``/``--data-dir``, split as ``spec`` says."""
     from bench.data import load_dataset, split_dataset
-    from bench.harness import make_specs, run_suite
-    from bench.profiles import get_profile
-    from bench.progress import Progress, format_duration
-
-    architectures = _load_architectures(args.arch_module)
-    archs = architectures.names() if args.all else args.arch
-    for name in archs:
-        architectures.get(name)  # unknown names fail before any data is read
-    profile = get_profile(args.profile)
-    augment_modes = {"on": [True], "off": [False], "both": [False, True]}[args.augment]
 
     dataset = load_dataset(args.dataset, args.data_dir)
-    specs = make_specs(
-        archs,
-        args.dataset,
-        profile,
-        augment_modes,
-        seed=args.seed,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        augment_strength=args.augment_strength,
-        val_size=args.val_size,
-    )
-    first = specs[0]
     splits = split_dataset(
         dataset,
-        val_size=first.val_size,
-        train_size=first.train_size,
-        test_size=first.test_size,
-        seed=first.split_seed,
+        val_size=spec.val_size,
+        train_size=spec.train_size,
+        test_size=spec.test_size,
+        seed=spec.split_seed,
     )
-    dataset_info = {
+    return dataset, splits
+
+
+def _dataset_info(dataset) -> dict:
+    return {
         "name": dataset.name,
         "source": dataset.source,
         "checksums": dataset.checksums,
         "num_classes": dataset.num_classes,
         "input_shape": list(dataset.input_shape),
     }
+
+
+def cmd_run(args) -> int:
+    from bench.harness import make_specs, run_suite
+    from bench.profiles import get_profile
+    from bench.progress import Progress, format_duration
+
+    architectures, archs = _selected_architectures(args)
+    profile = get_profile(args.profile)
+    augment_modes = {"on": [True], "off": [False], "both": [False, True]}[args.augment]
+
+    overrides = dict(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        augment_strength=args.augment_strength,
+        val_size=args.val_size,
+    )
+    if args.tuned:
+        from bench.tuning import tuned_specs
+
+        specs = tuned_specs(
+            args.out, archs, args.dataset, profile, augment_modes, seed=args.seed, **overrides
+        )
+    else:
+        specs = make_specs(archs, args.dataset, profile, augment_modes, args.seed, **overrides)
+    dataset, splits = _load_splits(args, specs[0])
+    dataset_info = _dataset_info(dataset)
     progress = Progress(len(specs), quiet=args.quiet)
     if not args.quiet:
         print(
@@ -331,10 +364,7 @@ def cmd_latency(args) -> int:
     from bench import latency as lat
     from bench import results
 
-    architectures = _load_architectures(args.arch_module)
-    archs = args.arch or architectures.names()
-    for name in archs:
-        architectures.get(name)
+    architectures, archs = _selected_architectures(args)
     settings = lat.LatencySettings(
         calls=args.calls, batch_size=args.batch_size, threads=args.threads
     )
@@ -375,6 +405,131 @@ def _latency_model(architectures, name: str, model_path):
     return architectures.create(name), "freshly built weights (no trained model found)"
 
 
+def _add_tune_parser(commands) -> None:
+    from bench.tuning import TUNERS
+
+    tune = commands.add_parser(
+        "tune",
+        help="search hyperparameters with keras-tuner, on the validation split only",
+        description="Search each architecture's hyperparameters (its own search space plus "
+        "the learning rate) with the same budget for all, scoring trials on validation "
+        "accuracy; the test set is not used. State is kept in OUT/tuning/<dataset>/<arch>/, so "
+        "the same command again continues the search; the best configuration goes to best.json "
+        "there, for `bench run --tuned`.",
+    )
+    _add_arch_args(tune, selection=True)
+    _add_data_args(tune)
+    tune.add_argument(
+        "--tuner", choices=list(TUNERS), default="random", help="search algorithm (default: random)"
+    )
+    tune.add_argument(
+        "--max-trials",
+        type=_positive_int,
+        help="trials per architecture, counting those already done (default: 10; hyperband: "
+        "its own schedule unless given)",
+    )
+    tune.add_argument(
+        "--time-budget",
+        type=_positive_float,
+        metavar="MINUTES",
+        help="start no new trial after this many minutes (per architecture)",
+    )
+    tune.add_argument(
+        "--augment",
+        choices=["on", "off"],
+        default="off",
+        help="train trials with augmentation (default: off)",
+    )
+    tune.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    tune.add_argument(
+        "--out", default="results", metavar="DIR", help="results folder (default: results)"
+    )
+    tune.add_argument(
+        "--distributed",
+        choices=["chief", "worker"],
+        help="run as keras-tuner's chief (holds the search, runs no trials) or as a worker",
+    )
+    tune.add_argument(
+        "--oracle", metavar="HOST:PORT", help="the chief's address (with --distributed)"
+    )
+    tune.add_argument(
+        "--worker-id",
+        type=int,
+        metavar="N",
+        help="this worker's number, different for each worker (with --distributed worker)",
+    )
+    tune.add_argument("--quiet", action="store_true", help="print only the summary and errors")
+    tune.set_defaults(handler=cmd_tune)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def cmd_tune(args) -> int:
+    from bench import tuning
+    from bench.harness import make_specs
+    from bench.profiles import get_profile
+
+    architectures, archs = _selected_architectures(args)
+    profile = get_profile(args.profile)
+    if args.distributed is None and (args.oracle or args.worker_id is not None):
+        raise BenchError("--oracle and --worker-id go with --distributed chief|worker")
+    if args.distributed is not None and not args.oracle:
+        raise BenchError("--distributed needs --oracle HOST:PORT, the chief's address")
+    env = {}
+    if args.distributed is not None:
+        env = tuning.distributed_env(args.distributed, args.oracle, args.worker_id)
+    specs = make_specs(archs, args.dataset, profile, [args.augment == "on"], seed=args.seed)
+    if (env or tuning.distributed_role() != "local") and len(specs) > 1:
+        raise BenchError("a distributed search takes one architecture: use --arch NAME")
+    dataset, splits = _load_splits(args, specs[0])
+    os.environ.update(env)  # keras-tuner reads its chief/worker settings from these
+    role = tuning.distributed_role()
+    settings = tuning.SearchSettings(args.tuner, args.max_trials, args.time_budget, args.quiet)
+    if not args.quiet:
+        print(
+            f"tuning {len(specs)} architecture(s) on {dataset.name} as {role}: {args.tuner} "
+            f"search, profile {profile.name}, augmentation {args.augment}, objective "
+            f"{tuning.OBJECTIVE}; {len(splits.x_train):,} train / {len(splits.x_val):,} "
+            f"validation images (the test set is not used); state in "
+            f"{Path(args.out) / tuning.TUNING_DIR}",
+            flush=True,
+        )
+    failed = 0
+    for spec in specs:
+        outcome = tuning.search(spec, splits, args.out, settings)
+        print(_tune_summary(outcome), flush=True)
+        failed += outcome.error is not None
+    return EXIT_RUNS_FAILED if failed else 0
+
+
+def _tune_summary(outcome) -> str:
+    from bench.tuning import OBJECTIVE, format_values, trial_number
+
+    ran = len(outcome.trials_run)
+    if outcome.error is not None:
+        return f"{outcome.arch}: search stopped: {outcome.error}"
+    if outcome.role == "worker":
+        numbers = ", ".join(trial_number(t) for t in outcome.trials_run) or "none"
+        return f"{outcome.arch}: this worker ran {ran} trial(s): {numbers}"
+    budget = "; time budget spent" if outcome.stopped_by_budget else ""
+    if outcome.best is None:
+        return f"{outcome.arch}: {outcome.trials_total} trials, none finished yet{budget}"
+    best = outcome.best
+    return (
+        f"{outcome.arch}: {best.trials} trials ({ran} run now){budget}; best {OBJECTIVE} "
+        f"{best.best_val_accuracy:.4f} (trial {trial_number(best.best_trial)}): "
+        f"{format_values(best.hyperparameters)} -> {outcome.best_path}"
+    )
+
+
 def summary_table(records: list[dict]) -> str:
     from tabulate import tabulate
 
@@ -382,9 +537,10 @@ def summary_table(records: list[dict]) -> str:
     for r in records:
         spec, metrics, model = r["spec"], r.get("metrics", {}), r.get("model", {})
         ok = r["status"] == "ok"
+        variant = spec.get("variant", "default")
         rows.append(
             [
-                spec["arch"],
+                spec["arch"] if variant == "default" else f"{spec['arch']} ({variant})",
                 "on" if spec["augment"] else "off",
                 r["status"],
                 f"{metrics['test_accuracy']:.4f}" if ok else "",

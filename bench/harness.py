@@ -56,6 +56,9 @@ class RunSpec:
     val_size: int | None = None
     test_size: int | None = None
     split_seed: int = 0
+    arch_digest: str = ""  # the builder's source file hash: edited code means a new run
+    # Tuned runs: the searched values the builder reads (bench.tuning); None: its defaults.
+    hyperparameters: dict | None = None
 
     @property
     def run_id(self) -> str:
@@ -72,7 +75,10 @@ class RunSpec:
         return f"{self.dataset} {self.arch} augment={aug} seed={self.seed}"
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        if data["hyperparameters"] is None:
+            del data["hyperparameters"]  # records written before tuning existed still match
+        return data
 
 
 def dataset_slug(dataset: str) -> str:
@@ -94,7 +100,8 @@ def make_specs(
     capped by the profile, then ``overrides`` (e.g. ``epochs=3``; None values ignored)."""
     specs = []
     for arch in archs:
-        defaults = architectures.get(arch).defaults
+        arch_spec = architectures.get(arch)
+        defaults = arch_spec.defaults
         settings = {
             "epochs": _capped(defaults.epochs, profile.max_epochs),
             "batch_size": _capped(defaults.batch_size, profile.max_batch_size),
@@ -107,6 +114,7 @@ def make_specs(
             "train_size": profile.train_size,
             "val_size": profile.val_size,
             "test_size": profile.test_size,
+            "arch_digest": arch_spec.code_digest(),
         }
         settings.update({k: v for k, v in overrides.items() if v is not None})
         for augment in augment_modes:
@@ -174,7 +182,12 @@ def train_and_evaluate(
     keras.utils.clear_session()
     keras.utils.set_random_seed(spec.seed)
 
-    model = architectures.create(spec.arch, splits.input_shape, splits.num_classes)
+    if spec.hyperparameters is None:
+        model = architectures.create(spec.arch, splits.input_shape, splits.num_classes)
+    else:
+        from bench.tuning import build_model
+
+        model = build_model(spec.arch, splits.input_shape, splits.num_classes, spec.hyperparameters)
     model.compile(
         optimizer=keras.optimizers.Adam(spec.learning_rate, weight_decay=spec.weight_decay or None),
         loss="sparse_categorical_crossentropy",

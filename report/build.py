@@ -19,6 +19,7 @@ from report.dataview import DataView, data_view
 from report.images import data_uri
 from report.latency import benchmark_history, runtime_rows
 from report.leaderboard import cell_text, leaderboard, shown_columns, sort_value
+from report.tuning import tuning_views
 
 MISTAKES_SHOWN = 12
 _CHART_CONFIG = {"displaylogo": False, "responsive": True}
@@ -121,6 +122,7 @@ def render_report(
         Chart.of("chart-latency-history", charts.latency_history(history)),
     ]
     view, data_note = _data_section(ok_runs, data)
+    tuning = tuning_views(results_dir, board)  # [] unless `bench tune` saved results here
     env_records = [record for _, record in runs]
     context = {
         "title": "mnist-bench comparison",
@@ -144,6 +146,8 @@ def render_report(
         "plotly_js": get_plotlyjs(),
         "chart_config": _CHART_CONFIG,
         "run_count": len(runs),
+        "tuning": tuning,
+        "tuning_charts": [Chart.of(t.chart_id, t.figure) for t in tuning],
     }
     return _template().render(**context)
 

@@ -73,7 +73,7 @@ def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str
             )
         )
     else:
-        _empty(fig, "not measured yet")
+        annotate_empty(fig, "not measured yet")
     fig.update_layout(title=title, xaxis_title=axis_title, yaxis_title="test accuracy", **_LAYOUT)
     fig.update_xaxes(type="log")
     return fig
@@ -220,7 +220,8 @@ def pca_projection(points: np.ndarray, labels: np.ndarray, class_names: list[str
     return fig
 
 
-def _empty(fig: go.Figure, message: str) -> go.Figure:
+def annotate_empty(fig: go.Figure, message: str) -> go.Figure:
+    """Say in the middle of an empty chart why it is empty."""
     fig.add_annotation(
         text=message,
         showarrow=False,
@@ -238,7 +239,7 @@ def runtime_latency(rows: list[dict]) -> go.Figure:
     fig = go.Figure()
     ok = pd.DataFrame([r for r in rows if r.get("status") == "ok"])
     if ok.empty:
-        _empty(fig, "not measured yet: python -m bench latency")
+        annotate_empty(fig, "not measured yet: python -m bench latency")
     else:
         for runtime, group in ok.groupby("runtime", sort=False):
             fig.add_trace(
@@ -264,7 +265,7 @@ def latency_history(history: pd.DataFrame) -> go.Figure:
     """Median latency per architecture over pytest-benchmark's saved runs."""
     fig = go.Figure()
     if history.empty:
-        _empty(fig, "no saved runs: python -m pytest tests/benchmarks --benchmark-autosave")
+        annotate_empty(fig, "no saved runs: python -m pytest tests/benchmarks --benchmark-autosave")
     else:
         history = history.assign(run=history["datetime"].str[:19] + " " + history["commit"])
         for (arch, batch), group in history.groupby(["arch", "batch_size"]):

@@ -127,3 +127,25 @@ def test_specs_take_the_architecture_defaults_capped_by_the_profile(tiny_arch, t
     assert [s.augment for s in specs] == [False, True]
     assert all(s.epochs == 2 and s.seed == 3 and s.batch_size == 128 for s in specs)
     assert specs[0].run_id != specs[1].run_id
+
+
+def test_editing_an_architectures_file_makes_its_finished_runs_stale(tmp_path, tiny_profile):
+    import architectures
+    from bench.harness import is_done
+
+    module = tmp_path / "edited_arch.py"
+    module.write_text(
+        "import architectures\nimport conftest\n\n\n"
+        "@architectures.register(name='edited')\n"
+        "def edited(input_shape, num_classes, hp=None):\n"
+        "    return conftest.tiny_net(input_shape, num_classes, hp)\n"
+    )
+    architectures.load_module(module)
+    (before,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    record = {"status": "ok", "spec": before.to_dict()}
+    assert is_done(record, before)
+
+    module.write_text(module.read_text() + "# a changed builder file\n")
+    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    assert after.arch_digest != before.arch_digest
+    assert not is_done(record, after)

@@ -1,0 +1,637 @@
+"""Hyperparameter search with keras-tuner, locally or as chief and workers.
+
+Every architecture gets the same budget (trials, profile, time) so that the comparison stays
+fair. A search sees the training and validation arrays only: the objective is validation
+accuracy, and the test set is left for the one evaluation of the tuned run.
+
+State lives under ``DIR/tuning/<dataset>/<arch>/<profile>-<tuner>-<aug>-s<seed>/`` (keras-tuner's
+own files), so running the same search again continues it; the best configuration found is
+kept beside it in ``best.json``, which ``bench run --tuned`` trains and evaluates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from bench import results
+from bench.errors import BenchError
+from bench.progress import format_duration
+
+if TYPE_CHECKING:  # the heavy modules (TensorFlow) load only when a search runs
+    from bench.data import Splits
+    from bench.harness import RunSpec
+    from bench.profiles import Profile
+
+OBJECTIVE = "val_accuracy"  # maximised; the test set never takes part in a search
+TUNERS = ("random", "hyperband", "bayesian")
+DEFAULT_MAX_TRIALS = 10
+TUNING_DIR = "tuning"
+BEST = "best.json"
+# The learning rate is searched for every architecture, around its own default.
+LEARNING_RATE_RANGE = (1e-4, 3e-3)
+# What an architecture that declares no search space of its own gets besides the learning rate.
+DEFAULT_DROPOUT = dict(min_value=0.0, max_value=0.5, step=0.1, default=0.0)
+_ENV_ID = "KERASTUNER_TUNER_ID"
+_ENV_IP = "KERASTUNER_ORACLE_IP"
+_ENV_PORT = "KERASTUNER_ORACLE_PORT"
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchSettings:
+    """How one search runs: the same for every architecture of a comparison."""
+
+    tuner: str = "random"
+    max_trials: int | None = None  # None: DEFAULT_MAX_TRIALS (hyperband: its own schedule)
+    time_budget_minutes: float | None = None  # no trial starts after this; None: no limit
+    quiet: bool = False
+
+
+@dataclasses.dataclass
+class BestConfig:
+    """``best.json``: the best hyperparameters of a search and how they were found."""
+
+    arch: str
+    dataset: str
+    profile: str
+    tuner: str
+    augment: bool
+    seed: int
+    project: str  # the search's folder beside best.json
+    objective: str
+    trials: int  # trials finished (completed or failed) in the search so far
+    best_trial: str
+    best_val_accuracy: float
+    hyperparameters: dict[str, Any]
+    updated: str = ""
+
+    @property
+    def learning_rate(self) -> float:
+        return float(self.hyperparameters["learning_rate"])
+
+    @property
+    def architecture_values(self) -> dict[str, Any]:
+        """The values the builder (and the default dropout) read; not the learning rate."""
+        return {k: v for k, v in self.hyperparameters.items() if k != "learning_rate"}
+
+
+@dataclasses.dataclass
+class SearchOutcome:
+    """What one ``search`` call did; ``best`` is None where nothing is known yet."""
+
+    arch: str
+    role: str  # local, chief or worker
+    trials_run: list[str]  # trial ids this process ran
+    trials_total: int
+    best: BestConfig | None
+    best_path: Path | None
+    stopped_by_budget: bool = False
+    error: str | None = None
+
+
+# --- paths and best.json -------------------------------------------------------------------
+
+
+def arch_dir(out_dir: str | os.PathLike, dataset: str, arch: str) -> Path:
+    """``DIR/tuning/<dataset>/<arch>``: every search of ``arch`` on ``dataset``."""
+    from bench.harness import dataset_slug
+
+    return Path(out_dir) / TUNING_DIR / dataset_slug(dataset) / arch
+
+
+def project_name(spec: RunSpec, tuner: str) -> str:
+    """Searches that differ in profile, tuner, augmentation or seed are kept apart."""
+    return f"{spec.profile}-{tuner}-{'aug' if spec.augment else 'noaug'}-s{spec.seed}"
+
+
+def read_best(path: str | os.PathLike) -> BestConfig | None:
+    """The stored best configuration, or None when there is none (or it is unreadable)."""
+    try:
+        data = json.loads(Path(path).read_text())
+        names = {f.name for f in dataclasses.fields(BestConfig)}
+        return BestConfig(**{k: v for k, v in data.items() if k in names})
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+# --- the model: the architecture plus the tuning hyperparameters -------------------------------
+
+
+def declares_search_space(arch: str, input_shape: tuple[int, ...], num_classes: int) -> bool:
+    """Whether the builder reads any hyperparameter (else it gets the default space)."""
+    import keras_tuner
+
+    import architectures
+
+    probe = keras_tuner.HyperParameters()
+    architectures.create(arch, input_shape, num_classes, probe)
+    return bool(probe.space)
+
+
+def fixed_hyperparameters(values: dict[str, Any]) -> Any:
+    """A ``HyperParameters`` that gives exactly ``values``: a tuned run's configuration."""
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    for name, value in values.items():
+        hp.Fixed(name, value)
+    return hp
+
+
+def build_model(
+    arch: str,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    hp: Any,
+    own_space: bool | None = None,
+) -> Any:
+    """Architecture ``arch`` with ``hp``'s values (a ``HyperParameters`` or a dict).
+
+    An architecture that declares no search space gets a dropout layer before its classifier
+    whose rate is the ``dropout`` hyperparameter (0 by default, which is the plain model).
+    """
+    import architectures
+
+    if isinstance(hp, dict):
+        hp = fixed_hyperparameters(hp)
+    if own_space is None:
+        own_space = declares_search_space(arch, input_shape, num_classes)
+    model = architectures.create(arch, input_shape, num_classes, hp)
+    if own_space or _classifier(model) is None:
+        return model
+    return _with_dropout_before_classifier(model, hp.Float("dropout", **DEFAULT_DROPOUT))
+
+
+def _classifier(model: Any) -> Any:
+    """The output layer when it is one layer with weights on one input (a Dense head), else None."""
+    try:
+        head = model.layers[-1]
+        if head.output is not model.outputs[0] or not head.weights:
+            return None
+        head.input  # noqa: B018  (raises when the layer has several inputs or calls)
+    except (AttributeError, IndexError, ValueError):
+        return None
+    return head
+
+
+def _with_dropout_before_classifier(model: Any, rate: float) -> Any:
+    import keras
+
+    head = _classifier(model)
+    features = keras.layers.Dropout(rate, name="tuned_dropout")(head.input)
+    return keras.Model(model.inputs, head(features), name=model.name)
+
+
+def _learning_rate(hp: Any, default: float) -> float:
+    low, high = LEARNING_RATE_RANGE
+    return hp.Float(
+        "learning_rate",
+        min(low, default),
+        max(high, default),
+        sampling="log",
+        default=default,
+    )
+
+
+def _hypermodel(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> Any:
+    """A keras-tuner HyperModel that trains a trial exactly as the harness trains a run."""
+    import keras
+    import keras_tuner
+
+    import architectures
+    from bench.augment import AugmentConfig, build_augmenter
+    from bench.pipeline import train_dataset
+
+    own_space = declares_search_space(spec.arch, input_shape, num_classes)
+    default_lr = architectures.get(spec.arch).defaults.learning_rate
+
+    class BenchHyperModel(keras_tuner.HyperModel):
+        def build(self, hp):
+            keras.utils.set_random_seed(spec.seed)
+            model = build_model(spec.arch, input_shape, num_classes, hp, own_space)
+            model.compile(
+                optimizer=keras.optimizers.Adam(
+                    _learning_rate(hp, default_lr), weight_decay=spec.weight_decay or None
+                ),
+                loss="sparse_categorical_crossentropy",
+                metrics=["accuracy"],
+            )
+            return model
+
+        def fit(self, hp, model, x, y, validation_data=None, callbacks=None, **kwargs):
+            augmenter = (
+                build_augmenter(AugmentConfig(strength=spec.augment_strength), seed=spec.seed)
+                if spec.augment
+                else None
+            )
+            train = train_dataset(x, y, spec.batch_size, spec.seed, augmenter)
+            callbacks = [
+                *(callbacks or []),
+                keras.callbacks.TerminateOnNaN(),
+                keras.callbacks.EarlyStopping(
+                    monitor=OBJECTIVE,
+                    mode="max",
+                    patience=spec.patience,
+                    restore_best_weights=True,
+                ),
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor="val_loss",
+                    factor=spec.lr_factor,
+                    patience=spec.lr_patience,
+                    min_lr=spec.min_learning_rate,
+                ),
+            ]
+            return model.fit(
+                train,
+                validation_data=validation_data,
+                validation_batch_size=1024,
+                epochs=kwargs.get("epochs", spec.epochs),  # hyperband sets its own
+                initial_epoch=kwargs.get("initial_epoch", 0),
+                callbacks=callbacks,
+                shuffle=False,  # the dataset reshuffles itself every epoch
+                verbose=0,
+            )
+
+    return BenchHyperModel(name=spec.arch)
+
+
+def search_space(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> Any:
+    """The hyperparameters a search of ``spec.arch`` explores, each with its default."""
+    import keras_tuner
+
+    hp = keras_tuner.HyperParameters()
+    _hypermodel(spec, input_shape, num_classes).build(hp)
+    return hp
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+
+class TrialProgress:
+    """Prints ``[trial k/n]`` with the values tried, then the score and the best so far."""
+
+    def __init__(self, total: int | None, quiet: bool = False, stream: TextIO | None = None):
+        self.total = total
+        self.quiet = quiet
+        self.stream = stream or sys.stdout
+        self.started = time.perf_counter()
+        self._trial_started: dict[str, float] = {}
+        self.ran: list[str] = []
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=self.stream, flush=True)
+
+    def began(self, trial: Any) -> None:
+        self._trial_started[trial.trial_id] = time.perf_counter()
+        of = f"/{self.total}" if self.total else ""
+        values = format_values(_searched(trial.hyperparameters.values))
+        self.note(
+            f"[trial {trial_number(trial.trial_id)}{of}] {values or 'defaults'} | "
+            f"elapsed {format_duration(time.perf_counter() - self.started)}"
+        )
+
+    def ended(self, trial: Any, best: Any) -> None:
+        self.ran.append(trial.trial_id)
+        seconds = time.perf_counter() - self._trial_started.pop(trial.trial_id, self.started)
+        if trial.score is None or trial.status != "COMPLETED":
+            reason = (trial.message or "").strip().splitlines()[-1:] or ["no score"]
+            outcome = f"{trial.status.lower()}: {reason[0][:200]}"
+        else:
+            outcome = f"{OBJECTIVE} {trial.score:.4f}"
+        so_far = (
+            f"best so far {best.score:.4f} (trial {trial_number(best.trial_id)})"
+            if best is not None and best.score is not None
+            else "no best yet"
+        )
+        number = trial_number(trial.trial_id)
+        self.note(f"    trial {number}: {outcome} in {format_duration(seconds)} | {so_far}")
+
+
+def trial_number(trial_id: str) -> str:
+    """keras-tuner numbers trials from 0 in the order they start; people count from 1."""
+    return str(int(trial_id) + 1) if str(trial_id).isdigit() else str(trial_id)
+
+
+def format_values(values: dict[str, Any]) -> str:
+    return " ".join(f"{k}={_short(v)}" for k, v in sorted(values.items()))
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _searched(values: dict[str, Any]) -> dict[str, Any]:
+    """The hyperparameters proper, without hyperband's bookkeeping (``tuner/epochs``...)."""
+    return {k: v for k, v in values.items() if not k.startswith("tuner/")}
+
+
+# --- the search ----------------------------------------------------------------------------
+
+
+class _BudgetSpent(Exception):
+    """Raised before a new trial would start after the time budget ran out."""
+
+
+def _tuner_class(kind: str) -> type:
+    """keras-tuner's tuner of that kind, taught to report progress and keep a time budget."""
+    import keras_tuner
+
+    base = {
+        "random": keras_tuner.RandomSearch,
+        "hyperband": keras_tuner.Hyperband,
+        "bayesian": keras_tuner.BayesianOptimization,
+    }[kind]
+
+    class BenchTuner(base):
+        def __init__(self, *args, progress: TrialProgress, deadline: float | None, **kwargs):
+            self._progress = progress
+            self._deadline = deadline
+            super().__init__(*args, **kwargs)
+
+        def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+            # keras-tuner imports tensorboard here on every trial to patch TensorBoard
+            # callbacks; trials get none, and tensorboard need not be installed.
+            return None
+
+        def pre_create_trial(self):
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                raise _BudgetSpent
+            super().pre_create_trial()
+
+        def on_trial_begin(self, trial):
+            super().on_trial_begin(trial)
+            self._progress.began(trial)
+
+        def on_trial_end(self, trial):
+            super().on_trial_end(trial)
+            best = self.oracle.get_best_trials(1)
+            self._progress.ended(self.oracle.get_trial(trial.trial_id), best[0] if best else None)
+
+    BenchTuner.__name__ = f"Bench{base.__name__}"
+    return BenchTuner
+
+
+def distributed_role() -> str:
+    """``local``, ``chief`` or ``worker``, from keras-tuner's environment variables."""
+    if _ENV_IP not in os.environ:
+        return "local"
+    missing = [name for name in (_ENV_PORT, _ENV_ID) if not os.environ.get(name)]
+    if missing:
+        raise BenchError(
+            f"{_ENV_IP} is set but {' and '.join(missing)} not; set all three, or use "
+            "--distributed chief|worker --oracle HOST:PORT"
+        )
+    return "chief" if "chief" in os.environ[_ENV_ID] else "worker"
+
+
+def distributed_env(role: str, oracle: str, worker_id: int | None) -> dict[str, str]:
+    """keras-tuner's variables for ``--distributed ROLE --oracle HOST:PORT [--worker-id N]``."""
+    host, sep, port = oracle.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise BenchError(f"--oracle {oracle}: expected HOST:PORT, such as 127.0.0.1:8000")
+    if role == "worker" and worker_id is None:
+        raise BenchError("--distributed worker needs --worker-id N, different for each worker")
+    if role == "chief" and worker_id is not None:
+        raise BenchError("--worker-id goes with --distributed worker, not with the chief")
+    return {
+        _ENV_IP: host.strip("[]"),
+        _ENV_PORT: port,
+        _ENV_ID: "chief" if role == "chief" else f"tuner{worker_id}",
+    }
+
+
+def search(
+    spec: RunSpec,
+    splits: Splits,
+    out_dir: str | os.PathLike,
+    settings: SearchSettings,
+) -> SearchOutcome:
+    """Search ``spec.arch``'s hyperparameters, continuing an earlier search of the same setup.
+
+    Trials train on ``splits``' training arrays and are scored on its validation arrays; the
+    test arrays are not read. Locally and on the chief the best configuration is saved as
+    ``best.json``; workers only run trials.
+    """
+    started = time.monotonic()
+    deadline = (
+        None
+        if settings.time_budget_minutes is None
+        else started + 60 * settings.time_budget_minutes
+    )
+    if settings.tuner not in TUNERS:
+        raise BenchError(f"unknown tuner '{settings.tuner}'; choose from: {', '.join(TUNERS)}")
+    role = distributed_role()
+    if role == "worker" and deadline is not None:
+        raise BenchError(
+            "--time-budget belongs to the chief, which stops handing out trials; "
+            "drop it on the workers"
+        )
+    max_trials = settings.max_trials
+    if max_trials is None and settings.tuner != "hyperband":
+        max_trials = DEFAULT_MAX_TRIALS
+
+    import keras_tuner
+
+    directory = arch_dir(out_dir, spec.dataset, spec.arch)
+    project = project_name(spec, settings.tuner)
+    tuner_id = os.environ.get(_ENV_ID, "tuner0")  # keras-tuner's own default
+    _adopt_existing_search(directory / project, tuner_id, role)
+    progress = TrialProgress(max_trials, settings.quiet)
+    common = dict(
+        hypermodel=_hypermodel(spec, splits.input_shape, splits.num_classes),
+        objective=keras_tuner.Objective(OBJECTIVE, direction="max"),
+        seed=spec.seed + 1,  # keras-tuner takes a seed of 0 as "pick one at random"
+        directory=str(directory),
+        project_name=project,
+        overwrite=False,  # continue the search found there
+        progress=progress,
+        deadline=deadline,
+    )
+    if settings.tuner == "hyperband":
+        tuner = _tuner_class("hyperband")(max_epochs=spec.epochs, factor=3, **common)
+        if max_trials is not None:
+            # Brackets repeat until max_trials; set after construction, as a reloaded
+            # search would otherwise keep the iteration count it was started with.
+            tuner.oracle.hyperband_iterations = float("inf")
+            tuner.oracle.max_trials = max_trials
+    else:
+        tuner = _tuner_class(settings.tuner)(max_trials=max_trials, **common)
+
+    state = directory / project
+    if role != "worker" and tuner.oracle.trials:
+        done = len(tuner.oracle.trials)
+        left = "" if max_trials is None else f", {max(max_trials - done, 0)} to run"
+        progress.note(f"{spec.arch}: continuing the search in {state}: {done} trials done{left}")
+    elif role != "worker":
+        progress.note(f"{spec.arch}: new search in {state}")
+    outcome = SearchOutcome(spec.arch, role, progress.ran, 0, None, None)
+    if role == "chief":
+        _stop_handing_out_trials_at(tuner.oracle, deadline)
+        watcher = _TrialWatcher(tuner.oracle, progress)
+    try:
+        tuner.search(
+            splits.x_train,
+            splits.y_train,
+            validation_data=(splits.x_val, splits.y_val),
+            verbose=0,  # keras-tuner prints nothing; TrialProgress reports instead
+        )
+    except _BudgetSpent:
+        outcome.stopped_by_budget = True
+    except RuntimeError as exc:  # keras-tuner gives up after consecutive failed trials
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        last = f" Last error: {lines[-1]}" if len(lines) > 1 else ""
+        outcome.error = f"{lines[0] if lines else type(exc).__name__}{last}"[:500]
+    if role == "chief":
+        watcher.finish()
+    if role == "worker":
+        outcome.trials_total = len(progress.ran)
+        return outcome
+    outcome.trials_total = len(tuner.oracle.trials)
+    best = _best_config(tuner.oracle, spec, settings.tuner, project)
+    if best is not None:
+        outcome.best = best
+        outcome.best_path = directory / BEST
+        results.write_json(outcome.best_path, dataclasses.asdict(best))
+    return outcome
+
+
+def _adopt_existing_search(project_dir: Path, tuner_id: str, role: str) -> None:
+    """Let a search started locally go on as the chief's and the other way round.
+
+    keras-tuner reloads a search only when it finds the state file of its own tuner id; the
+    local tuner and the chief both hold the oracle, so either one's state will do.
+    """
+    if role == "worker" or not (project_dir / "oracle.json").exists():
+        return
+    own = project_dir / f"{tuner_id}.json"
+    other = project_dir / ("chief.json" if tuner_id != "chief" else "tuner0.json")
+    if not own.exists() and other.exists():
+        results.write_text(own, other.read_text())
+
+
+class _TrialWatcher:
+    """On the chief, which runs no trials itself: reports the workers' trials as they go."""
+
+    def __init__(self, oracle: Any, progress: TrialProgress, every: float = 0.5):
+        import threading
+
+        self.oracle = oracle
+        self.progress = progress
+        self.every = every
+        self.seen = {trial_id: _finished(t) for trial_id, t in list(oracle.trials.items())}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="trial-watch")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.poll()
+
+    def poll(self) -> None:
+        try:
+            trials = sorted(self.oracle.trials.items())
+        except RuntimeError:  # the dict changed while being read; look again next time
+            return
+        for trial_id, trial in trials:
+            if trial_id not in self.seen:
+                self.progress.began(trial)
+                self.seen[trial_id] = False
+            if not self.seen[trial_id] and _finished(trial):
+                best = self.oracle.get_best_trials(1)
+                self.progress.ended(trial, best[0] if best else None)
+                self.seen[trial_id] = True
+
+    def finish(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.poll()
+
+
+def _finished(trial: Any) -> bool:
+    # The oracle sets the status before the score; a completed trial counts once scored.
+    return trial.status == "FAILED" or (trial.status == "COMPLETED" and trial.score is not None)
+
+
+def _stop_handing_out_trials_at(oracle: Any, deadline: float | None) -> None:
+    """On the chief: once the budget is spent, the oracle ends the search for every worker."""
+    if deadline is None:
+        return
+    import threading
+
+    def stop() -> None:
+        # Trials already running finish; a max_trials of 0 would mean "no limit".
+        oracle.max_trials = max(len(oracle.trials), 1)
+
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), stop)
+    timer.daemon = True
+    timer.start()
+
+
+def _best_config(oracle: Any, spec: RunSpec, tuner: str, project: str) -> BestConfig | None:
+    finished = [t for t in oracle.trials.values() if t.status in ("COMPLETED", "FAILED")]
+    best = oracle.get_best_trials(1)
+    if not best or best[0].status != "COMPLETED" or best[0].score is None:
+        return None
+    trial = best[0]
+    return BestConfig(
+        arch=spec.arch,
+        dataset=spec.dataset,
+        profile=spec.profile,
+        tuner=tuner,
+        augment=spec.augment,
+        seed=spec.seed,
+        project=project,
+        objective=OBJECTIVE,
+        trials=len(finished),
+        best_trial=trial.trial_id,
+        best_val_accuracy=float(trial.score),
+        hyperparameters=_searched(trial.hyperparameters.values),
+        updated=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+# --- tuned runs --------------------------------------------------------------------------------
+
+
+def tuned_specs(
+    out_dir: str | os.PathLike,
+    archs: list[str],
+    dataset: str,
+    profile: Profile,
+    augment_modes: list[bool],
+    seed: int = 0,
+    **overrides: Any,
+) -> list[RunSpec]:
+    """Runs of each architecture's best configuration (variant ``tuned``), from best.json."""
+    from bench.harness import make_specs
+
+    if overrides.pop("learning_rate", None) is not None:
+        raise BenchError("--tuned trains with the tuned learning rate; drop --learning-rate")
+    specs = []
+    for arch in archs:
+        path = arch_dir(out_dir, dataset, arch) / BEST
+        best = read_best(path)
+        if best is None:
+            raise BenchError(
+                f"no tuned hyperparameters for {arch} on {dataset} ({path} is missing); "
+                f"run `python -m bench tune --arch {arch} --dataset {dataset}` first"
+            )
+        specs += make_specs(
+            [arch],
+            dataset,
+            profile,
+            augment_modes,
+            seed=seed,
+            **overrides,
+            variant="tuned",
+            learning_rate=best.learning_rate,
+            hyperparameters=best.architecture_values,
+        )
+    return specs

@@ -1,0 +1,206 @@
+"""Hyperparameter search: resumable, validation-only, tuned runs beside default ones, and
+keras-tuner's chief/worker mode across processes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import results
+from bench.cli import main
+from bench.harness import make_specs
+from bench.profiles import get_profile
+from bench.tuning import BEST, SearchSettings, arch_dir, read_best, search, search_space
+
+ROOT = Path(__file__).resolve().parent.parent
+SMOKE = ["--dataset", "digits", "--profile", "smoke"]
+TRIAL_LINE = re.compile(r"^\[trial (\d+)/(\d+)\]", re.MULTILINE)
+
+
+def _trial_numbers(text: str) -> list[int]:
+    return [int(number) for number, _ in TRIAL_LINE.findall(text)]
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+def _trial_files(out: Path, arch: str = "lenet5") -> list[dict]:
+    folder = arch_dir(out, "digits", arch)
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*/trial_*/trial.json"))]
+
+
+@pytest.fixture(scope="module")
+def tuned_results(tmp_path_factory):
+    """lenet5 on digits: a two-trial search, then a default and a tuned run (augmentation off)."""
+    out = tmp_path_factory.mktemp("tuned")
+    common = ["--arch", "lenet5", *SMOKE, "--out", str(out), "--quiet"]
+    assert main(["tune", *common, "--max-trials", "2"]) == 0
+    assert main(["run", *common, "--augment", "off"]) == 0
+    assert main(["run", *common, "--augment", "off", "--tuned"]) == 0
+    return out
+
+
+def test_a_search_saves_the_best_and_running_it_again_runs_only_the_missing_trials(
+    tmp_path, capsys
+):
+    command = ["tune", "--arch", "lenet5", *SMOKE, "--out", str(tmp_path)]
+    best_path = arch_dir(tmp_path, "digits", "lenet5") / BEST
+
+    assert main([*command, "--max-trials", "3"]) == 0
+    assert _trial_numbers(capsys.readouterr().out) == [1, 2, 3]
+    first = read_best(best_path)
+    assert first.trials == 3 and 0 < first.best_val_accuracy <= 1
+
+    assert main([*command, "--max-trials", "5"]) == 0
+    assert _trial_numbers(capsys.readouterr().out) == [4, 5]
+    assert read_best(best_path).trials == 5
+    assert sorted(t["trial_id"] for t in _trial_files(tmp_path)) == ["0", "1", "2", "3", "4"]
+
+
+def test_trials_are_scored_on_validation_accuracy_and_never_read_the_test_set(
+    digits_splits, tiny_arch, tmp_path
+):
+    no_test_set = dataclasses.replace(digits_splits, x_test=None, y_test=None)
+    spec = make_specs([tiny_arch], "digits", get_profile("smoke"), [False])[0]
+
+    outcome = search(spec, no_test_set, tmp_path, SearchSettings(max_trials=2, quiet=True))
+
+    assert outcome.best.objective == "val_accuracy"
+    trials = _trial_files(tmp_path, tiny_arch)
+    assert len(trials) == 2
+    for trial in trials:
+        observed = trial["metrics"]["metrics"]["val_accuracy"]["observations"]
+        assert trial["score"] == max(o["value"][0] for o in observed)
+    assert outcome.best.best_val_accuracy == max(t["score"] for t in trials)
+
+
+def test_an_architecture_without_a_search_space_gets_learning_rate_and_dropout(tiny_arch):
+    spec = make_specs([tiny_arch], "digits", get_profile("smoke"), [False])[0]
+    space = {hp.name: hp for hp in search_space(spec, (28, 28, 1), 10).space}
+    assert set(space) == {"learning_rate", "dropout"}
+    assert space["dropout"].default == 0.0  # the default configuration is the plain model
+
+
+def test_an_architecture_searches_its_own_space_plus_the_learning_rate_around_its_default():
+    spec = make_specs(["custom_cnn"], "digits", get_profile("smoke"), [False])[0]
+    space = {hp.name: hp for hp in search_space(spec, (28, 28, 1), 10).space}
+    assert set(space) == {"dense_units", "dropout", "learning_rate"}
+    assert space["learning_rate"].default == spec.learning_rate
+    assert space["learning_rate"].sampling == "log"
+
+
+def test_a_tuned_run_is_loaded_as_variant_tuned_beside_the_default(tuned_results):
+    frame = results.load(tuned_results)
+    assert sorted(frame["variant"]) == ["default", "tuned"]
+    assert (frame["status"] == "ok").all()
+    assert frame.loc[frame["variant"] == "tuned", "run_id"].item().endswith("-tuned-noaug-s0")
+
+
+def test_a_tuned_run_trains_the_saved_best_configuration(tuned_results):
+    best = read_best(arch_dir(tuned_results, "digits", "lenet5") / BEST)
+    tuned = next(r for r in results.iter_records(tuned_results) if r["spec"]["variant"] == "tuned")
+    assert tuned["spec"]["learning_rate"] == best.hyperparameters["learning_rate"]
+    assert tuned["spec"]["hyperparameters"] == {"dropout": best.hyperparameters["dropout"]}
+
+
+def test_the_report_gains_a_tuning_section_with_the_trials_chart(tuned_results, tmp_path):
+    out = tmp_path / "report.html"
+    assert main(["report", "--results", str(tuned_results), "--out", str(out)]) == 0
+    html = out.read_text()
+    section = html.split('<section id="tuning">', 1)[1].split("</section>", 1)[0]
+    assert "default test acc" in section and "tuned test acc" in section
+    assert 'class="chart half" id="chart-tuning-digits-lenet5"' in section
+    assert section.count("<tr><td data-value=") == 2  # one row per trial
+    assert "learning_rate" in section and "dropout" in section  # the best hyperparameters
+    spec = html.split('data-target="chart-tuning-digits-lenet5">', 1)[1].split("</script>")[0]
+    assert json.loads(spec)["data"][0]["type"] == "parcoords"
+
+
+def test_run_tuned_without_a_search_is_one_line_and_exit_2(tmp_path, capsys):
+    argv = ["run", "--tuned", "--arch", "lenet5", *SMOKE, "--out", str(tmp_path)]
+    assert main(argv) == 2
+    line = _one_error_line(capsys)
+    assert "no tuned hyperparameters for lenet5" in line and BEST in line
+
+
+def test_tune_on_an_unknown_architecture_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["tune", "--arch", "nope", *SMOKE, "--out", str(tmp_path)]) == 2
+    assert "unknown architecture 'nope'" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--tuner", "grid"], ["--max-trials", "0"], ["--time-budget", "-1"], ["--no-such-flag"]],
+)
+def test_a_bad_tune_flag_is_one_line_and_exit_2(flags, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["tune", "--arch", "lenet5", *flags])
+    assert exit_info.value.code == 2
+    assert flags[0] in _one_error_line(capsys)
+
+
+def test_a_worker_without_an_id_is_one_line_and_exit_2(tmp_path, capsys):
+    argv = ["tune", "--arch", "lenet5", *SMOKE, "--out", str(tmp_path)]
+    assert main([*argv, "--distributed", "worker", "--oracle", "127.0.0.1:1"]) == 2
+    assert "--worker-id" in _one_error_line(capsys)
+    assert "KERASTUNER_TUNER_ID" not in os.environ
+
+
+def test_a_spent_time_budget_starts_no_new_trial(tiny_arch, tmp_path, capsys):
+    argv = ["tune", "--arch", tiny_arch, *SMOKE, "--out", str(tmp_path), "--max-trials", "3"]
+    assert main([*argv, "--time-budget", "0.000001"]) == 0
+    assert "time budget spent" in capsys.readouterr().out
+    assert _trial_files(tmp_path, tiny_arch) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_chief_and_two_workers_run_every_trial_exactly_once(tmp_path):
+    oracle = f"127.0.0.1:{_free_port()}"
+    base = [sys.executable, "-m", "bench", "tune", "--arch", "lenet5", *SMOKE]
+    base += ["--max-trials", "3", "--out", str(tmp_path), "--oracle", oracle]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KERASTUNER_")}
+    roles = {
+        "chief": ["--distributed", "chief"],
+        "worker1": ["--distributed", "worker", "--worker-id", "1"],
+        "worker2": ["--distributed", "worker", "--worker-id", "2"],
+    }
+    logs = {name: tmp_path / f"{name}.log" for name in roles}
+    procs = {}
+    try:
+        for name, flags in roles.items():
+            with open(logs[name], "w") as log:
+                procs[name] = subprocess.Popen(
+                    [*base, *flags], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                )
+        for name in ["worker1", "worker2", "chief"]:  # the chief ends after its workers
+            assert procs[name].wait(timeout=300) == 0, logs[name].read_text()[-3000:]
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    ran = sorted(_trial_numbers(logs["worker1"].read_text() + logs["worker2"].read_text()))
+    assert ran == [1, 2, 3]
+    trials = _trial_files(tmp_path)
+    assert sorted(t["trial_id"] for t in trials) == ["0", "1", "2"]
+    assert {t["status"] for t in trials} == {"COMPLETED"}
+    best = read_best(arch_dir(tmp_path, "digits", "lenet5") / BEST)
+    assert best.trials == 3
+    assert best.best_val_accuracy == max(t["score"] for t in trials)
