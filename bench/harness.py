@@ -235,7 +235,7 @@ def train_and_evaluate(
     run_dir.mkdir(parents=True, exist_ok=True)
     with results.atomic_path(run_dir / results.MODEL) as tmp:
         model.save(tmp)
-    info = model_info(model, saved_bytes=(run_dir / results.MODEL).stat().st_size)
+    info = model_info(model)
     _write_history(run_dir / results.HISTORY, history)
     predictions = probabilities.argmax(axis=1)
     with results.atomic_path(run_dir / results.PREDICTIONS) as tmp, open(tmp, "wb") as fh:

@@ -66,12 +66,17 @@ class Progress:
     def epoch_finished(
         self, epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float
     ) -> None:
-        shown = "  ".join(
-            f"{key} {logs[key]:.4f}"
-            for key in ("loss", "accuracy", "val_loss", "val_accuracy")
-            if key in logs
-        )
-        left = format_duration(mean_seconds * (max_epochs - epoch))
-        self._print(
-            f"    epoch {epoch}/{max_epochs}  {shown}  {seconds:.1f}s  (run: at most {left} left)"
-        )
+        self._print(epoch_line(epoch, max_epochs, logs, seconds, mean_seconds, "run"))
+
+
+def epoch_line(
+    epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float, of: str
+) -> str:
+    """``    epoch 3/30  loss ...  val_accuracy ...  20.1s  (run: at most 9m01s left)``."""
+    shown = "  ".join(
+        f"{key} {logs[key]:.4f}"
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy")
+        if key in logs
+    )
+    left = format_duration(mean_seconds * (max_epochs - epoch))
+    return f"    epoch {epoch}/{max_epochs}  {shown}  {seconds:.1f}s  ({of}: at most {left} left)"

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bench import results
 from bench.errors import BenchError
-from bench.progress import format_duration
+from bench.progress import epoch_line, format_duration
 
 if TYPE_CHECKING:  # the heavy modules (TensorFlow) load only when a search runs
     from bench.data import Splits
@@ -199,13 +199,19 @@ def _learning_rate(hp: Any, default: float) -> float:
     )
 
 
-def _hypermodel(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> Any:
+def _hypermodel(
+    spec: RunSpec,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    progress: TrialProgress | None = None,
+) -> Any:
     """A keras-tuner HyperModel that trains a trial exactly as the harness trains a run."""
     import keras
     import keras_tuner
 
     import architectures
     from bench.augment import AugmentConfig, build_augmenter
+    from bench.harness import EpochLog
     from bench.pipeline import train_dataset
 
     own_space = declares_search_space(spec.arch, input_shape, num_classes)
@@ -231,8 +237,10 @@ def _hypermodel(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -
                 else None
             )
             train = train_dataset(x, y, spec.batch_size, spec.seed, augmenter)
+            epochs = kwargs.get("epochs", spec.epochs)  # hyperband sets its own
             callbacks = [
                 *(callbacks or []),
+                EpochLog(progress, epochs),
                 keras.callbacks.TerminateOnNaN(),
                 keras.callbacks.EarlyStopping(
                     monitor=OBJECTIVE,
@@ -251,7 +259,7 @@ def _hypermodel(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -
                 train,
                 validation_data=validation_data,
                 validation_batch_size=1024,
-                epochs=kwargs.get("epochs", spec.epochs),  # hyperband sets its own
+                epochs=epochs,
                 initial_epoch=kwargs.get("initial_epoch", 0),
                 callbacks=callbacks,
                 shuffle=False,  # the dataset reshuffles itself every epoch
@@ -283,23 +291,36 @@ class TrialProgress:
         self.started = time.perf_counter()
         self._trial_started: dict[str, float] = {}
         self.ran: list[str] = []
+        self.trial_seconds: list[float] = []
 
     def note(self, text: str) -> None:
         if not self.quiet:
             print(text, file=self.stream, flush=True)
 
+    def epoch_finished(
+        self, epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float
+    ) -> None:
+        self.note(epoch_line(epoch, max_epochs, logs, seconds, mean_seconds, "trial"))
+
     def began(self, trial: Any) -> None:
         self._trial_started[trial.trial_id] = time.perf_counter()
         of = f"/{self.total}" if self.total else ""
         values = format_values(_searched(trial.hyperparameters.values))
+        number = trial_number(trial.trial_id)
+        left = ""
+        if self.total and self.trial_seconds and number.isdigit():
+            # as long again as the trials this process has seen finish, on average
+            mean = sum(self.trial_seconds) / len(self.trial_seconds)
+            left = f" | ~{format_duration(mean * (self.total - int(number) + 1))} left"
         self.note(
-            f"[trial {trial_number(trial.trial_id)}{of}] {values or 'defaults'} | "
-            f"elapsed {format_duration(time.perf_counter() - self.started)}"
+            f"[trial {number}{of}] {values or 'defaults'} | "
+            f"elapsed {format_duration(time.perf_counter() - self.started)}{left}"
         )
 
     def ended(self, trial: Any, best: Any) -> None:
         self.ran.append(trial.trial_id)
         seconds = time.perf_counter() - self._trial_started.pop(trial.trial_id, self.started)
+        self.trial_seconds.append(seconds)
         if trial.score is None or trial.status != "COMPLETED":
             reason = (trial.message or "").strip().splitlines()[-1:] or ["no score"]
             outcome = f"{trial.status.lower()}: {reason[0][:200]}"
@@ -445,7 +466,7 @@ def search(
     _adopt_existing_search(directory / project, tuner_id, role)
     progress = TrialProgress(max_trials, settings.quiet)
     common = dict(
-        hypermodel=_hypermodel(spec, splits.input_shape, splits.num_classes),
+        hypermodel=_hypermodel(spec, splits.input_shape, splits.num_classes, progress),
         objective=keras_tuner.Objective(OBJECTIVE, direction="max"),
         seed=spec.seed + 1,  # keras-tuner takes a seed of 0 as "pick one at random"
         directory=str(directory),

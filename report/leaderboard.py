@@ -53,7 +53,7 @@ COLUMNS: list[Column] = [
     Column("error_pct", "error %", _num(".2f"), "100 x (1 - test accuracy)"),
     Column("params", "params", _num(",.0f")),
     Column("flops", "MFLOPs", _scaled(1e-6, ".2f"), "forward pass, per image"),
-    Column("saved_bytes", "saved MB", _scaled(1e-6, ".2f"), "the .keras file"),
+    Column("saved_bytes", "saved MB", _scaled(1e-6, ".2f"), ".keras file, no optimizer state"),
     Column("train_seconds", "train s", _num(".0f"), "training time, mean over seeds"),
     Column("seconds_per_epoch", "s/epoch", _num(".1f"), "median epoch, mean over seeds"),
     Column("images_per_second", "train img/s", _num(",.0f")),

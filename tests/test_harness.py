@@ -51,6 +51,19 @@ def test_predictions_match_the_recorded_accuracy(tiny_arch, tiny_profile, digits
     assert accuracy == pytest.approx(record["metrics"]["test_accuracy"])
 
 
+def test_the_recorded_saved_size_is_the_deployable_model_without_optimizer_state(
+    tiny_arch, tiny_profile, digits_splits, tmp_path
+):
+    import architectures
+    from bench.modelinfo import saved_size
+
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (record,) = _suite([spec], digits_splits, tmp_path)
+    untrained = architectures.create(tiny_arch, digits_splits.input_shape, 10)
+    assert record["model"]["saved_bytes"] == saved_size(untrained)
+    assert (tmp_path / spec.run_id / results.MODEL).stat().st_size > saved_size(untrained)
+
+
 def test_a_finished_run_is_skipped_and_force_reruns_it(
     tiny_arch, tiny_profile, digits_splits, tmp_path
 ):
