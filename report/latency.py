@@ -29,13 +29,16 @@ def runtime_rows(figures: dict[str, dict]) -> list[dict]:
 
 
 def benchmark_history(folder: str | os.PathLike = ".benchmarks") -> pd.DataFrame:
-    """pytest-benchmark's saved runs as rows: when, commit, arch, batch size, median ms."""
+    """pytest-benchmark's saved runs as rows: when, commit (``abc1234+`` when the tree had
+    uncommitted changes), arch, batch size, median ms."""
     rows = []
     for path in sorted(Path(folder).glob("**/*.json")):
         try:
             saved = json.loads(path.read_text())
             when = saved["datetime"]
-            commit = (saved.get("commit_info") or {}).get("id") or ""
+            commit_info = saved.get("commit_info") or {}
+            # "+" marks a run saved with uncommitted changes: its code is not that commit's
+            commit = (commit_info.get("id") or "")[:7] + ("+" if commit_info.get("dirty") else "")
             for bench in saved["benchmarks"]:
                 info = bench.get("extra_info", {})
                 if "arch" not in info:
@@ -43,7 +46,7 @@ def benchmark_history(folder: str | os.PathLike = ".benchmarks") -> pd.DataFrame
                 rows.append(
                     {
                         "datetime": when,
-                        "commit": commit[:7],
+                        "commit": commit,
                         "arch": info["arch"],
                         "batch_size": info.get("batch_size"),
                         "median_ms": bench["stats"]["median"] * 1e3,

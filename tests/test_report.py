@@ -230,3 +230,19 @@ def test_the_report_draws_latency_history_from_saved_benchmarks(
     traces = json.loads(spec)["data"]
     assert {t["name"] for t in traces} == {"lenet5, batch 1", "lenet5, batch 256"}
     assert all(len(t["x"]) == 2 for t in traces)  # one point per saved run
+
+
+def test_the_latency_history_marks_runs_saved_with_uncommitted_changes(saved_benchmarks, tmp_path):
+    import json
+    import shutil
+
+    from report.latency import benchmark_history
+
+    folder = tmp_path / "saved"
+    shutil.copytree(saved_benchmarks, folder)
+    clean, dirty = sorted(folder.glob("**/*.json"))
+    for path, has_changes in ((clean, False), (dirty, True)):
+        saved = json.loads(path.read_text())
+        saved["commit_info"].update(id="0123456789abcdef", dirty=has_changes)
+        path.write_text(json.dumps(saved))
+    assert sorted(set(benchmark_history(folder)["commit"])) == ["0123456", "0123456+"]
