@@ -172,6 +172,54 @@ class EpochLog(keras.callbacks.Callback):
             self.progress.epoch_finished(epoch + 1, self.max_epochs, logs, row["seconds"], mean)
 
 
+# How a run trains; tuning trials (bench.tuning) train the same way.
+FIT_OPTIONS = dict(
+    validation_batch_size=1024,
+    shuffle=False,  # the dataset reshuffles itself every epoch
+    verbose=0,
+)
+
+
+def compile_for_training(model, spec: RunSpec, learning_rate: float | None = None) -> None:
+    """Adam (with the spec's decoupled weight decay) on cross-entropy, scored by accuracy."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            spec.learning_rate if learning_rate is None else learning_rate,
+            weight_decay=spec.weight_decay or None,
+        ),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def training_dataset(spec: RunSpec, x: np.ndarray, y: np.ndarray):
+    """The shuffled, batched training pipeline, augmented when the spec says so."""
+    augmenter = (
+        build_augmenter(AugmentConfig(strength=spec.augment_strength), seed=spec.seed)
+        if spec.augment
+        else None
+    )
+    return train_dataset(x, y, spec.batch_size, spec.seed, augmenter)
+
+
+def training_callbacks(spec: RunSpec, epoch_log: EpochLog) -> list:
+    """Epoch log, stop on NaN, early stopping on validation accuracy (best weights kept),
+    and the learning rate cut when the validation loss stalls."""
+    return [
+        epoch_log,
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", mode="max", patience=spec.patience, restore_best_weights=True
+        ),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss",
+            factor=spec.lr_factor,
+            patience=spec.lr_patience,
+            min_lr=spec.min_learning_rate,
+        ),
+    ]
+
+
 def train_and_evaluate(
     spec: RunSpec, splits: Splits, run_dir: Path, progress: Progress | None = None
 ) -> dict:
@@ -188,39 +236,14 @@ def train_and_evaluate(
         from bench.tuning import build_model
 
         model = build_model(spec.arch, splits.input_shape, splits.num_classes, spec.hyperparameters)
-    model.compile(
-        optimizer=keras.optimizers.Adam(spec.learning_rate, weight_decay=spec.weight_decay or None),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    augmenter = (
-        build_augmenter(AugmentConfig(strength=spec.augment_strength), seed=spec.seed)
-        if spec.augment
-        else None
-    )
-    train = train_dataset(splits.x_train, splits.y_train, spec.batch_size, spec.seed, augmenter)
+    compile_for_training(model, spec)
     epoch_log = EpochLog(progress, spec.epochs)
-    callbacks = [
-        epoch_log,
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", mode="max", patience=spec.patience, restore_best_weights=True
-        ),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss",
-            factor=spec.lr_factor,
-            patience=spec.lr_patience,
-            min_lr=spec.min_learning_rate,
-        ),
-    ]
     model.fit(
-        train,
+        training_dataset(spec, splits.x_train, splits.y_train),
         validation_data=(splits.x_val, splits.y_val),
-        validation_batch_size=1024,
         epochs=spec.epochs,
-        callbacks=callbacks,
-        shuffle=False,  # the dataset reshuffles itself every epoch
-        verbose=0,
+        callbacks=training_callbacks(spec, epoch_log),
+        **FIT_OPTIONS,
     )
     history = epoch_log.rows
     bad = next((r["epoch"] for r in history if not math.isfinite(r.get("loss", math.nan))), None)

@@ -210,9 +210,13 @@ def _hypermodel(
     import keras_tuner
 
     import architectures
-    from bench.augment import AugmentConfig, build_augmenter
-    from bench.harness import EpochLog
-    from bench.pipeline import train_dataset
+    from bench.harness import (
+        FIT_OPTIONS,
+        EpochLog,
+        compile_for_training,
+        training_callbacks,
+        training_dataset,
+    )
 
     own_space = declares_search_space(spec.arch, input_shape, num_classes)
     default_lr = architectures.get(spec.arch).defaults.learning_rate
@@ -221,49 +225,22 @@ def _hypermodel(
         def build(self, hp):
             keras.utils.set_random_seed(spec.seed)
             model = build_model(spec.arch, input_shape, num_classes, hp, own_space)
-            model.compile(
-                optimizer=keras.optimizers.Adam(
-                    _learning_rate(hp, default_lr), weight_decay=spec.weight_decay or None
-                ),
-                loss="sparse_categorical_crossentropy",
-                metrics=["accuracy"],
-            )
+            compile_for_training(model, spec, _learning_rate(hp, default_lr))
             return model
 
         def fit(self, hp, model, x, y, validation_data=None, callbacks=None, **kwargs):
-            augmenter = (
-                build_augmenter(AugmentConfig(strength=spec.augment_strength), seed=spec.seed)
-                if spec.augment
-                else None
-            )
-            train = train_dataset(x, y, spec.batch_size, spec.seed, augmenter)
             epochs = kwargs.get("epochs", spec.epochs)  # hyperband sets its own
-            callbacks = [
-                *(callbacks or []),
-                EpochLog(progress, epochs),
-                keras.callbacks.TerminateOnNaN(),
-                keras.callbacks.EarlyStopping(
-                    monitor=OBJECTIVE,
-                    mode="max",
-                    patience=spec.patience,
-                    restore_best_weights=True,
-                ),
-                keras.callbacks.ReduceLROnPlateau(
-                    monitor="val_loss",
-                    factor=spec.lr_factor,
-                    patience=spec.lr_patience,
-                    min_lr=spec.min_learning_rate,
-                ),
-            ]
             return model.fit(
-                train,
+                training_dataset(spec, x, y),
                 validation_data=validation_data,
-                validation_batch_size=1024,
                 epochs=epochs,
                 initial_epoch=kwargs.get("initial_epoch", 0),
-                callbacks=callbacks,
-                shuffle=False,  # the dataset reshuffles itself every epoch
-                verbose=0,
+                # keras-tuner's own callbacks (reporting each epoch to the oracle) come first
+                callbacks=[
+                    *(callbacks or []),
+                    *training_callbacks(spec, EpochLog(progress, epochs)),
+                ],
+                **FIT_OPTIONS,
             )
 
     return BenchHyperModel(name=spec.arch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,7 @@ def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str
                 text=group["arch"],
                 textposition="top center",
                 hovertext=group.apply(_label, axis=1),
-                name="augmentation on" if augment else "augmentation off",
+                name=_augment_name(augment),
                 marker=dict(size=11, color=AUGMENT_COLOURS[bool(augment)]),
             )
         )
@@ -81,20 +82,17 @@ def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str
 
 def augmentation_effect(board: pd.DataFrame) -> go.Figure:
     """Test accuracy with and without augmentation, side by side per architecture."""
-    fig = go.Figure()
-    for augment in (False, True):
-        group = board[board["augment"] == augment].sort_values("arch")
-        fig.add_trace(
-            go.Bar(
-                x=group["arch"] + _variant_suffix(group),
-                y=group["test_accuracy"],
+    fig = go.Figure(
+        _bars_per_augmentation(
+            board,
+            "test_accuracy",
+            lambda group: dict(
                 error_y=_error_bars(group),
-                name="augmentation on" if augment else "augmentation off",
-                marker_color=AUGMENT_COLOURS[augment],
                 text=group["test_accuracy"].map("{:.4f}".format),
                 textposition="outside",
-            )
+            ),
         )
+    )
     low = board["test_accuracy"].min() if len(board) else 0.0
     fig.update_layout(
         title="What augmentation buys each architecture",
@@ -104,6 +102,30 @@ def augmentation_effect(board: pd.DataFrame) -> go.Figure:
         **_LAYOUT,
     )
     return fig
+
+
+def _bars_per_augmentation(
+    board: pd.DataFrame, column: str, extra: Callable[[pd.DataFrame], dict]
+) -> list[go.Bar]:
+    """Two bar traces of ``column`` by architecture, without and with augmentation, for a
+    grouped bar chart; ``extra(group)`` gives each trace's own settings (text, hover...)."""
+    bars = []
+    for augment in (False, True):
+        group = board[board["augment"] == augment].sort_values("arch")
+        bars.append(
+            go.Bar(
+                x=group["arch"] + _variant_suffix(group),
+                y=group[column],
+                name=_augment_name(augment),
+                marker_color=AUGMENT_COLOURS[augment],
+                **extra(group),
+            )
+        )
+    return bars
+
+
+def _augment_name(augment: bool) -> str:
+    return "augmentation on" if augment else "augmentation off"
 
 
 def _variant_suffix(group: pd.DataFrame) -> pd.Series:
@@ -132,22 +154,19 @@ def learning_curves(histories: dict[str, pd.DataFrame]) -> go.Figure:
 
 def training_time(board: pd.DataFrame) -> go.Figure:
     """Training time per architecture, with and without augmentation."""
-    fig = go.Figure()
-    for augment in (False, True):
-        group = board[board["augment"] == augment].sort_values("arch")
-        fig.add_trace(
-            go.Bar(
-                x=group["arch"] + _variant_suffix(group),
-                y=group["train_seconds"],
-                name="augmentation on" if augment else "augmentation off",
-                marker_color=AUGMENT_COLOURS[augment],
+    fig = go.Figure(
+        _bars_per_augmentation(
+            board,
+            "train_seconds",
+            lambda group: dict(
                 customdata=np.stack(
                     [group["seconds_per_epoch"], group["images_per_second"]], axis=-1
                 ),
                 hovertemplate="%{x}: %{y:.0f} s<br>%{customdata[0]:.1f} s/epoch, "
                 "%{customdata[1]:,.0f} images/s<extra></extra>",
-            )
+            ),
         )
+    )
     fig.update_layout(
         title="Training time", barmode="group", yaxis_title="seconds (mean over seeds)", **_LAYOUT
     )
