@@ -32,7 +32,10 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_arch_args(parser: argparse.ArgumentParser, selection: bool, required: bool = True) -> None:
+def _add_arch_args(
+    parser: argparse.ArgumentParser, selection: bool, required: bool = True
+) -> argparse._MutuallyExclusiveGroup | None:
+    group = None
     if selection:
         group = parser.add_mutually_exclusive_group(required=required)
         group.add_argument("--all", action="store_true", help="every registered architecture")
@@ -44,6 +47,7 @@ def _add_arch_args(parser: argparse.ArgumentParser, selection: bool, required: b
         metavar="FILE",
         help="a Python file that registers more architectures (repeatable)",
     )
+    return group
 
 
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train and evaluate architectures with and without augmentation. "
         "Finished runs are skipped when run again; --force reruns them.",
     )
-    _add_arch_args(run, selection=True)
+    selection = _add_arch_args(run, selection=True)
+    selection.add_argument(
+        "--from",
+        dest="from_record",
+        metavar="RECORD",
+        help="repeat the run a record.json describes, with its exact settings and seed, into "
+        "--out (default: a 'repeats' folder beside the record's run), and compare its test "
+        "predictions with the original's",
+    )
     _add_data_args(run)
     run.add_argument(
         "--augment",
@@ -96,7 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="scale of the augmentation ranges: 1.0 is rotation 10 degrees, zoom 10%%, "
         "shift 10%% (default: 1.0)",
     )
-    run.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    run.add_argument("--seed", type=int, default=0, help="the first random seed (default: 0)")
+    run.add_argument(
+        "--seeds",
+        type=_positive_int,
+        metavar="N",
+        help="runs per configuration, with seeds SEED, SEED+1, ... (default: the profile's, "
+        "1, or 3 for full)",
+    )
     run.add_argument("--epochs", type=_positive_int, help="override the maximum epochs")
     run.add_argument("--batch-size", type=_positive_int, help="override the batch size")
     run.add_argument("--learning-rate", type=float, help="override the initial learning rate")
@@ -107,8 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         "tenth of a smaller training set)",
     )
     run.add_argument(
-        "--out", default="results", metavar="DIR", help="results folder (default: results)"
+        "--determinism",
+        choices=["on", "off"],
+        default="on",
+        help="TensorFlow's op determinism, so that the same seed gives the same predictions "
+        "on the same machine; recorded with every run (default: on)",
     )
+    run.add_argument("--out", metavar="DIR", help="results folder (default: results)")
     run.add_argument("--force", action="store_true", help="rerun runs that already finished")
     run.add_argument("--quiet", action="store_true", help="print only the summary and errors")
     run.add_argument(
@@ -148,9 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--format",
-        choices=["html", "md"],
+        choices=["html", "md", "csv"],
         default="html",
-        help="html: write the page; md: print the leaderboard as a Markdown table (default: html)",
+        help="html: write the page; md: print the leaderboard as a Markdown table; csv: print "
+        "it as CSV, intervals as low and high columns (default: html)",
     )
     report.set_defaults(handler=cmd_report)
 
@@ -300,45 +325,40 @@ def _dataset_info(dataset) -> dict:
 
 
 def cmd_run(args) -> int:
-    from bench.harness import make_specs, run_suite
-    from bench.profiles import get_profile
+    from bench.environment import enable_determinism
+    from bench.harness import run_suite
     from bench.progress import Progress, format_duration
 
-    architectures, archs = _selected_architectures(args)
-    profile = get_profile(args.profile)
-    augment_modes = {"on": [True], "off": [False], "both": [False, True]}[args.augment]
-
-    overrides = dict(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        augment_strength=args.augment_strength,
-        val_size=args.val_size,
-    )
-    if args.tuned:
-        from bench.tuning import tuned_specs
-
-        specs = tuned_specs(
-            args.out, archs, args.dataset, profile, augment_modes, seed=args.seed, **overrides
-        )
+    if args.from_record:
+        repeat = _repeat_from(args)
+        specs, profile_name = [repeat.spec], repeat.spec.profile
     else:
-        specs = make_specs(archs, args.dataset, profile, augment_modes, args.seed, **overrides)
+        repeat = None
+        specs, profile_name = _planned_specs(args)
+        args.out = args.out or "results"
+    if args.determinism == "on":
+        enable_determinism()
     dataset, splits = _load_splits(args, specs[0])
+    if repeat is not None:
+        repeat.check_dataset(dataset)
     dataset_info = _dataset_info(dataset)
     progress = Progress(len(specs), quiet=args.quiet)
     if not args.quiet:
         print(
             f"{len(specs)} runs on {dataset.name} ({dataset.source}): "
             f"{len(splits.x_train):,} train / {len(splits.x_val):,} validation / "
-            f"{len(splits.x_test):,} test images, profile {profile.name}, results in {args.out}"
+            f"{len(splits.x_test):,} test images, profile {profile_name}, results in {args.out}"
         )
-    records = run_suite(specs, splits, dataset_info, Path(args.out), args.force, progress)
+    force = args.force or repeat is not None
+    records = run_suite(specs, splits, dataset_info, Path(args.out), force, progress)
     print(summary_table(records))
     failed = [r for r in records if r["status"] != "ok"]
     print(
         f"{len(records) - len(failed)} ok, {len(failed)} failed "
         f"in {format_duration(progress.elapsed())}"
     )
+    if repeat is not None and not failed:
+        print(repeat.compare_predictions(Path(args.out) / specs[0].run_id))
     if args.report:
         from report import build_report
 
@@ -346,12 +366,55 @@ def cmd_run(args) -> int:
     return EXIT_RUNS_FAILED if failed else 0
 
 
-def cmd_report(args) -> int:
-    from report import build_report, leaderboard, load_runs, markdown
+def _planned_specs(args):
+    """The runs that --all/--arch, the profile, --augment, the seeds and overrides ask for."""
+    from bench.harness import make_specs
+    from bench.profiles import get_profile
 
-    if args.format == "md":
-        frame, _ = load_runs(args.results)
-        print(markdown(leaderboard(frame)))
+    architectures, archs = _selected_architectures(args)
+    profile = get_profile(args.profile)
+    augment_modes = {"on": [True], "off": [False], "both": [False, True]}[args.augment]
+    overrides = dict(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        augment_strength=args.augment_strength,
+        val_size=args.val_size,
+    )
+    seeds = range(args.seed, args.seed + (args.seeds or profile.seeds))
+    if args.tuned:
+        from bench.tuning import tuned_specs
+
+        out = args.out or "results"
+        specs = tuned_specs(out, archs, args.dataset, profile, augment_modes, seeds, **overrides)
+    else:
+        specs = make_specs(archs, args.dataset, profile, augment_modes, seeds, **overrides)
+    return specs, profile.name
+
+
+def _repeat_from(args):
+    """Set up ``run --from RECORD``: the record's spec, its dataset, and where to write."""
+    from bench.repeat import Repeat
+
+    _load_architectures(args.arch_module)
+    repeat = Repeat.load(args.from_record)
+    args.dataset = repeat.spec.dataset
+    args.out = args.out or str(repeat.default_out())
+    repeat.check_target(Path(args.out))
+    for warning in repeat.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
+    return repeat
+
+
+def cmd_report(args) -> int:
+    from report import build_report, leaderboard, load_runs, markdown, table_csv
+
+    if args.format in ("md", "csv"):
+        from report.significance import compare_groups
+
+        frame, runs = load_runs(args.results)
+        board = leaderboard(frame, compare_groups(runs))
+        print(markdown(board) if args.format == "md" else table_csv(board), end="\n")
         return 0
     path = build_report(args.results, args.out, args.benchmarks)
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -486,7 +549,7 @@ def cmd_tune(args) -> int:
     env = {}
     if args.distributed is not None:
         env = tuning.distributed_env(args.distributed, args.oracle, args.worker_id)
-    specs = make_specs(archs, args.dataset, profile, [args.augment == "on"], seed=args.seed)
+    specs = make_specs(archs, args.dataset, profile, [args.augment == "on"], seeds=[args.seed])
     if (env or tuning.distributed_role() != "local") and len(specs) > 1:
         raise BenchError("a distributed search takes one architecture: use --arch NAME")
     dataset, splits = _load_splits(args, specs[0])
@@ -570,8 +633,9 @@ def summary_table(records: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # TensorFlow's start-up chatter would bury the one-line errors and progress.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's C++ log (start-up chatter, and a harmless graph-rewrite notice for the
+    # augmentation map under op determinism) would bury the one-line errors and progress.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     parser = build_parser()
     args = parser.parse_args(argv)

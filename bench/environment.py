@@ -1,4 +1,5 @@
-"""What a run ran on: library versions, CPU, threads and the code's git commit."""
+"""What a run ran on: library versions, CPU, threads, determinism, the code's git commit
+and the command line; and the switch for TensorFlow's op determinism."""
 
 from __future__ import annotations
 
@@ -6,9 +7,18 @@ import datetime
 import functools
 import os
 import platform
+import re
+import shlex
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
+
+# Environment variables that change what TensorFlow does, recorded with every run.
+_RECORDED_VARIABLES = (
+    *("TF_CPP_", "TF_DETERMINISTIC_", "TF_ENABLE_", "TF_NUM_", "TF_USE_", "TF_XLA_", "XLA_"),
+    *("KERAS_", "OMP_", "KMP_", "MKL_", "CUDA_VISIBLE_DEVICES", "PYTHONHASHSEED", "BENCH_"),
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -27,6 +37,7 @@ def _static() -> dict:
         "cpu_count": os.cpu_count(),
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
         "git_commit": git_commit(),
+        "packages": installed_packages(),
     }
 
 
@@ -38,8 +49,47 @@ def capture() -> dict:
         **_static(),
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "op_determinism": determinism_enabled(),
+        "variables": {
+            k: v for k, v in sorted(os.environ.items()) if k.startswith(_RECORDED_VARIABLES)
+        },
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def enable_determinism() -> None:
+    """TensorFlow's op determinism: the same seed on the same machine gives the same run.
+
+    It is process-wide, and TensorFlow offers no public way to switch it off again.
+    """
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+
+
+def determinism_enabled() -> bool:
+    """Whether op determinism is on (set here or by ``TF_DETERMINISTIC_OPS=1``)."""
+    from tensorflow.python.framework import config  # the check has no public name
+
+    return bool(config.is_op_determinism_enabled())
+
+
+def command_line() -> str:
+    """The command that started this process, as a person would type it."""
+    argv = list(sys.argv)
+    if argv and Path(argv[0]).name == "__main__.py":
+        argv[0:1] = ["python", "-m", Path(argv[0]).resolve().parent.name]
+    return shlex.join(argv)
+
+
+def installed_packages() -> dict[str, str]:
+    """Every installed distribution and its version."""
+    found = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name:  # normalised as pip shows them: tensorflow_cpu -> tensorflow-cpu
+            found[re.sub(r"[-_.]+", "-", name).lower()] = dist.version
+    return dict(sorted(found.items()))
 
 
 def cpu_model() -> str:

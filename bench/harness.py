@@ -8,11 +8,14 @@ test set is predicted exactly once, after training, and never used to choose any
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+import os
 import re
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras
@@ -23,6 +26,7 @@ from bench import results
 from bench.augment import AugmentConfig, build_augmenter
 from bench.data import Splits
 from bench.environment import capture as capture_environment
+from bench.environment import command_line
 from bench.modelinfo import model_info
 from bench.pipeline import train_dataset
 from bench.profiles import Profile
@@ -31,6 +35,9 @@ from bench.progress import Progress
 # Training costs about three forward passes per image: forward, and a backward pass
 # that computes gradients for both activations and weights.
 TRAIN_FLOPS_PER_FORWARD = 3
+
+# Validation accuracies whose time to reach each run records (DAWNBench's time-to-accuracy).
+ACCURACY_TARGETS = (0.98, 0.99, 0.995)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,13 +100,17 @@ def make_specs(
     dataset: str,
     profile: Profile,
     augment_modes: list[bool],
-    seed: int = 0,
+    seeds: Sequence[int] = (0,),
     **overrides,
 ) -> list[RunSpec]:
-    """One spec per (architecture, augmentation), from each architecture's defaults,
-    capped by the profile, then ``overrides`` (e.g. ``epochs=3``; None values ignored)."""
+    """One spec per (seed, architecture, augmentation), from each architecture's defaults,
+    capped by the profile, then ``overrides`` (e.g. ``epochs=3``; None values ignored).
+
+    Seeds come outermost, so a suite cut short still holds complete tables for its
+    first seeds.
+    """
     specs = []
-    for arch in archs:
+    for seed, arch in itertools.product(seeds, archs):
         arch_spec = architectures.get(arch)
         defaults = arch_spec.defaults
         settings = {
@@ -282,6 +293,7 @@ def _metrics(spec, splits, history, probabilities, flops, eval_seconds) -> dict:
     images = len(splits.x_train) * len(history)
     best = max(history, key=lambda r: r.get("val_accuracy", -1.0))
     return {
+        **time_to_accuracy(history),
         "test_accuracy": float((probabilities.argmax(axis=1) == y).mean()),
         "test_loss": float(-np.log(np.clip(picked, 1e-12, 1.0)).mean()),
         "epochs": len(history),
@@ -296,6 +308,30 @@ def _metrics(spec, splits, history, probabilities, flops, eval_seconds) -> dict:
         "val_images": len(splits.x_val),
         "test_images": len(y),
     }
+
+
+def time_to_accuracy(history: list[dict], thresholds: Sequence[float] = ACCURACY_TARGETS) -> dict:
+    """The epoch and the wall seconds (training and validation so far) at which validation
+    accuracy first reached each threshold: ``epochs_to_99``, ``seconds_to_99``, ...; None
+    for a threshold never reached."""
+    reached: dict[float, tuple[int, float]] = {}
+    elapsed = 0.0
+    for row in history:
+        elapsed += row["seconds"]
+        for threshold in thresholds:
+            if threshold not in reached and row.get("val_accuracy", 0.0) >= threshold:
+                reached[threshold] = (row["epoch"], elapsed)
+    figures = {}
+    for threshold in thresholds:
+        epoch, seconds = reached.get(threshold, (None, None))
+        figures[f"epochs_to_{target_key(threshold)}"] = epoch
+        figures[f"seconds_to_{target_key(threshold)}"] = seconds
+    return figures
+
+
+def target_key(threshold: float) -> str:
+    """0.995 -> '99_5': the suffix of the time-to-accuracy fields."""
+    return f"{100 * threshold:g}".replace(".", "_")
 
 
 def _class_report(y_true, y_pred, num_classes: int) -> dict:
@@ -381,6 +417,8 @@ def _run_one(spec, splits, dataset_info, run_dir, progress) -> dict:
             "source": arch.source,
         },
         "command": sys.argv,
+        "command_line": command_line(),
+        "cwd": os.getcwd(),
     }
     try:
         outcome = train_and_evaluate(spec, splits, run_dir, progress)

@@ -16,6 +16,7 @@ class Profile:
     test_size: int | None = None  # None: the whole test set
     max_epochs: int | None = None  # None: the architecture's own default
     max_batch_size: int | None = None  # None: the architecture's own default
+    seeds: int = 1  # runs per configuration, seeds 0, 1, ... (--seed moves the first)
 
 
 PROFILES: dict[str, Profile] = {
@@ -40,6 +41,11 @@ PROFILES: dict[str, Profile] = {
         Profile(
             "standard",
             "all training images, each architecture's epochs with early stopping",
+        ),
+        Profile(
+            "full",
+            "the standard profile with 3 seeds: intervals and significance tests",
+            seeds=3,
         ),
     )
 }

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -604,7 +605,7 @@ def tuned_specs(
     dataset: str,
     profile: Profile,
     augment_modes: list[bool],
-    seed: int = 0,
+    seeds: Sequence[int] = (0,),
     **overrides: Any,
 ) -> list[RunSpec]:
     """Runs of each architecture's best configuration (variant ``tuned``), from best.json."""
@@ -626,10 +627,10 @@ def tuned_specs(
             dataset,
             profile,
             augment_modes,
-            seed=seed,
+            seeds,
             **overrides,
             variant="tuned",
             learning_rate=best.learning_rate,
             hyperparameters=best.architecture_values,
         )
-    return specs
+    return sorted(specs, key=lambda spec: spec.seed)  # seeds outermost, as in make_specs

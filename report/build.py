@@ -19,6 +19,7 @@ from report.dataview import DataView, data_view
 from report.images import data_uri
 from report.latency import benchmark_history, runtime_rows
 from report.leaderboard import cell_text, leaderboard, shown_columns, sort_value
+from report.significance import ComparisonGroup, augmentation_effects, compare_groups
 from report.tuning import tuning_views
 
 MISTAKES_SHOWN = 12
@@ -90,7 +91,8 @@ def render_report(
     from plotly.offline import get_plotlyjs
 
     frame, runs = load_runs(results_dir)
-    board = leaderboard(frame)
+    comparisons = compare_groups(runs)
+    board = leaderboard(frame, comparisons)
     ok_runs = [(folder, record) for folder, record in runs if record.get("status") == "ok"]
     histories = {
         record["run_id"]: pd.read_csv(folder / results.HISTORY)
@@ -127,7 +129,9 @@ def render_report(
     context = {
         "title": "mnist-bench comparison",
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "highlights": highlights(board),
+        "highlights": highlights(board, comparisons),
+        "comparisons": comparisons,
+        "augmentation_effects": augmentation_effects(frame),
         "columns": shown_columns(board),
         "board_rows": _board_rows(board),
         "charts": {chart.id: chart for chart in charts_top + latency_charts},
@@ -173,7 +177,9 @@ def _board_rows(board: pd.DataFrame) -> list[list[tuple[str, str]]]:
     ]
 
 
-def highlights(board: pd.DataFrame, margin: float = 0.002) -> list[str]:
+def highlights(
+    board: pd.DataFrame, comparisons: list[ComparisonGroup] = (), margin: float = 0.002
+) -> list[str]:
     """A few plain sentences that answer the page's question before the tables do."""
     if board.empty:
         return []
@@ -200,12 +206,29 @@ def highlights(board: pd.DataFrame, margin: float = 0.002) -> list[str]:
                 f"Augmentation raised test accuracy for {(gain > 0).sum()} of {len(gain)} "
                 f"architectures (change from {gain.min():+.4f} to {gain.max():+.4f})."
             )
+    lines += _significance_lines(best, comparisons)
     if board["seeds"].max() <= 1:
         lines.append(
             "One seed per configuration: differences of a few tenths of a percent may be "
             "seed-to-seed noise; run with more seeds before ranking close results."
         )
     return lines
+
+
+def _significance_lines(best: pd.Series, comparisons: list[ComparisonGroup]) -> list[str]:
+    """What the paired tests say about the most accurate configuration's group."""
+    key = (best["dataset"], best["profile"], bool(best["augment"]), best["variant"])
+    group = next((g for g in comparisons if g.key == key), None)
+    if group is None:
+        return []
+    pairs = [p for p in group.comparisons if best["arch"] in (p.a, p.b)]
+    beaten = group.better_than(best["arch"])
+    tied = [p.b if p.a == best["arch"] else p.a for p in pairs if not p.significant]
+    line = f"Paired tests on the same test images ({group.title}): {best['arch']} "
+    line += f"is significantly better than {', '.join(beaten)}" if beaten else "beats no one"
+    if tied:
+        line += f"; it is not distinguishable from {', '.join(tied)}"
+    return [line + " (McNemar mid-p per seed, Holm-corrected, 0.05)."]
 
 
 def _architectures(runs: list[tuple[Path, dict]]) -> list[dict]:

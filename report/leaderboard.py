@@ -43,6 +43,14 @@ def _interval(value: Any) -> str:
     return f"{low:.4f} to {high:.4f}"
 
 
+def _seconds_to(value: Any) -> str:
+    return "not reached" if math.isinf(value) else f"{value:.0f}"
+
+
+# Time to accuracy: validation accuracy targets and their record fields (bench.harness).
+TARGETS = {"98": 0.98, "99": 0.99, "99_5": 0.995}
+
+
 COLUMNS: list[Column] = [
     Column("arch", "architecture", str, numeric=False),
     Column("augment", "augment", lambda v: "on" if v else "off", numeric=False),
@@ -50,6 +58,16 @@ COLUMNS: list[Column] = [
     Column("seeds", "seeds", str, "finished runs pooled in this row"),
     Column("test_accuracy", "test acc", _num(".4f"), "mean over seeds"),
     Column("interval", "95% interval", _interval, "Student's t, over seeds", False),
+    Column("accuracy_std", "std", _num(".4f"), "standard deviation over seeds"),
+    Column("accuracy_range", "min to max", _interval, "lowest and highest seed", False),
+    Column(
+        "better_than",
+        "significantly better than",
+        str,
+        "McNemar's test (mid-p) on the same test images, every seed agreeing, "
+        "Holm-corrected over the pairs of its augmentation setting, at 0.05",
+        False,
+    ),
     Column("error_pct", "error %", _num(".2f"), "100 x (1 - test accuracy)"),
     Column("params", "params", _num(",.0f")),
     Column("flops", "MFLOPs", _scaled(1e-6, ".2f"), "forward pass, per image"),
@@ -57,6 +75,16 @@ COLUMNS: list[Column] = [
     Column("train_seconds", "train s", _num(".0f"), "training time, mean over seeds"),
     Column("seconds_per_epoch", "s/epoch", _num(".1f"), "median epoch, mean over seeds"),
     Column("images_per_second", "train img/s", _num(",.0f")),
+    *(
+        Column(
+            f"seconds_to_{key}",
+            f"s to {100 * target:g}%",
+            _seconds_to,
+            f"wall seconds until validation accuracy first reached {100 * target:g}%, "
+            "mean over seeds",
+        )
+        for key, target in TARGETS.items()
+    ),
     Column("latency_p50_ms", "p50 ms", _num(".3f"), "batch-1 latency, median"),
     Column("latency_p99_ms", "p99 ms", _num(".3f"), "batch-1 latency, 99th percentile"),
     Column("throughput", "batch img/s", _num(",.0f"), "inference throughput at a large batch"),
@@ -75,10 +103,11 @@ _MEAN_OVER_SEEDS = [
 ]
 
 
-def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
+def leaderboard(runs: pd.DataFrame, comparisons: list | None = None) -> pd.DataFrame:
     """Pool the finished runs of ``runs`` (``bench.results.load``) by configuration.
 
     Sorted by test accuracy, best first. Columns that no run measured are all NaN.
+    ``comparisons`` (``report.significance.compare_groups``) fills ``better_than``.
     """
     ok = runs[runs["status"] == "ok"].copy()
     if "variant" not in ok:
@@ -93,27 +122,56 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
             test_accuracy=accuracy.mean,
             accuracy_std=accuracy.std,
             interval=(accuracy.low, accuracy.high),
-            accuracy_min=group["test_accuracy"].min(),
-            accuracy_max=group["test_accuracy"].max(),
+            accuracy_range=(group["test_accuracy"].min(), group["test_accuracy"].max()),
             error_pct=100 * (1 - accuracy.mean),
         )
+        row.update(_time_to_accuracy(group))
         for column in _MEAN_OVER_SEEDS:
             values = pd.to_numeric(group[column], errors="coerce") if column in group else None
             row[column] = values.mean() if values is not None else math.nan
         rows.append(row)
     board = pd.DataFrame(rows, columns=[*GROUP_KEYS, *_board_columns()])
-    return board.sort_values("test_accuracy", ascending=False, ignore_index=True)
+    board = board.sort_values("test_accuracy", ascending=False, ignore_index=True)
+    if comparisons is not None:
+        from report.significance import better_than_column
+
+        board["better_than"] = better_than_column(board, comparisons)
+    return board
+
+
+def _time_to_accuracy(group: pd.DataFrame) -> dict:
+    """Mean seconds to each target over the seeds; inf when a seed never reached it,
+    NaN when the runs predate the measurement."""
+    best = pd.to_numeric(group.get("best_val_accuracy", pd.Series(dtype=float)), errors="coerce")
+    figures = {}
+    for key, target in TARGETS.items():
+        column = f"seconds_to_{key}"
+        seconds = pd.to_numeric(group.get(column, pd.Series(dtype=float)), errors="coerce")
+        measured = seconds.notna().any()
+        if not measured and not (len(best) and (best < target).all()):
+            figures[column] = math.nan
+        elif seconds.isna().any() or len(seconds) < len(group):
+            figures[column] = math.inf
+        else:
+            figures[column] = seconds.mean()
+    return figures
 
 
 def _board_columns() -> list[str]:
-    extra = ["accuracy_std", "accuracy_min", "accuracy_max"]
-    return [c.key for c in COLUMNS if c.key not in GROUP_KEYS] + extra
+    return [c.key for c in COLUMNS if c.key not in GROUP_KEYS]
 
 
 def shown_columns(board: pd.DataFrame) -> list[Column]:
-    """The columns worth showing: ``variant`` only when tuned runs exist."""
+    """The columns worth showing: ``variant`` only when tuned runs exist, the seed
+    spread only with several seeds, significance only when it was computed."""
     single_variant = board["variant"].nunique() <= 1 and (board["variant"] == "default").all()
-    return [c for c in COLUMNS if not (c.key == "variant" and single_variant)]
+    single_seed = len(board) == 0 or board["seeds"].max() <= 1
+    hidden = {"variant"} if single_variant else set()
+    if single_seed:
+        hidden |= {"accuracy_std", "accuracy_range"}
+    if board["better_than"].isna().all():
+        hidden.add("better_than")
+    return [c for c in COLUMNS if c.key not in hidden]
 
 
 def cell_text(column: Column, value: Any) -> str:
@@ -127,8 +185,10 @@ def sort_value(column: Column, value: Any) -> str:
     """What the page sorts a cell by: the raw number, or the text; empty when missing."""
     if _missing(value):
         return ""
-    if column.key == "interval":
+    if isinstance(value, tuple):
         return repr(float(value[0]))
+    if column.numeric and math.isinf(value):
+        return "Infinity"  # what the page's Number() parses
     return repr(float(value)) if column.numeric else cell_text(column, value)
 
 
@@ -153,3 +213,13 @@ def markdown(board: pd.DataFrame) -> str:
         disable_numparse=True,
         colalign=["left" if not c.numeric else "right" for c in columns],
     )
+
+
+def table_csv(board: pd.DataFrame) -> str:
+    """The leaderboard as CSV, full precision: pairs split into ``_low``/``_high`` columns."""
+    frame = board.copy()
+    for column in ("interval", "accuracy_range"):
+        pairs = frame.pop(column).tolist()
+        frame[f"{column}_low"] = [pair[0] for pair in pairs]
+        frame[f"{column}_high"] = [pair[1] for pair in pairs]
+    return frame.to_csv(index=False, float_format="%.6g")

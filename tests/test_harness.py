@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from bench import results
-from bench.harness import make_specs, run_suite
+from bench.harness import make_specs, run_suite, time_to_accuracy
+from bench.profiles import get_profile
 from bench.progress import Progress
 
 
@@ -136,7 +137,7 @@ def test_a_failed_run_is_retried_next_time(
 
 
 def test_specs_take_the_architecture_defaults_capped_by_the_profile(tiny_arch, tiny_profile):
-    specs = make_specs([tiny_arch], "digits", tiny_profile, [False, True], seed=3)
+    specs = make_specs([tiny_arch], "digits", tiny_profile, [False, True], seeds=[3])
     assert [s.augment for s in specs] == [False, True]
     assert all(s.epochs == 2 and s.seed == 3 and s.batch_size == 128 for s in specs)
     assert specs[0].run_id != specs[1].run_id
@@ -162,3 +163,43 @@ def test_editing_an_architectures_file_makes_its_finished_runs_stale(tmp_path, t
     (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
     assert after.arch_digest != before.arch_digest
     assert not is_done(record, after)
+
+
+def test_time_to_accuracy_is_the_first_epoch_reaching_each_target_and_the_seconds_so_far():
+    history = [
+        {"epoch": 1, "val_accuracy": 0.975, "seconds": 10.0},
+        {"epoch": 2, "val_accuracy": 0.985, "seconds": 11.0},
+        {"epoch": 3, "val_accuracy": 0.981, "seconds": 12.0},
+        {"epoch": 4, "val_accuracy": 0.992, "seconds": 13.0},
+    ]
+    assert time_to_accuracy(history) == {
+        "epochs_to_98": 2,
+        "seconds_to_98": 21.0,
+        "epochs_to_99": 4,
+        "seconds_to_99": 46.0,
+        "epochs_to_99_5": None,
+        "seconds_to_99_5": None,
+    }
+
+
+def test_a_run_records_its_time_to_accuracy(tiny_arch, tiny_profile, digits_splits, tmp_path):
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (record,) = _suite([spec], digits_splits, tmp_path)
+    assert {"epochs_to_98", "seconds_to_99", "seconds_to_99_5"} <= set(record["metrics"])
+
+
+def test_several_seeds_come_outermost_so_a_cut_suite_holds_whole_tables(tiny_profile):
+    specs = make_specs(["lenet5", "custom_cnn"], "digits", tiny_profile, [False, True], [3, 4])
+    assert [(s.seed, s.arch, s.augment) for s in specs[:4]] == [
+        (3, "lenet5", False),
+        (3, "lenet5", True),
+        (3, "custom_cnn", False),
+        (3, "custom_cnn", True),
+    ]
+    assert {s.seed for s in specs[4:]} == {4}
+
+
+def test_the_full_profile_is_the_standard_one_with_three_seeds():
+    full, standard = get_profile("full"), get_profile("standard")
+    assert full.seeds == 3 and standard.seeds == 1
+    assert (full.train_size, full.max_epochs) == (standard.train_size, standard.max_epochs)

@@ -1,0 +1,95 @@
+"""``bench run --from RECORD.json``: repeat one recorded run and compare the outcome.
+
+The record's spec holds every setting that decides a run (seed included), so a repeat
+trains the same thing again; with op determinism on, on the same machine, its test
+predictions match the original's image for image.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bench import results
+from bench.errors import BenchError
+from bench.harness import RunSpec
+
+REPEATS_DIR = "repeats"
+
+
+@dataclasses.dataclass
+class Repeat:
+    record_path: Path
+    record: dict
+    spec: RunSpec
+
+    @classmethod
+    def load(cls, path: str | Path) -> Repeat:
+        """Read a run's ``record.json``; a missing or malformed file is a ``BenchError``."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / results.RECORD
+        try:
+            record = json.loads(path.read_text())
+        except OSError as exc:
+            raise BenchError(f"cannot read run record {path}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise BenchError(f"{path} is not a JSON run record: {exc}") from None
+        try:
+            spec = RunSpec(**record["spec"])
+        except (KeyError, TypeError) as exc:
+            raise BenchError(f"{path} holds no usable run spec ({exc})") from None
+        import architectures
+
+        current = architectures.get(spec.arch).code_digest()
+        return cls(path, record, dataclasses.replace(spec, arch_digest=current))
+
+    @property
+    def original_dir(self) -> Path:
+        return self.record_path.parent
+
+    def default_out(self) -> Path:
+        """A ``repeats`` folder beside the original run's folder."""
+        return self.original_dir.parent / REPEATS_DIR
+
+    def check_target(self, out: Path) -> None:
+        if (out / self.spec.run_id).resolve() == self.original_dir.resolve():
+            raise BenchError(
+                f"--out {out} would overwrite the run being repeated; choose another --out"
+            )
+
+    def warnings(self) -> list[str]:
+        """Differences that make the repeat less than exact, worth a line each."""
+        found = []
+        recorded = self.record["spec"].get("arch_digest")
+        if recorded and recorded != self.spec.arch_digest:
+            found.append(f"the code of {self.spec.arch} changed since the record was made")
+        if not self.record.get("environment", {}).get("op_determinism", False):
+            found.append("the original ran without op determinism; predictions may differ")
+        return found
+
+    def check_dataset(self, dataset) -> None:
+        """The data must be the data the original saw, file for file."""
+        recorded = self.record.get("dataset", {}).get("checksums")
+        if recorded and dataset.checksums and recorded != dataset.checksums:
+            raise BenchError(
+                f"{dataset.source} differs from the data {self.record_path} was trained on "
+                "(checksums do not match); point --data-dir at the same files"
+            )
+
+    def compare_predictions(self, run_dir: Path) -> str:
+        """One line: do the repeat's test predictions match the original's?"""
+        try:
+            before = np.load(self.original_dir / results.PREDICTIONS)["y_pred"]
+            after = np.load(run_dir / results.PREDICTIONS)["y_pred"]
+        except (OSError, KeyError, ValueError):
+            return "test predictions: the original's predictions are missing; nothing compared"
+        if before.shape != after.shape:
+            return f"test predictions: {len(after):,} images against the original's {len(before):,}"
+        differ = int((before != after).sum())
+        if differ == 0:
+            return f"test predictions: identical to the original ({len(after):,} of {len(after):,})"
+        return f"test predictions: differ from the original on {differ:,} of {len(after):,} images"

@@ -1,0 +1,145 @@
+"""Which differences are real: paired tests on the same test images, and paired seeds.
+
+Architectures are compared within a group of runs that saw the same test images and
+the same training setting: (dataset, profile, augmentation, variant). Each pair gets
+McNemar's test (mid-p) per seed on the saved test predictions, combined over seeds
+and Holm-corrected over the group's pairs (``bench.stats.compare_pairs``). The effect
+of augmentation is the paired difference over seeds, per architecture.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench import results
+from bench.stats import Interval, PairComparison, compare_pairs, paired_difference
+
+GROUP_KEYS = ("dataset", "profile", "augment", "variant")
+ALPHA = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class ComparisonGroup:
+    """The pairwise comparisons of one group of runs."""
+
+    dataset: str
+    profile: str
+    augment: bool
+    variant: str
+    comparisons: list[PairComparison]
+
+    @property
+    def key(self) -> tuple:
+        return (self.dataset, self.profile, self.augment, self.variant)
+
+    @property
+    def title(self) -> str:
+        aug = "on" if self.augment else "off"
+        variant = "" if self.variant == "default" else f", {self.variant}"
+        return f"{self.dataset}, profile {self.profile}, augmentation {aug}{variant}"
+
+    def better_than(self, arch: str) -> list[str]:
+        """The architectures ``arch`` is significantly more accurate than."""
+        found = []
+        for pair in self.comparisons:
+            if pair.significant and arch in (pair.a, pair.b):
+                winner, loser = (
+                    (pair.a, pair.b) if pair.accuracy_difference > 0 else (pair.b, pair.a)
+                )
+                if winner == arch:
+                    found.append(loser)
+        return found
+
+
+def group_key(spec: dict) -> tuple:
+    return (
+        spec.get("dataset"),
+        spec.get("profile"),
+        bool(spec.get("augment")),
+        spec.get("variant", "default"),
+    )
+
+
+def correctness(runs: list[tuple[Path, dict]]) -> dict[tuple, dict[str, dict[int, np.ndarray]]]:
+    """For each group: architecture -> seed -> which test images the run got right.
+
+    Runs without saved predictions are left out; so are runs whose test labels differ
+    from the group's first (they did not see the same images, so no paired test).
+    """
+    found: dict[tuple, dict[str, dict[int, np.ndarray]]] = defaultdict(dict)
+    labels: dict[tuple, np.ndarray] = {}
+    for folder, record in runs:
+        if record.get("status") != "ok":
+            continue
+        try:
+            with np.load(folder / results.PREDICTIONS) as saved:
+                y_true, y_pred = saved["y_true"], saved["y_pred"]
+        except (OSError, KeyError, ValueError):
+            continue
+        key = group_key(record["spec"])
+        if not np.array_equal(labels.setdefault(key, y_true), y_true):
+            continue
+        found[key].setdefault(record["spec"]["arch"], {})[record["spec"]["seed"]] = y_true == y_pred
+    return dict(found)
+
+
+def compare_groups(runs: list[tuple[Path, dict]], alpha: float = ALPHA) -> list[ComparisonGroup]:
+    """Every group with at least two architectures, its pairs compared."""
+    groups = []
+    for key, by_arch in correctness(runs).items():
+        if len(by_arch) < 2:
+            continue
+        ordered = {arch: by_arch[arch] for arch in sorted(by_arch)}
+        groups.append(ComparisonGroup(*key, comparisons=compare_pairs(ordered, alpha=alpha)))
+    return groups
+
+
+def better_than_column(board: pd.DataFrame, groups: list[ComparisonGroup]) -> list[str | None]:
+    """Per leaderboard row: whom it beats significantly ("none" if no one); None where
+    its group had nothing to compare against."""
+    by_key = {group.key: group for group in groups}
+    column = []
+    for _, row in board.iterrows():
+        group = by_key.get((row["dataset"], row["profile"], bool(row["augment"]), row["variant"]))
+        if group is None:
+            column.append(None)
+        else:
+            column.append(", ".join(group.better_than(row["arch"])) or "none")
+    return column
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentationEffect:
+    """Test accuracy with augmentation minus without, paired by seed."""
+
+    arch: str
+    dataset: str
+    profile: str
+    variant: str
+    difference: Interval
+
+
+def augmentation_effects(runs: pd.DataFrame) -> list[AugmentationEffect]:
+    """One effect per (dataset, profile, architecture, variant) with seeds run both ways."""
+    ok = runs[runs["status"] == "ok"].copy()
+    ok["variant"] = ok["variant"].fillna("default")
+    effects = []
+    keys = ["dataset", "profile", "arch", "variant"]
+    for (dataset, profile, arch, variant), group in ok.groupby(keys, sort=True):
+        mode = group["augment"].map({True: "on", False: "off"})
+        table = group.assign(mode=mode).pivot_table(
+            index="seed", columns="mode", values="test_accuracy"
+        )
+        if not {"on", "off"} <= set(table.columns):
+            continue
+        both = table[["on", "off"]].dropna()
+        if len(both) == 0:
+            continue
+        difference = paired_difference(both["on"].tolist(), both["off"].tolist())
+        effects.append(AugmentationEffect(arch, dataset, profile, variant, difference))
+    return effects

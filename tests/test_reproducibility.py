@@ -1,0 +1,61 @@
+"""Repeating a run: the same seed on the same machine gives the same test predictions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bench.cli import main
+
+RUN = "digits-smoke-custom_cnn-aug-s0"
+
+
+def _bench(*args: str, cwd) -> subprocess.CompletedProcess:
+    # a process of its own: op determinism is process-wide and cannot be switched off
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+@pytest.fixture(scope="module")
+def repeated(tmp_path_factory):
+    """A smoke run with dropout and augmentation (the random parts), then its repeat."""
+    out = tmp_path_factory.mktemp("repeat")
+    common = ["--dataset", "digits", "--profile", "smoke", "--quiet"]
+    _bench("run", "--arch", "custom_cnn", "--augment", "on", "--out", "runs", *common, cwd=out)
+    repeat = _bench("run", "--from", f"runs/{RUN}/record.json", "--quiet", cwd=out)
+    return out / "runs", out / "runs" / "repeats", repeat.stdout
+
+
+def test_a_repeat_with_the_same_seed_gives_identical_test_predictions(repeated):
+    original, repeat, stdout = repeated
+    first = np.load(original / RUN / "predictions.npz")
+    second = np.load(repeat / RUN / "predictions.npz")
+    np.testing.assert_array_equal(first["probabilities"], second["probabilities"])
+    assert "test predictions: identical to the original" in stdout
+
+
+def test_a_run_records_determinism_and_the_command_that_started_it(repeated):
+    original, _, _ = repeated
+    record = json.loads((original / RUN / "record.json").read_text())
+    assert record["environment"]["op_determinism"] is True
+    assert record["command_line"].startswith("python -m bench run --arch custom_cnn")
+    assert "keras" in record["environment"]["packages"]
+
+
+def test_repeating_a_missing_record_is_one_line_and_exit_2(capsys, tmp_path):
+    assert main(["run", "--from", str(tmp_path / "nope" / "record.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: cannot read run record") and "\n" not in err
+
+
+def test_a_repeat_never_overwrites_the_run_it_repeats(capsys, repeated):
+    original, _, _ = repeated
+    assert main(["run", "--from", str(original / RUN), "--out", str(original)]) == 2
+    assert "would overwrite the run being repeated" in capsys.readouterr().err
