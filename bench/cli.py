@@ -334,8 +334,8 @@ def cmd_run(args) -> int:
         specs, profile_name = [repeat.spec], repeat.spec.profile
     else:
         repeat = None
-        specs, profile_name = _planned_specs(args)
         args.out = args.out or "results"
+        specs, profile_name = _planned_specs(args)
     if args.determinism == "on":
         enable_determinism()
     dataset, splits = _load_splits(args, specs[0])
@@ -385,8 +385,9 @@ def _planned_specs(args):
     if args.tuned:
         from bench.tuning import tuned_specs
 
-        out = args.out or "results"
-        specs = tuned_specs(out, archs, args.dataset, profile, augment_modes, seeds, **overrides)
+        specs = tuned_specs(
+            args.out, archs, args.dataset, profile, augment_modes, seeds, **overrides
+        )
     else:
         specs = make_specs(archs, args.dataset, profile, augment_modes, seeds, **overrides)
     return specs, profile.name

@@ -31,13 +31,11 @@ from bench.modelinfo import model_info
 from bench.pipeline import train_dataset
 from bench.profiles import Profile
 from bench.progress import Progress
+from bench.results import ACCURACY_TARGETS, target_key
 
 # Training costs about three forward passes per image: forward, and a backward pass
 # that computes gradients for both activations and weights.
 TRAIN_FLOPS_PER_FORWARD = 3
-
-# Validation accuracies whose time to reach each run records (DAWNBench's time-to-accuracy).
-ACCURACY_TARGETS = (0.98, 0.99, 0.995)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -327,11 +325,6 @@ def time_to_accuracy(history: list[dict], thresholds: Sequence[float] = ACCURACY
         figures[f"epochs_to_{target_key(threshold)}"] = epoch
         figures[f"seconds_to_{target_key(threshold)}"] = seconds
     return figures
-
-
-def target_key(threshold: float) -> str:
-    """0.995 -> '99_5': the suffix of the time-to-accuracy fields."""
-    return f"{100 * threshold:g}".replace(".", "_")
 
 
 def _class_report(y_true, y_pred, num_classes: int) -> dict:

@@ -23,6 +23,16 @@ MODEL = "model.keras"
 LATENCY_DIR = "latency"  # DIR/latency/<arch>.json: figures per architecture and runtime
 LEADERBOARD_RUNTIME = "keras"  # the compiled path fills the leaderboard's latency columns
 
+# Validation accuracies whose time to reach each run records (DAWNBench's time-to-accuracy),
+# as the metrics epochs_to_<key> and seconds_to_<key>.
+ACCURACY_TARGETS = (0.98, 0.99, 0.995)
+
+
+def target_key(threshold: float) -> str:
+    """0.995 -> '99_5': the suffix of the time-to-accuracy fields."""
+    return f"{100 * threshold:g}".replace(".", "_")
+
+
 COLUMNS = [
     "run_id",
     "dataset",

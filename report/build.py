@@ -19,7 +19,12 @@ from report.dataview import DataView, data_view
 from report.images import data_uri
 from report.latency import benchmark_history, runtime_rows
 from report.leaderboard import cell_text, leaderboard, shown_columns, sort_value
-from report.significance import ComparisonGroup, augmentation_effects, compare_groups
+from report.significance import (
+    ComparisonGroup,
+    augmentation_effects,
+    compare_groups,
+    group_key,
+)
 from report.tuning import tuning_views
 
 MISTAKES_SHOWN = 12
@@ -217,8 +222,7 @@ def highlights(
 
 def _significance_lines(best: pd.Series, comparisons: list[ComparisonGroup]) -> list[str]:
     """What the paired tests say about the most accurate configuration's group."""
-    key = (best["dataset"], best["profile"], bool(best["augment"]), best["variant"])
-    group = next((g for g in comparisons if g.key == key), None)
+    group = next((g for g in comparisons if g.key == group_key(best)), None)
     if group is None:
         return []
     pairs = [p for p in group.comparisons if best["arch"] in (p.a, p.b)]

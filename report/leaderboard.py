@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from bench.results import ACCURACY_TARGETS, target_key
 from bench.stats import mean_interval
 
 GROUP_KEYS = ["dataset", "profile", "arch", "augment", "variant"]
@@ -47,8 +48,8 @@ def _seconds_to(value: Any) -> str:
     return "not reached" if math.isinf(value) else f"{value:.0f}"
 
 
-# Time to accuracy: validation accuracy targets and their record fields (bench.harness).
-TARGETS = {"98": 0.98, "99": 0.99, "99_5": 0.995}
+# Time to accuracy: validation accuracy targets by the suffix of their record fields.
+TARGETS = {target_key(target): target for target in ACCURACY_TARGETS}
 
 
 COLUMNS: list[Column] = [

@@ -19,7 +19,6 @@ import pandas as pd
 from bench import results
 from bench.stats import Interval, PairComparison, compare_pairs, paired_difference
 
-GROUP_KEYS = ("dataset", "profile", "augment", "variant")
 ALPHA = 0.05
 
 
@@ -56,12 +55,13 @@ class ComparisonGroup:
         return found
 
 
-def group_key(spec: dict) -> tuple:
+def group_key(fields) -> tuple:
+    """(dataset, profile, augment, variant) of a run's spec or a leaderboard row."""
     return (
-        spec.get("dataset"),
-        spec.get("profile"),
-        bool(spec.get("augment")),
-        spec.get("variant", "default"),
+        fields.get("dataset"),
+        fields.get("profile"),
+        bool(fields.get("augment")),
+        fields.get("variant", "default"),
     )
 
 
@@ -105,7 +105,7 @@ def better_than_column(board: pd.DataFrame, groups: list[ComparisonGroup]) -> li
     by_key = {group.key: group for group in groups}
     column = []
     for _, row in board.iterrows():
-        group = by_key.get((row["dataset"], row["profile"], bool(row["augment"]), row["variant"]))
+        group = by_key.get(group_key(row))
         if group is None:
             column.append(None)
         else:
