@@ -32,6 +32,26 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text}")
+    return value
+
+
 def _add_arch_args(
     parser: argparse.ArgumentParser, selection: bool, required: bool = True
 ) -> argparse._MutuallyExclusiveGroup | None:
@@ -118,7 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--epochs", type=_positive_int, help="override the maximum epochs")
     run.add_argument("--batch-size", type=_positive_int, help="override the batch size")
-    run.add_argument("--learning-rate", type=float, help="override the initial learning rate")
+    run.add_argument(
+        "--learning-rate", type=_positive_float, help="override the initial learning rate"
+    )
+    run.add_argument(
+        "--weight-decay",
+        type=_non_negative_float,
+        help="override the decoupled weight decay (AdamW style: each step shrinks the "
+        "weights by learning rate x weight decay)",
+    )
     run.add_argument(
         "--val-size",
         type=_positive_int,
@@ -212,7 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="batch size for throughput (default: 256)",
     )
     latency.add_argument(
-        "--threads", type=int, default=0, help="threads per runtime (default: 0, every core)"
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="threads each runtime may use, TensorFlow's included (default: every core)",
     )
     latency.set_defaults(handler=cmd_latency)
 
@@ -378,6 +409,7 @@ def _planned_specs(args):
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        weight_decay=args.weight_decay,
         augment_strength=args.augment_strength,
         val_size=args.val_size,
     )
@@ -428,9 +460,11 @@ def cmd_latency(args) -> int:
     from bench import latency as lat
     from bench import results
 
+    if args.threads:
+        lat.limit_tensorflow_threads(args.threads)  # before any model exists
     architectures, archs = _selected_architectures(args)
     settings = lat.LatencySettings(
-        calls=args.calls, batch_size=args.batch_size, threads=args.threads
+        calls=args.calls, batch_size=args.batch_size, threads=args.threads or 0
     )
     trained = results.latest_models(args.results)
     rows = []
@@ -524,16 +558,6 @@ def _add_tune_parser(commands) -> None:
     )
     tune.add_argument("--quiet", action="store_true", help="print only the summary and errors")
     tune.set_defaults(handler=cmd_tune)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
 
 
 def cmd_tune(args) -> int:

@@ -4,7 +4,8 @@ Batch-1 latency follows MLPerf's single-stream idea: one image at a time, each c
 after a warm-up, reported as p50, p90 and p99. Throughput is images per second at a larger
 batch. Runtimes:
 
-* ``keras``: a ``tf.function`` with a fixed input signature (the compiled path);
+* ``keras``: a ``tf.function`` with a fixed input signature over the model with its
+  BatchNorms folded into the convolutions before them (the compiled path);
 * ``keras-predict``: ``model.predict`` on one image, the naive baseline;
 * ``litert``: the model exported to LiteRT and run by ``ai-edge-litert``'s interpreter;
 * ``onnx``: the model exported to ONNX (through tf2onnx) and run by onnxruntime.
@@ -108,6 +109,14 @@ def _time(runtime, single, batched, one, batch, reference, settings) -> LatencyR
     )
 
 
+def limit_tensorflow_threads(threads: int) -> None:
+    """Run TensorFlow's ops on ``threads`` threads; only possible before its first op."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
 def time_calls(call: Callable[[], object], calls: int, warmup: int) -> np.ndarray:
     """Seconds taken by each of ``calls`` calls, after ``warmup`` untimed ones."""
     for _ in range(warmup):
@@ -126,13 +135,18 @@ def time_calls(call: Callable[[], object], calls: int, warmup: int) -> np.ndarra
 def compiled_predict(model, batch_size: int, trials: int = 15) -> Predict:
     """Inference through a ``tf.function`` traced once for ``batch_size`` images.
 
-    Two compilations are traced: with XLA, which fuses the many small ops of a batch-1
-    forward pass, and the plain graph, whose executor can run independent branches (an
+    The traced model is ``model`` with its BatchNorms folded (``bench.folding``): the
+    same outputs from fewer ops, as the LiteRT and ONNX converters do. Two compilations
+    are traced: with XLA, which fuses the many small ops of a batch-1 forward pass, and
+    the plain graph, whose executor can run independent branches (an
     Inception module's) at the same time. A few interleaved timed calls pick the faster;
     a model with an op XLA cannot compile gets the plain graph.
     """
     import tensorflow as tf
 
+    from bench.folding import fold_batchnorm
+
+    model = fold_batchnorm(model)
     shape = (batch_size, *model.input_shape[1:])
 
     def traced(jit_compile: bool):

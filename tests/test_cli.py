@@ -48,11 +48,27 @@ def test_a_truncated_idx_file_is_one_line_naming_the_file(capsys, tmp_path):
     assert "images-idx3-ubyte" in line and "truncated" in line
 
 
-def test_a_bad_flag_is_one_line_and_exit_2(capsys):
+@pytest.mark.parametrize(
+    "flag", [["--no-such-flag"], ["--weight-decay", "-1"], ["--learning-rate", "0"]]
+)
+def test_a_bad_flag_is_one_line_and_exit_2(capsys, flag):
     with pytest.raises(SystemExit) as exit_info:
-        main(["run", "--all", "--no-such-flag"])
+        main(["run", "--all", *flag])
     assert exit_info.value.code == 2
-    assert "--no-such-flag" in _one_error_line(capsys)
+    assert flag[0] in _one_error_line(capsys)
+
+
+def test_training_overrides_reach_the_record(tmp_path):
+    args = ["--learning-rate", "0.002", "--weight-decay", "0.01", "--batch-size", "16"]
+    assert (
+        main(
+            ["run", "--arch", "lenet5", "--dataset", "digits", "--profile", "smoke"]
+            + ["--augment", "off", "--out", str(tmp_path), "--quiet", *args]
+        )
+        == 0
+    )
+    spec = json.loads(next(tmp_path.rglob("record.json")).read_text())["spec"]
+    assert (spec["learning_rate"], spec["weight_decay"], spec["batch_size"]) == (0.002, 0.01, 16)
 
 
 def test_list_json_gives_the_pinned_parameter_counts(capsys):
