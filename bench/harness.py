@@ -24,6 +24,7 @@ import numpy as np
 import architectures
 from bench import results
 from bench.augment import AugmentConfig, build_augmenter
+from bench.checkpoint import PARTIAL, EpochCheckpoint
 from bench.data import Splits
 from bench.environment import capture as capture_environment
 from bench.environment import command_line
@@ -159,6 +160,10 @@ class EpochLog(keras.callbacks.Callback):
         self._start = 0.0
         self._train_end: float | None = None
 
+    def resumed(self, epochs_done: int) -> None:
+        if self.progress is not None:
+            self.progress.run_resumed(epochs_done, self.max_epochs)
+
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
         self._train_end = None
@@ -201,13 +206,18 @@ def compile_for_training(model, spec: RunSpec, learning_rate: float | None = Non
     )
 
 
-def training_dataset(spec: RunSpec, x: np.ndarray, y: np.ndarray):
-    """The shuffled, batched training pipeline, augmented when the spec says so."""
-    augmenter = (
-        build_augmenter(AugmentConfig(strength=spec.augment_strength), seed=spec.seed)
-        if spec.augment
-        else None
-    )
+def training_augmenter(spec: RunSpec):
+    """The spec's augmentation layers, or None when it trains without."""
+    if not spec.augment:
+        return None
+    return build_augmenter(AugmentConfig(strength=spec.augment_strength), seed=spec.seed)
+
+
+def training_dataset(spec: RunSpec, x: np.ndarray, y: np.ndarray, augmenter=None):
+    """The shuffled, batched training pipeline, augmented by ``augmenter`` (default: the
+    spec's own augmentation)."""
+    if augmenter is None:
+        augmenter = training_augmenter(spec)
     return train_dataset(x, y, spec.batch_size, spec.seed, augmenter)
 
 
@@ -229,12 +239,60 @@ def training_callbacks(spec: RunSpec, epoch_log: EpochLog) -> list:
     ]
 
 
+def _one(callbacks: list, kind: type):
+    (found,) = [c for c in callbacks if isinstance(c, kind)]
+    return found
+
+
+def _checkpointed_fit(model, spec: RunSpec, splits: Splits, run_dir: Path, epoch_log, resume):
+    """``model.fit`` with a checkpoint after every epoch; returns the epochs a checkpoint
+    from an earlier, cut-off attempt supplied (0: trained from the start)."""
+    callbacks = training_callbacks(spec, epoch_log)
+    augmenter = training_augmenter(spec)
+    dataset = training_dataset(spec, splits.x_train, splits.y_train, augmenter)
+    checkpoint = EpochCheckpoint(
+        run_dir / PARTIAL,
+        spec.to_dict(),
+        epoch_log.rows,
+        early_stopping=_one(callbacks, keras.callbacks.EarlyStopping),
+        lr_schedule=_one(callbacks, keras.callbacks.ReduceLROnPlateau),
+        extra_variables=augmenter.variables if augmenter is not None else [],
+    )
+    if resume:
+        done = checkpoint.load()
+    else:
+        checkpoint.discard()
+        done = 0
+    if done:
+        epoch_log.resumed(done)
+    try:
+        model.fit(
+            dataset,
+            validation_data=(splits.x_val, splits.y_val),
+            epochs=spec.epochs,
+            initial_epoch=spec.epochs if checkpoint.stopped else done,
+            callbacks=[*callbacks, checkpoint],
+            **FIT_OPTIONS,
+        )
+    except Exception:
+        checkpoint.discard()
+        raise
+    checkpoint.discard()
+    return done
+
+
 def train_and_evaluate(
-    spec: RunSpec, splits: Splits, run_dir: Path, progress: Progress | None = None
+    spec: RunSpec,
+    splits: Splits,
+    run_dir: Path,
+    progress: Progress | None = None,
+    resume: bool = True,
 ) -> dict:
     """Train ``spec`` on ``splits``, evaluate once on the test set, write the run folder.
 
-    Returns the record's metrics, model figures and history; raises on failure.
+    With ``resume``, training goes on from the checkpoint an earlier attempt that was cut
+    off left in ``run_dir`` (``bench.checkpoint``). Returns the record's metrics, model
+    figures and history; raises on failure.
     """
     keras.utils.clear_session()
     keras.utils.set_random_seed(spec.seed)
@@ -247,13 +305,7 @@ def train_and_evaluate(
         model = build_model(spec.arch, splits.input_shape, splits.num_classes, spec.hyperparameters)
     compile_for_training(model, spec)
     epoch_log = EpochLog(progress, spec.epochs)
-    model.fit(
-        training_dataset(spec, splits.x_train, splits.y_train),
-        validation_data=(splits.x_val, splits.y_val),
-        epochs=spec.epochs,
-        callbacks=training_callbacks(spec, epoch_log),
-        **FIT_OPTIONS,
-    )
+    resumed = _checkpointed_fit(model, spec, splits, run_dir, epoch_log, resume)
     history = epoch_log.rows
     bad = next((r["epoch"] for r in history if not math.isfinite(r.get("loss", math.nan))), None)
     if bad is not None or not history:
@@ -278,6 +330,7 @@ def train_and_evaluate(
             probabilities=probabilities.astype(np.float32),
         )
     return {
+        "resumed_after_epoch": resumed or None,
         "model": dataclasses.asdict(info),
         "metrics": _metrics(spec, splits, history, probabilities, info.flops, eval_seconds),
         **_class_report(splits.y_test, predictions, splits.num_classes),
@@ -379,7 +432,7 @@ def run_suite(
             records.append(previous)
             continue
         progress.run_started(spec.label)
-        record = _run_one(spec, splits, dataset_info, run_dir, progress)
+        record = _run_one(spec, splits, dataset_info, run_dir, progress, resume=not force)
         results.write_json(run_dir / results.RECORD, record)
         records.append(record)
         summary = (
@@ -397,7 +450,7 @@ def is_done(record: dict | None, spec: RunSpec) -> bool:
     )
 
 
-def _run_one(spec, splits, dataset_info, run_dir, progress) -> dict:
+def _run_one(spec, splits, dataset_info, run_dir, progress, resume=True) -> dict:
     started = time.perf_counter()
     arch = architectures.get(spec.arch)
     record = {
@@ -414,7 +467,7 @@ def _run_one(spec, splits, dataset_info, run_dir, progress) -> dict:
         "cwd": os.getcwd(),
     }
     try:
-        outcome = train_and_evaluate(spec, splits, run_dir, progress)
+        outcome = train_and_evaluate(spec, splits, run_dir, progress, resume)
         record.update(status="ok", error=None, **outcome)
     except KeyboardInterrupt:
         raise

@@ -59,6 +59,9 @@ class Progress:
         self.index += 1
         self._print(f"[run {self.index}/{self.total}] {label} | already done, skipped")
 
+    def run_resumed(self, epochs_done: int, max_epochs: int) -> None:
+        self._print(f"    resuming after epoch {epochs_done}/{max_epochs} from its checkpoint")
+
     def run_finished(self, seconds: float, summary: str) -> None:
         self.run_seconds.append(seconds)
         self._print(f"    {summary} in {format_duration(seconds)}")

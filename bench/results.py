@@ -91,12 +91,17 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in a JSON record")
 
 
-def read_record(run_dir: Path) -> dict | None:
-    """The run's record, or None when the run never finished (or the file is unreadable)."""
+def read_json(path: Path) -> Any | None:
+    """The file's JSON content, or None when it is missing or unreadable."""
     try:
-        return json.loads((run_dir / RECORD).read_text())
+        return json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
+
+
+def read_record(run_dir: Path) -> dict | None:
+    """The run's record, or None when the run never finished (or the file is unreadable)."""
+    return read_json(run_dir / RECORD)
 
 
 def iter_runs(root: str | os.PathLike) -> Iterator[tuple[Path, dict]]:

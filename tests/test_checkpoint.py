@@ -1,0 +1,147 @@
+"""Epoch checkpoints: a run cut off after an epoch goes on from there, as if never stopped."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench import results
+from bench.checkpoint import PARTIAL, STATE, EpochCheckpoint
+from bench.harness import make_specs, run_suite
+from bench.profiles import Profile
+from bench.progress import Progress
+
+THREE_EPOCHS = Profile("three", "a test profile", max_epochs=3)
+
+
+def dropout_net(input_shape, num_classes, hp=None):
+    """A small convnet with dropout, so that random-generator state matters too."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(4, 3, strides=2, activation="relu", name="conv")(inputs)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dropout(0.3, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probs")(x)
+    return keras.Model(inputs, outputs, name="dropout_net")
+
+
+@pytest.fixture
+def dropout_arch(register_temporary):
+    return register_temporary(dropout_net, name="dropout_net")
+
+
+def _suite(spec, splits, out, **kwargs):
+    progress = Progress(1, quiet=True)
+    (record,) = run_suite([spec], splits, {"name": "digits"}, out, progress=progress, **kwargs)
+    return record
+
+
+@pytest.fixture
+def cut_off(monkeypatch):
+    """Runs a spec that stops dead (as on Ctrl-C or a kill) once its first epoch is
+    checkpointed; returns the run folder."""
+    saved = EpochCheckpoint.on_epoch_end
+
+    def save_then_stop(self, epoch, logs=None):
+        saved(self, epoch, logs)
+        raise KeyboardInterrupt
+
+    def run(spec, splits, out):
+        with monkeypatch.context() as patch:
+            patch.setattr(EpochCheckpoint, "on_epoch_end", save_then_stop)
+            with pytest.raises(KeyboardInterrupt):
+                _suite(spec, splits, out)
+        return out / spec.run_id
+
+    return run
+
+
+def test_a_cut_off_run_leaves_a_checkpoint_and_no_record(
+    dropout_arch, digits_splits, tmp_path, cut_off
+):
+    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    run_dir = cut_off(spec, digits_splits, tmp_path)
+    state = json.loads((run_dir / PARTIAL / STATE).read_text())
+    assert state["epoch"] == 1 and len(state["history"]) == 1
+    assert results.read_record(run_dir) is None
+
+
+@pytest.mark.parametrize("augment", [False, True], ids=["noaug", "aug"])
+def test_a_resumed_run_goes_on_from_its_checkpoint(
+    dropout_arch, digits_splits, tmp_path, cut_off, augment
+):
+    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [augment])
+    run_dir = cut_off(spec, digits_splits, tmp_path)
+    first_epoch = json.loads((run_dir / PARTIAL / STATE).read_text())["history"][0]
+    record = _suite(spec, digits_splits, tmp_path)
+
+    assert record["status"] == "ok" and record["resumed_after_epoch"] == 1
+    assert record["metrics"]["epochs"] == 3
+    history = pd.read_csv(run_dir / results.HISTORY)
+    assert history["epoch"].tolist() == [1, 2, 3]
+    assert history["val_loss"][0] == first_epoch["val_loss"]
+    assert not (run_dir / PARTIAL).exists()
+
+
+def test_a_checkpoint_restores_every_variable_and_the_callbacks_state(
+    dropout_arch, digits_splits, tmp_path
+):
+    import keras
+
+    from bench.harness import EpochLog, compile_for_training, training_callbacks
+
+    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+
+    def attempt(seed):
+        keras.utils.set_random_seed(seed)  # a different start each time
+        model = dropout_net(digits_splits.input_shape, digits_splits.num_classes)
+        compile_for_training(model, spec)
+        log = EpochLog(None, spec.epochs)
+        stop, schedule = training_callbacks(spec, log)[2:]
+        checkpoint = EpochCheckpoint(tmp_path, spec.to_dict(), log.rows, stop, schedule)
+        done = checkpoint.load()
+        model.fit(
+            digits_splits.x_train,
+            digits_splits.y_train,
+            validation_data=(digits_splits.x_val, digits_splits.y_val),
+            initial_epoch=done,
+            epochs=2,
+            callbacks=[log, stop, schedule, checkpoint],
+            verbose=0,
+        )
+        return model, stop, schedule, log
+
+    saved, saved_stop, saved_schedule, saved_log = attempt(seed=0)
+    model, stop, schedule, log = attempt(seed=1)  # restores, then has nothing left to do
+    for old, new in zip(
+        saved.variables + saved.optimizer.variables,
+        model.variables + model.optimizer.variables,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(np.asarray(old), np.asarray(new))
+    assert (stop.best, stop.best_epoch, stop.wait) == (
+        saved_stop.best,
+        saved_stop.best_epoch,
+        saved_stop.wait,
+    )
+    assert (schedule.best, schedule.wait) == (saved_schedule.best, saved_schedule.wait)
+    assert log.rows == saved_log.rows
+
+
+def test_force_starts_over(dropout_arch, digits_splits, tmp_path, cut_off):
+    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    cut_off(spec, digits_splits, tmp_path)
+    assert _suite(spec, digits_splits, tmp_path, force=True)["resumed_after_epoch"] is None
+
+
+def test_a_checkpoint_of_other_settings_is_not_used(dropout_arch, digits_splits, tmp_path, cut_off):
+    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    cut_off(spec, digits_splits, tmp_path)
+    (changed,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False], learning_rate=2e-3)
+    assert changed.run_id == spec.run_id
+    assert _suite(changed, digits_splits, tmp_path)["resumed_after_epoch"] is None
