@@ -43,15 +43,16 @@ def _suite(spec, splits, out, **kwargs):
 
 @pytest.fixture
 def cut_off(monkeypatch):
-    """Runs a spec that stops dead (as on Ctrl-C or a kill) once its first epoch is
+    """Runs a spec that stops dead (as on Ctrl-C or a kill) once epoch ``after`` is
     checkpointed; returns the run folder."""
     saved = EpochCheckpoint.on_epoch_end
 
-    def save_then_stop(self, epoch, logs=None):
-        saved(self, epoch, logs)
-        raise KeyboardInterrupt
+    def run(spec, splits, out, after: int = 1):
+        def save_then_stop(self, epoch, logs=None):
+            saved(self, epoch, logs)
+            if epoch + 1 == after:
+                raise KeyboardInterrupt
 
-    def run(spec, splits, out):
         with monkeypatch.context() as patch:
             patch.setattr(EpochCheckpoint, "on_epoch_end", save_then_stop)
             with pytest.raises(KeyboardInterrupt):
@@ -145,3 +146,15 @@ def test_a_checkpoint_of_other_settings_is_not_used(dropout_arch, digits_splits,
     (changed,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False], learning_rate=2e-3)
     assert changed.run_id == spec.run_id
     assert _suite(changed, digits_splits, tmp_path)["resumed_after_epoch"] is None
+
+
+def test_a_run_cut_off_after_early_stopping_does_not_train_on(
+    dropout_arch, digits_splits, tmp_path, cut_off
+):
+    # With patience 0, training stops at the first epoch that does not improve validation
+    # accuracy: here the second (this net stays at chance for its first epochs).
+    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False], patience=0)
+    run_dir = cut_off(spec, digits_splits, tmp_path, after=2)
+    assert json.loads((run_dir / PARTIAL / STATE).read_text())["stopped"]
+    record = _suite(spec, digits_splits, tmp_path)
+    assert record["resumed_after_epoch"] == 2 and record["metrics"]["epochs"] == 2
