@@ -157,8 +157,9 @@ def lecun_tanh(x: Any) -> Any:
 def lenet5(input_shape: tuple[int, ...], num_classes: int, hp: Any = None) -> keras.Model:
     """LeNet-5 (1998): 32x32 padded input, scaled tanh, average pooling, C3's partial table."""
     inputs = keras.Input(shape=input_shape, name="image")
-    x = layers.Rescaling(1.275, offset=-0.1, name="normalize")(inputs)  # -0.1 to 1.175
-    x = layers.ZeroPadding2D(2, name="pad")(x)  # 32x32x1, the paper's input size
+    x = layers.ZeroPadding2D(2, name="pad")(inputs)  # 32x32x1, the paper's input size
+    # Background -0.1, ink 1.175, as in the paper: the padded border is background too.
+    x = layers.Rescaling(1.275, offset=-0.1, name="normalize")(x)
     x = layers.Conv2D(6, 5, activation=lecun_tanh, name="c1")(x)  # 28x28x6
     x = layers.AveragePooling2D(2, name="s2")(x)  # 14x14x6
     x = SparseConv2D(C3_CONNECTIONS, 5, activation=lecun_tanh, name="c3")(x)  # 10x10x16
