@@ -104,7 +104,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         name = f"epoch-{epoch + 1}.npz"
-        arrays = {f"v{i}": np.asarray(v) for i, v in enumerate(self._variables())}
+        variables = self._variables()
+        arrays = {f"v{i}": np.asarray(v) for i, v in enumerate(variables)}
         best = self.early_stopping.best_weights or []
         arrays.update({f"best{i}": np.asarray(w) for i, w in enumerate(best)})
         with results.atomic_path(self.folder / name) as tmp, open(tmp, "wb") as fh:
@@ -115,7 +116,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "epoch": epoch + 1,
             "stopped": bool(self.model.stop_training),
             "arrays": name,
-            "variables": len(self._variables()),
+            "variables": len(variables),
             "history": self.history,
             "early_stopping": {
                 "wait": stopping.wait,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.errors import BenchError
@@ -32,24 +34,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+def _number(accepts: Callable[[float], bool], wanted: str) -> Callable[[str], float]:
+    """An argparse type: a float that ``accepts`` admits, else an error naming ``wanted``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan  # admitted by no check below
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text}")
+        return value
+
+    return parse
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text}")
-    return value
+_positive_float = _number(lambda value: value > 0, "a positive number")
+_non_negative_float = _number(lambda value: value >= 0, "a number of 0 or more")
 
 
 def _add_arch_args(

@@ -138,9 +138,9 @@ def compiled_predict(model, batch_size: int, trials: int = 15) -> Predict:
     The traced model is ``model`` with its BatchNorms folded (``bench.folding``): the
     same outputs from fewer ops, as the LiteRT and ONNX converters do. Two compilations
     are traced: with XLA, which fuses the many small ops of a batch-1 forward pass, and
-    the plain graph, whose executor can run independent branches (an
-    Inception module's) at the same time. A few interleaved timed calls pick the faster;
-    a model with an op XLA cannot compile gets the plain graph.
+    the plain graph, whose executor can run independent branches (an Inception module's)
+    at the same time. A few interleaved timed calls pick the faster; a model with an op
+    XLA cannot compile gets the plain graph.
     """
     import tensorflow as tf
 
@@ -183,7 +183,10 @@ def _fastest(functions: list, x, trials: int):
 
 
 def _keras_compiled(model, folder, threads, settings) -> tuple[Predict, Predict]:
-    return compiled_predict(model, 1), compiled_predict(model, settings.batch_size)
+    from bench.folding import fold_batchnorm
+
+    folded = fold_batchnorm(model)  # once for both; folding it again finds nothing to do
+    return compiled_predict(folded, 1), compiled_predict(folded, settings.batch_size)
 
 
 def _keras_predict(model, folder, threads, settings) -> tuple[Predict, Predict]:
