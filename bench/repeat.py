@@ -69,6 +69,12 @@ class Repeat:
             found.append(f"the code of {self.spec.arch} changed since the record was made")
         if not self.record.get("environment", {}).get("op_determinism", False):
             found.append("the original ran without op determinism; predictions may differ")
+        resumed = self.record.get("resumed_after_epoch")
+        if resumed:
+            found.append(
+                f"the original was resumed after epoch {resumed} (bench.checkpoint), which "
+                "changes its data order; predictions may differ"
+            )
         return found
 
     def check_dataset(self, dataset) -> None:

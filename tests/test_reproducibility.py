@@ -59,3 +59,14 @@ def test_a_repeat_never_overwrites_the_run_it_repeats(capsys, repeated):
     original, _, _ = repeated
     assert main(["run", "--from", str(original / RUN), "--out", str(original)]) == 2
     assert "would overwrite the run being repeated" in capsys.readouterr().err
+
+
+def test_repeating_a_resumed_run_warns_that_predictions_may_differ(repeated, tmp_path):
+    from bench.repeat import Repeat
+
+    original, _, _ = repeated
+    record = json.loads((original / RUN / "record.json").read_text())
+    record["resumed_after_epoch"] = 3
+    (tmp_path / "record.json").write_text(json.dumps(record))
+    (warning,) = Repeat.load(tmp_path / "record.json").warnings()
+    assert "resumed after epoch 3" in warning
