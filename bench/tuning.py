@@ -71,6 +71,7 @@ class BestConfig:
     best_val_accuracy: float
     hyperparameters: dict[str, Any]
     updated: str = ""
+    arch_digest: str = ""  # the builder's source hash when searched (RunSpec.arch_digest)
 
     @property
     def learning_rate(self) -> float:
@@ -107,8 +108,15 @@ def arch_dir(out_dir: str | os.PathLike, dataset: str, arch: str) -> Path:
 
 
 def project_name(spec: RunSpec, tuner: str) -> str:
-    """Searches that differ in profile, tuner, augmentation or seed are kept apart."""
-    return f"{spec.profile}-{tuner}-{'aug' if spec.augment else 'noaug'}-s{spec.seed}"
+    """Searches that differ in profile, tuner, augmentation or seed are kept apart, and so are
+    searches whose trials train differently (edited builder, other epochs or batch size): the
+    short digest of the spec at the end means such a search starts afresh instead of mixing
+    its trials with stale ones."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode()).hexdigest()
+    aug = "aug" if spec.augment else "noaug"
+    return f"{spec.profile}-{tuner}-{aug}-s{spec.seed}-{digest[:8]}"
 
 
 def read_best(path: str | os.PathLike) -> BestConfig | None:
@@ -592,6 +600,7 @@ def _best_config(oracle: Any, spec: RunSpec, tuner: str, project: str) -> BestCo
         best_trial=trial.trial_id,
         best_val_accuracy=float(trial.score),
         hyperparameters=_searched(trial.hyperparameters.values),
+        arch_digest=spec.arch_digest,
         updated=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
 
@@ -609,6 +618,7 @@ def tuned_specs(
     **overrides: Any,
 ) -> list[RunSpec]:
     """Runs of each architecture's best configuration (variant ``tuned``), from best.json."""
+    import architectures
     from bench.harness import make_specs
 
     if overrides.pop("learning_rate", None) is not None:
@@ -621,6 +631,13 @@ def tuned_specs(
             raise BenchError(
                 f"no tuned hyperparameters for {arch} on {dataset} ({path} is missing); "
                 f"run `python -m bench tune --arch {arch} --dataset {dataset}` first"
+            )
+        current = architectures.get(arch).code_digest()
+        if current and best.arch_digest != current:
+            raise BenchError(
+                f"{path} was searched with an earlier version of {arch}'s builder (its file "
+                f"has changed since); run `python -m bench tune --arch {arch} --dataset "
+                f"{dataset}` again"
             )
         specs += make_specs(
             [arch],

@@ -139,6 +139,52 @@ def test_tune_on_an_unknown_architecture_is_one_line_and_exit_2(tmp_path, capsys
     assert "unknown architecture 'nope'" in _one_error_line(capsys)
 
 
+EDITABLE_ARCH = '''
+import keras
+import architectures
+
+@architectures.register(name="editable_net")
+def editable_net(input_shape, num_classes, hp=None):
+    """A one-layer net whose file a test edits."""
+    inputs = keras.Input(input_shape, name="image")
+    x = keras.layers.Flatten(name="flatten")(inputs)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="probs")(x)
+    return keras.Model(inputs, outputs, name="editable_net")
+'''
+
+
+@pytest.fixture
+def editable_arch(tmp_path):
+    """``(argv, path)``: smoke-profile flags for editable_net, and the file that defines it."""
+    path = tmp_path / "editable.py"
+    path.write_text(EDITABLE_ARCH)
+    argv = ["--arch", "editable_net", "--arch-module", str(path), *SMOKE]
+    return [*argv, "--out", str(tmp_path / "results"), "--quiet"], path
+
+
+def test_a_search_of_an_edited_builder_starts_afresh(editable_arch, capsys):
+    argv, path = editable_arch
+    assert main(["tune", *argv, "--max-trials", "1"]) == 0
+    path.write_text(path.read_text() + "# edited\n")
+    capsys.readouterr()
+
+    assert main(["tune", *argv, "--max-trials", "1"]) == 0
+    assert "1 trials (1 run now)" in capsys.readouterr().out  # none carried over
+    searches = list(arch_dir(path.parent / "results", "digits", "editable_net").glob("*/"))
+    assert len(searches) == 2  # the stale search is kept, beside the new one
+
+
+def test_run_tuned_refuses_hyperparameters_searched_for_an_edited_builder(editable_arch, capsys):
+    argv, path = editable_arch
+    assert main(["tune", *argv, "--max-trials", "1"]) == 0
+    path.write_text(path.read_text() + "# edited\n")
+    capsys.readouterr()
+
+    assert main(["run", *argv, "--tuned"]) == 2
+    line = _one_error_line(capsys)
+    assert "earlier version of editable_net" in line and "bench tune" in line
+
+
 @pytest.mark.parametrize(
     "flags",
     [["--tuner", "grid"], ["--max-trials", "0"], ["--time-budget", "-1"], ["--no-such-flag"]],
