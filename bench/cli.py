@@ -180,9 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report",
-        help="build the HTML comparison page (or a Markdown leaderboard) from results",
+        help="build the HTML comparison page (or a Markdown or CSV leaderboard) from results",
         description="Build one self-contained HTML page comparing the runs of a results "
-        "folder (a partial suite is fine), or print the leaderboard as Markdown.",
+        "folder (a partial suite is fine), or print the leaderboard as Markdown or CSV.",
     )
     report.add_argument(
         "--results",
