@@ -1,5 +1,6 @@
-"""The ``bench`` command line: ``run`` trains and evaluates, ``list`` shows the registry,
-``report`` turns results into a comparison page."""
+"""The ``bench`` command line: ``run`` trains and evaluates, ``tune`` searches
+hyperparameters, ``report`` turns results into a comparison page, ``latency`` times
+inference, ``list`` shows the registry."""
 
 from __future__ import annotations
 
@@ -27,19 +28,15 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def _number(accepts: Callable[[float], bool], wanted: str) -> Callable[[str], float]:
-    """An argparse type: a float that ``accepts`` admits, else an error naming ``wanted``."""
+def _number(
+    accepts: Callable[[float], bool], wanted: str, kind: type = float
+) -> Callable[[str], float]:
+    """An argparse type: a ``kind`` (float or int) that ``accepts`` admits, else an error
+    naming ``wanted``."""
 
     def parse(text: str) -> float:
         try:
-            value = float(text)
+            value = kind(text)
         except ValueError:
             value = math.nan  # admitted by no check below
         if not accepts(value):
@@ -49,8 +46,12 @@ def _number(accepts: Callable[[float], bool], wanted: str) -> Callable[[str], fl
     return parse
 
 
+_positive_int = _number(lambda value: value > 0, "a positive integer", int)
+_non_negative_int = _number(lambda value: value >= 0, "an integer of 0 or more", int)
 _positive_float = _number(lambda value: value > 0, "a positive number")
 _non_negative_float = _number(lambda value: value >= 0, "a number of 0 or more")
+# Zoom and shift ranges are 10% times the strength and must stay below 100%.
+_augment_strength = _number(lambda value: 0 <= value < 10, "a number of 0 or more and below 10")
 
 
 def _add_arch_args(
@@ -123,13 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--augment-strength",
-        type=float,
+        type=_augment_strength,
         default=None,
         metavar="S",
         help="scale of the augmentation ranges: 1.0 is rotation 10 degrees, zoom 10%%, "
         "shift 10%% (default: 1.0)",
     )
-    run.add_argument("--seed", type=int, default=0, help="the first random seed (default: 0)")
+    run.add_argument(
+        "--seed", type=_non_negative_int, default=0, help="the first random seed (default: 0)"
+    )
     run.add_argument(
         "--seeds",
         type=_positive_int,
@@ -151,8 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--val-size",
         type=_positive_int,
-        help="validation images carved from the training set (default: 5000, or a "
-        "tenth of a smaller training set)",
+        help="validation images carved from the training set (default: the profile's: 500 "
+        "for smoke, else 5000 or a tenth of a smaller training set)",
     )
     run.add_argument(
         "--determinism",
@@ -191,7 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="results folder to read (default: results)",
     )
     report.add_argument(
-        "--out", metavar="FILE", help="HTML file to write (default: DIR/report.html)"
+        "--out",
+        metavar="FILE",
+        help="file to write (default: DIR/report.html for html; md and csv print the table "
+        "unless given a file)",
     )
     report.add_argument(
         "--benchmarks",
@@ -418,18 +424,41 @@ def _planned_specs(args):
     if args.tuned:
         from bench.tuning import tuned_specs
 
+        announce = None if args.quiet else print
         specs = tuned_specs(
-            args.out, archs, args.dataset, profile, augment_modes, seeds, **overrides
+            args.out, archs, args.dataset, profile, augment_modes, seeds, announce, **overrides
         )
     else:
         specs = make_specs(archs, args.dataset, profile, augment_modes, seeds, **overrides)
     return specs, profile.name
 
 
+# Settings a record fixes, so that `run --from` refuses them rather than ignore them.
+REPEAT_FIXES = (
+    "dataset",
+    "profile",
+    "augment",
+    "augment_strength",
+    "seed",
+    "seeds",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "weight_decay",
+    "val_size",
+    "tuned",
+)
+
+
 def _repeat_from(args):
     """Set up ``run --from RECORD``: the record's spec, its dataset, and where to write."""
     from bench.repeat import Repeat
 
+    defaults = build_parser().parse_args(["run", "--from", args.from_record])
+    for name in REPEAT_FIXES:
+        if getattr(args, name) != getattr(defaults, name):
+            flag = "--" + name.replace("_", "-")
+            raise BenchError(f"--from repeats the record's own settings; drop {flag}")
     _load_architectures(args.arch_module)
     repeat = Repeat.load(args.from_record)
     args.dataset = repeat.spec.dataset
@@ -448,7 +477,14 @@ def cmd_report(args) -> int:
 
         frame, runs = load_runs(args.results)
         board = leaderboard(frame, compare_groups(runs))
-        print(markdown(board) if args.format == "md" else table_csv(board), end="\n")
+        text = markdown(board) + "\n" if args.format == "md" else table_csv(board)
+        if args.out:
+            from bench import results
+
+            results.write_text(Path(args.out), text)
+            print(f"leaderboard: {args.out} ({len(board)} rows)")
+        else:
+            print(text, end="")
         return 0
     path = build_report(args.results, args.out, args.benchmarks)
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -514,7 +550,8 @@ def _add_tune_parser(commands) -> None:
         "the learning rate) with the same budget for all, scoring trials on validation "
         "accuracy; the test set is not used. State is kept in OUT/tuning/<dataset>/<arch>/, so "
         "the same command again continues the search; the best configuration goes to best.json "
-        "there, for `bench run --tuned`.",
+        "there, for `bench run --tuned`. A search uses one seed (--seed), so the full profile "
+        "searches as the standard one does.",
     )
     _add_arch_args(tune, selection=True)
     _add_data_args(tune)
@@ -539,7 +576,7 @@ def _add_tune_parser(commands) -> None:
         default="off",
         help="train trials with augmentation (default: off)",
     )
-    tune.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    tune.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
     tune.add_argument(
         "--out", default="results", metavar="DIR", help="results folder (default: results)"
     )
@@ -553,7 +590,7 @@ def _add_tune_parser(commands) -> None:
     )
     tune.add_argument(
         "--worker-id",
-        type=int,
+        type=_non_negative_int,
         metavar="N",
         help="this worker's number, different for each worker (with --distributed worker)",
     )

@@ -292,7 +292,7 @@ def train_and_evaluate(
 
     With ``resume``, training goes on from the checkpoint an earlier attempt that was cut
     off left in ``run_dir`` (``bench.checkpoint``). Returns the record's metrics, model
-    figures and history; raises on failure.
+    figures and per-class report (the history goes to ``history.csv``); raises on failure.
     """
     keras.utils.clear_session()
     keras.utils.set_random_seed(spec.seed)

@@ -17,8 +17,6 @@ from bench import results
 from bench.errors import BenchError
 from bench.harness import RunSpec
 
-REPEATS_DIR = "repeats"
-
 
 @dataclasses.dataclass
 class Repeat:
@@ -53,7 +51,7 @@ class Repeat:
 
     def default_out(self) -> Path:
         """A ``repeats`` folder beside the original run's folder."""
-        return self.original_dir.parent / REPEATS_DIR
+        return self.original_dir.parent / results.REPEATS_DIR
 
     def check_target(self, out: Path) -> None:
         if (out / self.spec.run_id).resolve() == self.original_dir.resolve():

@@ -20,6 +20,7 @@ RECORD = "record.json"
 HISTORY = "history.csv"
 PREDICTIONS = "predictions.npz"
 MODEL = "model.keras"
+REPEATS_DIR = "repeats"  # where `run --from` puts its repeats by default
 LATENCY_DIR = "latency"  # DIR/latency/<arch>.json: figures per architecture and runtime
 LEADERBOARD_RUNTIME = "keras"  # the compiled path fills the leaderboard's latency columns
 
@@ -105,11 +106,26 @@ def read_record(run_dir: Path) -> dict | None:
 
 
 def iter_runs(root: str | os.PathLike) -> Iterator[tuple[Path, dict]]:
-    """Every complete run under ``root`` as (run folder, record), in folder order."""
+    """Every complete run under ``root`` as (run folder, record), in folder order.
+
+    A run id (configuration and seed) counts once: where it appears more than once, as a
+    ``run --from`` repeat does beside its original, the first one outside a ``repeats``
+    folder is kept, so a repeat is never pooled with its original as if it were another seed.
+    """
+    found: dict[str, tuple[Path, dict]] = {}
     for record_path in sorted(Path(root).glob(f"**/{RECORD}")):
         record = read_record(record_path.parent)
-        if record is not None:
-            yield record_path.parent, record
+        if record is None:
+            continue
+        key = record.get("run_id") or str(record_path.parent)
+        kept = found.get(key)
+        if kept is None or (_is_repeat(root, kept[0]) and not _is_repeat(root, record_path.parent)):
+            found[key] = (record_path.parent, record)
+    yield from sorted(found.values(), key=lambda run: run[0])
+
+
+def _is_repeat(root: str | os.PathLike, folder: Path) -> bool:
+    return REPEATS_DIR in folder.relative_to(root).parts
 
 
 def iter_records(root: str | os.PathLike) -> Iterator[dict]:
@@ -166,11 +182,14 @@ def flatten(record: dict) -> dict:
 
 
 def latest_models(root: str | os.PathLike) -> dict[str, Path]:
-    """Each architecture's most recent trained model under ``root``."""
+    """Each architecture's most recent trained model under ``root``, of the default variant:
+    latency is stored per architecture and shown on its default rows, and a tuned model may
+    be wider or narrower."""
     found: dict[str, tuple[str, Path]] = {}
     for folder, record in iter_runs(root):
         model = folder / MODEL
-        if record.get("status") != "ok" or not model.exists():
+        variant = record.get("spec", {}).get("variant", "default")
+        if record.get("status") != "ok" or variant != "default" or not model.exists():
             continue
         arch, date = record["spec"]["arch"], record.get("environment", {}).get("date", "")
         if arch not in found or date > found[arch][0]:

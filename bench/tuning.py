@@ -4,8 +4,9 @@ Every architecture gets the same budget (trials, profile, time) so that the comp
 fair. A search sees the training and validation arrays only: the objective is validation
 accuracy, and the test set is left for the one evaluation of the tuned run.
 
-State lives under ``DIR/tuning/<dataset>/<arch>/<profile>-<tuner>-<aug>-s<seed>/`` (keras-tuner's
-own files), so running the same search again continues it; the best configuration found is
+State lives under ``DIR/tuning/<dataset>/<arch>/<profile>-<tuner>-<aug>-s<seed>-<digest>/``
+(keras-tuner's own files; the digest of the trial settings keeps stale searches apart), so
+running the same search again continues it; the best configuration of the latest search is
 kept beside it in ``best.json``, which ``bench run --tuned`` trains and evaluates.
 """
 
@@ -17,7 +18,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -615,9 +616,11 @@ def tuned_specs(
     profile: Profile,
     augment_modes: list[bool],
     seeds: Sequence[int] = (0,),
+    announce: Callable[[str], None] | None = None,
     **overrides: Any,
 ) -> list[RunSpec]:
-    """Runs of each architecture's best configuration (variant ``tuned``), from best.json."""
+    """Runs of each architecture's best configuration (variant ``tuned``), from best.json;
+    ``announce`` gets a line per architecture saying which search found it."""
     import architectures
     from bench.harness import make_specs
 
@@ -638,6 +641,13 @@ def tuned_specs(
                 f"{path} was searched with an earlier version of {arch}'s builder (its file "
                 f"has changed since); run `python -m bench tune --arch {arch} --dataset "
                 f"{dataset}` again"
+            )
+        if announce is not None:
+            announce(
+                f"{arch}: tuned by the {best.profile} {best.tuner} search "
+                f"({'aug' if best.augment else 'noaug'}, seed {best.seed}, {best.trials} trials, "
+                f"best {best.objective} {best.best_val_accuracy:.4f}): "
+                f"{format_values(best.hyperparameters)}"
             )
         specs += make_specs(
             [arch],

@@ -49,7 +49,16 @@ def test_a_truncated_idx_file_is_one_line_naming_the_file(capsys, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "flag", [["--no-such-flag"], ["--weight-decay", "-1"], ["--learning-rate", "0"]]
+    "flag",
+    [
+        ["--no-such-flag"],
+        ["--weight-decay", "-1"],
+        ["--learning-rate", "0"],
+        ["--epochs", "abc"],
+        ["--seed", "-1"],
+        ["--augment-strength", "20"],
+        ["--augment-strength", "nan"],
+    ],
 )
 def test_a_bad_flag_is_one_line_and_exit_2(capsys, flag):
     with pytest.raises(SystemExit) as exit_info:

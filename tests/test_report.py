@@ -246,3 +246,14 @@ def test_the_latency_history_marks_runs_saved_with_uncommitted_changes(saved_ben
         saved["commit_info"].update(id="0123456789abcdef", dirty=has_changes)
         path.write_text(json.dumps(saved))
     assert sorted(set(benchmark_history(folder)["commit"])) == ["0123456", "0123456+"]
+
+
+def test_the_leaderboard_can_be_written_as_csv_to_a_file(small_suite, tmp_path, capsys):
+    out = tmp_path / "reference" / "digits.csv"
+    assert (
+        main(["report", "--results", str(small_suite), "--format", "csv", "--out", str(out)]) == 0
+    )
+    board = pd.read_csv(out)
+    assert sorted(board["arch"]) == ["custom_cnn", "custom_cnn", "lenet5", "lenet5"]
+    assert {"interval_low", "interval_high", "test_accuracy"} <= set(board.columns)
+    assert str(out) in capsys.readouterr().out

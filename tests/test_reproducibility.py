@@ -41,6 +41,16 @@ def test_a_repeat_with_the_same_seed_gives_identical_test_predictions(repeated):
     assert "test predictions: identical to the original" in stdout
 
 
+def test_a_repeat_is_not_pooled_with_its_original_as_another_seed(repeated):
+    from bench import results
+
+    original, _, _ = repeated
+    (row,) = results.load(original).itertuples()
+    assert row.run_id == RUN
+    ((folder, _),) = results.iter_runs(original)
+    assert folder == original / RUN
+
+
 def test_a_run_records_determinism_and_the_command_that_started_it(repeated):
     original, _, _ = repeated
     record = json.loads((original / RUN / "record.json").read_text())
@@ -59,6 +69,14 @@ def test_a_repeat_never_overwrites_the_run_it_repeats(capsys, repeated):
     original, _, _ = repeated
     assert main(["run", "--from", str(original / RUN), "--out", str(original)]) == 2
     assert "would overwrite the run being repeated" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", [["--epochs", "3"], ["--seed", "1"], ["--profile", "quick"]])
+def test_a_repeat_refuses_settings_that_its_record_fixes(capsys, repeated, flag):
+    original, _, _ = repeated
+    assert main(["run", "--from", str(original / RUN), *flag]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"drop {flag[0]}" in err and "\n" not in err
 
 
 def test_repeating_a_resumed_run_warns_that_predictions_may_differ(repeated, tmp_path):

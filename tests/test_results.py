@@ -76,3 +76,16 @@ def test_load_of_an_empty_folder_is_an_empty_table_with_the_columns(tmp_path):
     frame = results.load(tmp_path)
     assert len(frame) == 0
     assert "test_accuracy" in frame.columns
+
+
+def test_latency_measures_the_default_variants_model_not_a_newer_tuned_one(tmp_path):
+    for name, variant, date in [
+        ("default", "default", "2026-01-01"),
+        ("tuned", "tuned", "2026-02-01"),
+    ]:
+        record = _record("a", False)
+        record["spec"]["variant"] = variant
+        record["environment"] = {"date": date}
+        results.write_json(tmp_path / name / results.RECORD, record | {"run_id": name})
+        (tmp_path / name / results.MODEL).write_text("weights")
+    assert results.latest_models(tmp_path) == {"a": tmp_path / "default" / results.MODEL}

@@ -174,6 +174,17 @@ def test_a_search_of_an_edited_builder_starts_afresh(editable_arch, capsys):
     assert len(searches) == 2  # the stale search is kept, beside the new one
 
 
+def test_run_tuned_says_which_search_found_its_hyperparameters(editable_arch, capsys):
+    argv, _ = editable_arch
+    assert main(["tune", *argv, "--max-trials", "1"]) == 0
+    capsys.readouterr()
+    loud = [flag for flag in argv if flag != "--quiet"]
+    assert main(["run", *loud, "--tuned", "--augment", "off"]) == 0
+    assert "editable_net: tuned by the smoke random search (noaug, seed 0, 1 trials" in (
+        capsys.readouterr().out
+    )
+
+
 def test_run_tuned_refuses_hyperparameters_searched_for_an_edited_builder(editable_arch, capsys):
     argv, path = editable_arch
     assert main(["tune", *argv, "--max-trials", "1"]) == 0
