@@ -153,8 +153,12 @@ def _load_from_keras(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     import keras
 
     loader = getattr(keras.datasets, name)
-    with contextlib.redirect_stdout(sys.stderr):  # its download messages must not mix with results
+    # Its download messages go to stderr, not among the results, and only once the download
+    # worked: a failure is reported in the one line of the error that follows.
+    messages = io.StringIO()
+    with contextlib.redirect_stdout(messages):
         (x_train, y_train), (x_test, y_test) = loader.load_data()
+    sys.stderr.write(messages.getvalue())
     return x_train, y_train, x_test, y_test
 
 

@@ -245,9 +245,10 @@ def test_an_explicit_data_dir_that_does_not_exist_is_an_error_without_fallback(
     assert error_text(excinfo).startswith(f"data folder {missing} does not exist")
 
 
-def test_when_nothing_is_found_the_error_lists_every_place_and_the_remedy(tmp_path):
+def test_when_nothing_is_found_the_error_lists_every_place_and_the_remedy(tmp_path, capsys):
     with pytest.raises(DataError) as excinfo:
         load_dataset("mnist", tmp_path)
+    assert capsys.readouterr().err == ""  # Keras' "Downloading ..." line is not left behind
     message = error_text(excinfo)
     assert str(tmp_path / "mnist") in message and "Keras' cache" in message
     assert "download failed" in message
