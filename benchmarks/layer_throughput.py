@@ -27,14 +27,19 @@ import architectures  # noqa: E402
 from bench.flops import layer_flops  # noqa: E402
 
 
-def median_seconds(call: Callable[[], object], rounds: int) -> float:
-    call()  # tracing is not what is measured
+def timed_calls(call: Callable[[], object], rounds: int) -> list[float]:
+    """Seconds of each of ``rounds`` calls, after one untimed call (tracing is not measured)."""
+    call()
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
         call()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
+
+
+def median_seconds(call: Callable[[], object], rounds: int) -> float:
+    return statistics.median(timed_calls(call, rounds))
 
 
 def layer_calls(layer, batch_size: int) -> tuple[Callable, Callable]:
@@ -99,16 +104,16 @@ def main() -> None:
     y = np.random.randint(0, model.output_shape[-1], steps * batch)
     data = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).cache()
     model.compile("adam", "sparse_categorical_crossentropy")
-    step = (
-        median_seconds(lambda: model.fit(data, epochs=1, shuffle=False, verbose=0), args.rounds)
-        / steps
-    )
+    epochs = timed_calls(lambda: model.fit(data, epochs=1, shuffle=False, verbose=0), args.rounds)
+    step = statistics.median(epochs) / steps
     model_flops = 3 * sum(e.flops for e in layer_flops(model)) * batch
     print(f"{'sum of the layers above':24s} {'':9s} {'':8s} {'':7s} {total_train * 1e3:9.2f}")
     print(
         f"{'whole training step':24s} {'':9s} {'':8s} {'':7s} {step * 1e3:9.2f} "
         f"{gflops(model_flops, step)}"
     )
+    each = ", ".join(f"{seconds / steps * 1e3:.0f}" for seconds in epochs)
+    print(f"  each round of {steps} steps, ms per step: {each}")
 
     n = args.matmul_size
     a = tf.random.normal((n, n))
