@@ -261,14 +261,24 @@ def build_parser() -> argparse.ArgumentParser:
         "saved size and description.",
     )
     _add_arch_args(lst, selection=False)
-    lst.add_argument("--format", choices=["table", "json"], default="table")
+    lst.add_argument(
+        "--format",
+        choices=["table", "json"],
+        default="table",
+        help="a table to read, or JSON for scripts (default: table)",
+    )
     lst.add_argument(
         "--input-shape",
         default="28,28,1",
         metavar="H,W,C",
         help="input shape to build for (default: 28,28,1)",
     )
-    lst.add_argument("--num-classes", type=_positive_int, default=10)
+    lst.add_argument(
+        "--num-classes",
+        type=_positive_int,
+        default=10,
+        help="classes to build the output layer for (default: 10)",
+    )
     lst.set_defaults(handler=cmd_list)
     return parser
 
