@@ -54,6 +54,16 @@ _non_negative_float = _number(lambda value: value >= 0, "a number of 0 or more")
 _augment_strength = _number(lambda value: 0 <= value < 10, "a number of 0 or more and below 10")
 
 
+def _add_determinism_arg(parser: argparse.ArgumentParser, outcome: str, note: str) -> None:
+    parser.add_argument(
+        "--determinism",
+        choices=["on", "off"],
+        default="on",
+        help=f"TensorFlow's op determinism, so that the same seed gives the same {outcome} "
+        f"on the same machine; {note} (default: on)",
+    )
+
+
 def _add_arch_args(
     parser: argparse.ArgumentParser, selection: bool, required: bool = True
 ) -> argparse._MutuallyExclusiveGroup | None:
@@ -157,13 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="validation images carved from the training set (default: the profile's: 500 "
         "for smoke, else 5000 or a tenth of a smaller training set)",
     )
-    run.add_argument(
-        "--determinism",
-        choices=["on", "off"],
-        default="on",
-        help="TensorFlow's op determinism, so that the same seed gives the same predictions "
-        "on the same machine; recorded with every run (default: on)",
-    )
+    _add_determinism_arg(run, "predictions", "recorded with every run")
     run.add_argument("--out", metavar="DIR", help="results folder (default: results)")
     run.add_argument("--force", action="store_true", help="rerun runs that already finished")
     run.add_argument("--quiet", action="store_true", help="print only the summary and errors")
@@ -587,6 +591,7 @@ def _add_tune_parser(commands) -> None:
         help="train trials with augmentation (default: off)",
     )
     tune.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
+    _add_determinism_arg(tune, "trial scores", "as in `run`")
     tune.add_argument(
         "--out", default="results", metavar="DIR", help="results folder (default: results)"
     )
@@ -626,6 +631,10 @@ def cmd_tune(args) -> int:
     if (env or tuning.distributed_role() != "local") and len(specs) > 1:
         raise BenchError("a distributed search takes one architecture: use --arch NAME")
     dataset, splits = _load_splits(args, specs[0])
+    if args.determinism == "on":
+        from bench.environment import enable_determinism
+
+        enable_determinism()
     os.environ.update(env)  # keras-tuner reads its chief/worker settings from these
     role = tuning.distributed_role()
     settings = tuning.SearchSettings(args.tuner, args.max_trials, args.time_budget, args.quiet)

@@ -221,6 +221,24 @@ def test_a_spent_time_budget_starts_no_new_trial(tiny_arch, tmp_path, capsys):
     assert _trial_files(tmp_path, tiny_arch) == []
 
 
+def test_the_same_search_in_two_processes_gives_the_same_trial_scores(tmp_path):
+    # processes of their own: op determinism is process-wide and cannot be switched off
+    argv = [sys.executable, "-m", "bench", "tune", "--arch", "lenet5", *SMOKE, "--quiet"]
+    for out in ("first", "second"):
+        done = subprocess.run(
+            [*argv, "--max-trials", "2", "--out", str(tmp_path / out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    first, second = (
+        [t["score"] for t in _trial_files(tmp_path / out)] for out in ("first", "second")
+    )
+    assert len(first) == 2 and first == second
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
