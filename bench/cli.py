@@ -64,6 +64,14 @@ def _add_determinism_arg(parser: argparse.ArgumentParser, outcome: str, note: st
     )
 
 
+def _apply_determinism(args) -> None:
+    """Turn op determinism on when ``--determinism on`` (the default) asks for it."""
+    if args.determinism == "on":
+        from bench.environment import enable_determinism
+
+        enable_determinism()
+
+
 def _add_arch_args(
     parser: argparse.ArgumentParser, selection: bool, required: bool = True
 ) -> argparse._MutuallyExclusiveGroup | None:
@@ -377,7 +385,6 @@ def _dataset_info(dataset) -> dict:
 
 
 def cmd_run(args) -> int:
-    from bench.environment import enable_determinism
     from bench.harness import run_suite
     from bench.progress import Progress, format_duration
 
@@ -388,8 +395,7 @@ def cmd_run(args) -> int:
         repeat = None
         args.out = args.out or "results"
         specs, profile_name = _planned_specs(args)
-    if args.determinism == "on":
-        enable_determinism()
+    _apply_determinism(args)
     dataset, splits = _load_splits(args, specs[0])
     if repeat is not None:
         repeat.check_dataset(dataset)
@@ -631,10 +637,7 @@ def cmd_tune(args) -> int:
     if (env or tuning.distributed_role() != "local") and len(specs) > 1:
         raise BenchError("a distributed search takes one architecture: use --arch NAME")
     dataset, splits = _load_splits(args, specs[0])
-    if args.determinism == "on":
-        from bench.environment import enable_determinism
-
-        enable_determinism()
+    _apply_determinism(args)
     os.environ.update(env)  # keras-tuner reads its chief/worker settings from these
     role = tuning.distributed_role()
     settings = tuning.SearchSettings(args.tuner, args.max_trials, args.time_budget, args.quiet)

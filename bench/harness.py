@@ -69,10 +69,10 @@ class RunSpec:
     @property
     def run_id(self) -> str:
         """A folder name: readable, and unique per (dataset, profile, arch, variant, aug, seed)."""
-        aug = "aug" if self.augment else "noaug"
         variant = "" if self.variant == "default" else f"-{self.variant}"
         return (
-            f"{dataset_slug(self.dataset)}-{self.profile}-{self.arch}{variant}-{aug}-s{self.seed}"
+            f"{dataset_slug(self.dataset)}-{self.profile}-{self.arch}{variant}-"
+            f"{augment_tag(self.augment)}-s{self.seed}"
         )
 
     @property
@@ -85,6 +85,11 @@ class RunSpec:
         if data["hyperparameters"] is None:
             del data["hyperparameters"]  # records written before tuning existed still match
         return data
+
+
+def augment_tag(augment: bool) -> str:
+    """``aug`` or ``noaug``, as run and search folder names spell augmentation."""
+    return "aug" if augment else "noaug"
 
 
 def dataset_slug(dataset: str) -> str:

@@ -115,9 +115,10 @@ def project_name(spec: RunSpec, tuner: str) -> str:
     its trials with stale ones."""
     import hashlib
 
+    from bench.harness import augment_tag
+
     digest = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode()).hexdigest()
-    aug = "aug" if spec.augment else "noaug"
-    return f"{spec.profile}-{tuner}-{aug}-s{spec.seed}-{digest[:8]}"
+    return f"{spec.profile}-{tuner}-{augment_tag(spec.augment)}-s{spec.seed}-{digest[:8]}"
 
 
 def read_best(path: str | os.PathLike) -> BestConfig | None:
@@ -622,7 +623,7 @@ def tuned_specs(
     """Runs of each architecture's best configuration (variant ``tuned``), from best.json;
     ``announce`` gets a line per architecture saying which search found it."""
     import architectures
-    from bench.harness import make_specs
+    from bench.harness import augment_tag, make_specs
 
     if overrides.pop("learning_rate", None) is not None:
         raise BenchError("--tuned trains with the tuned learning rate; drop --learning-rate")
@@ -645,7 +646,7 @@ def tuned_specs(
         if announce is not None:
             announce(
                 f"{arch}: tuned by the {best.profile} {best.tuner} search "
-                f"({'aug' if best.augment else 'noaug'}, seed {best.seed}, {best.trials} trials, "
+                f"({augment_tag(best.augment)}, seed {best.seed}, {best.trials} trials, "
                 f"best {best.objective} {best.best_val_accuracy:.4f}): "
                 f"{format_values(best.hyperparameters)}"
             )

@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import architectures  # noqa: E402
-from bench.flops import layer_flops  # noqa: E402
+from bench.flops import count_flops, layer_flops  # noqa: E402
 
 
 def timed_calls(call: Callable[[], object], rounds: int) -> list[float]:
@@ -106,7 +106,7 @@ def main() -> None:
     model.compile("adam", "sparse_categorical_crossentropy")
     epochs = timed_calls(lambda: model.fit(data, epochs=1, shuffle=False, verbose=0), args.rounds)
     step = statistics.median(epochs) / steps
-    model_flops = 3 * sum(e.flops for e in layer_flops(model)) * batch
+    model_flops = 3 * count_flops(model) * batch
     print(f"{'sum of the layers above':24s} {'':9s} {'':8s} {'':7s} {total_train * 1e3:9.2f}")
     print(
         f"{'whole training step':24s} {'':9s} {'':8s} {'':7s} {step * 1e3:9.2f} "
