@@ -300,14 +300,15 @@ def train_and_evaluate(
     figures and per-class report (the history goes to ``history.csv``); raises on failure.
     """
     keras.utils.clear_session()
-    keras.utils.set_random_seed(spec.seed)
-
     if spec.hyperparameters is None:
+        keras.utils.set_random_seed(spec.seed)
         model = architectures.create(spec.arch, splits.input_shape, splits.num_classes)
     else:
         from bench.tuning import build_model
 
-        model = build_model(spec.arch, splits.input_shape, splits.num_classes, spec.hyperparameters)
+        model = build_model(
+            spec.arch, splits.input_shape, splits.num_classes, spec.hyperparameters, seed=spec.seed
+        )
     compile_for_training(model, spec)
     epoch_log = EpochLog(progress, spec.epochs)
     resumed = _checkpointed_fit(model, spec, splits, run_dir, epoch_log, resume)

@@ -161,18 +161,26 @@ def build_model(
     num_classes: int,
     hp: Any,
     own_space: bool | None = None,
+    seed: int | None = None,
 ) -> Any:
     """Architecture ``arch`` with ``hp``'s values (a ``HyperParameters`` or a dict).
 
     An architecture that declares no search space gets a dropout layer before its classifier
     whose rate is the ``dropout`` hyperparameter (0 by default, which is the plain model).
+    With ``seed``, the random generators are seeded just before the model is made, so a
+    trial and the tuned run of its values start from the same weights.
     """
     import architectures
 
     if isinstance(hp, dict):
         hp = fixed_hyperparameters(hp)
     if own_space is None:
+        # the probe draws initial weights too: done before seeding, it changes nothing
         own_space = declares_search_space(arch, input_shape, num_classes)
+    if seed is not None:
+        import keras
+
+        keras.utils.set_random_seed(seed)
     model = architectures.create(arch, input_shape, num_classes, hp)
     if own_space or _classifier(model) is None:
         return model
@@ -217,7 +225,6 @@ def _hypermodel(
     progress: TrialProgress | None = None,
 ) -> Any:
     """A keras-tuner HyperModel that trains a trial exactly as the harness trains a run."""
-    import keras
     import keras_tuner
 
     import architectures
@@ -234,8 +241,7 @@ def _hypermodel(
 
     class BenchHyperModel(keras_tuner.HyperModel):
         def build(self, hp):
-            keras.utils.set_random_seed(spec.seed)
-            model = build_model(spec.arch, input_shape, num_classes, hp, own_space)
+            model = build_model(spec.arch, input_shape, num_classes, hp, own_space, spec.seed)
             compile_for_training(model, spec, _learning_rate(hp, default_lr))
             return model
 

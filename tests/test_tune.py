@@ -3,6 +3,7 @@ keras-tuner's chief/worker mode across processes."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import os
@@ -112,6 +113,16 @@ def test_a_tuned_run_trains_the_saved_best_configuration(tuned_results):
     tuned = next(r for r in results.iter_records(tuned_results) if r["spec"]["variant"] == "tuned")
     assert tuned["spec"]["learning_rate"] == best.hyperparameters["learning_rate"]
     assert tuned["spec"]["hyperparameters"] == {"dropout": best.hyperparameters["dropout"]}
+
+
+def test_a_tuned_run_trains_exactly_as_its_trial_did(tuned_results):
+    best = read_best(arch_dir(tuned_results, "digits", "lenet5") / BEST)
+    (trial,) = [t for t in _trial_files(tuned_results) if t["trial_id"] == best.best_trial]
+    trial_losses = [o["value"][0] for o in trial["metrics"]["metrics"]["val_loss"]["observations"]]
+    run_dir = next(tuned_results.glob("*-tuned-noaug-s0"))
+    with open(run_dir / results.HISTORY) as fh:
+        run_losses = [float(row["val_loss"]) for row in csv.DictReader(fh)]
+    assert run_losses == pytest.approx(trial_losses, rel=1e-6)
 
 
 def test_the_report_gains_a_tuning_section_with_the_trials_chart(tuned_results, tmp_path):
