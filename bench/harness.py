@@ -249,15 +249,34 @@ def _one(callbacks: list, kind: type):
     return found
 
 
-def _checkpointed_fit(model, spec: RunSpec, splits: Splits, run_dir: Path, epoch_log, resume):
-    """``model.fit`` with a checkpoint after every epoch; returns the epochs a checkpoint
-    from an earlier, cut-off attempt supplied (0: trained from the start)."""
+def checkpointed_fit(
+    model,
+    spec: RunSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    validation_data: tuple,
+    folder: Path,
+    epoch_log: EpochLog,
+    resume: bool = True,
+    identity: dict | None = None,
+    epochs: int | None = None,
+    initial_epoch: int = 0,
+    first_callbacks: Sequence = (),
+) -> int:
+    """``model.fit`` as ``spec`` trains, with a checkpoint in ``folder`` after every epoch.
+
+    With ``resume``, training goes on from a checkpoint of the same ``identity`` (default:
+    the spec) that an earlier, cut-off attempt left there. Returns the epochs that checkpoint
+    supplied (0: trained from the start); ``epoch_log.rows`` holds the whole history.
+    ``first_callbacks`` come before the training callbacks (keras-tuner's, for a trial).
+    """
+    epochs = spec.epochs if epochs is None else epochs
     callbacks = training_callbacks(spec, epoch_log)
     augmenter = training_augmenter(spec)
-    dataset = training_dataset(spec, splits.x_train, splits.y_train, augmenter)
+    dataset = training_dataset(spec, x, y, augmenter)
     checkpoint = EpochCheckpoint(
-        run_dir / PARTIAL,
-        spec.to_dict(),
+        folder,
+        spec.to_dict() if identity is None else identity,
         epoch_log.rows,
         early_stopping=_one(callbacks, keras.callbacks.EarlyStopping),
         lr_schedule=_one(callbacks, keras.callbacks.ReduceLROnPlateau),
@@ -273,10 +292,10 @@ def _checkpointed_fit(model, spec: RunSpec, splits: Splits, run_dir: Path, epoch
     try:
         model.fit(
             dataset,
-            validation_data=(splits.x_val, splits.y_val),
-            epochs=spec.epochs,
-            initial_epoch=spec.epochs if checkpoint.stopped else done,
-            callbacks=[*callbacks, checkpoint],
+            validation_data=validation_data,
+            epochs=epochs,
+            initial_epoch=epochs if checkpoint.stopped else max(done, initial_epoch),
+            callbacks=[*first_callbacks, *callbacks, checkpoint],
             **FIT_OPTIONS,
         )
     except Exception:
@@ -311,7 +330,16 @@ def train_and_evaluate(
         )
     compile_for_training(model, spec)
     epoch_log = EpochLog(progress, spec.epochs)
-    resumed = _checkpointed_fit(model, spec, splits, run_dir, epoch_log, resume)
+    resumed = checkpointed_fit(
+        model,
+        spec,
+        splits.x_train,
+        splits.y_train,
+        (splits.x_val, splits.y_val),
+        run_dir / PARTIAL,
+        epoch_log,
+        resume,
+    )
     history = epoch_log.rows
     bad = next((r["epoch"] for r in history if not math.isfinite(r.get("loss", math.nan))), None)
     if bad is not None or not history:

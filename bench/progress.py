@@ -60,7 +60,7 @@ class Progress:
         self._print(f"[run {self.index}/{self.total}] {label} | already done, skipped")
 
     def run_resumed(self, epochs_done: int, max_epochs: int) -> None:
-        self._print(f"    resuming after epoch {epochs_done}/{max_epochs} from its checkpoint")
+        self._print(resumed_line(epochs_done, max_epochs))
 
     def run_finished(self, seconds: float, summary: str) -> None:
         self.run_seconds.append(seconds)
@@ -70,6 +70,10 @@ class Progress:
         self, epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float
     ) -> None:
         self._print(epoch_line(epoch, max_epochs, logs, seconds, mean_seconds, "run"))
+
+
+def resumed_line(epochs_done: int, max_epochs: int) -> str:
+    return f"    resuming after epoch {epochs_done}/{max_epochs} from its checkpoint"
 
 
 def epoch_line(

@@ -6,8 +6,9 @@ accuracy, and the test set is left for the one evaluation of the tuned run.
 
 State lives under ``DIR/tuning/<dataset>/<arch>/<profile>-<tuner>-<aug>-s<seed>-<digest>/``
 (keras-tuner's own files; the digest of the trial settings keeps stale searches apart), so
-running the same search again continues it; the best configuration of the latest search is
-kept beside it in ``best.json``, which ``bench run --tuned`` trains and evaluates.
+running the same search again continues it (a trial cut off part-way goes on from its last
+epoch's checkpoint in its trial folder, as a run does); the best configuration of the latest
+search is kept beside it in ``best.json``, which ``bench run --tuned`` trains and evaluates.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bench import results
 from bench.errors import BenchError
-from bench.progress import epoch_line, format_duration
+from bench.progress import epoch_line, format_duration, resumed_line
 
 if TYPE_CHECKING:  # the heavy modules (TensorFlow) load only when a search runs
     from bench.data import Splits
@@ -40,6 +41,8 @@ BEST = "best.json"
 LEARNING_RATE_RANGE = (1e-4, 3e-3)
 # What an architecture that declares no search space of its own gets besides the learning rate.
 DEFAULT_DROPOUT = dict(min_value=0.0, max_value=0.5, step=0.1, default=0.0)
+# The fit argument by which a trial's hypermodel learns where to keep its epoch checkpoints.
+CHECKPOINT_FOLDER = "checkpoint_folder"
 _ENV_ID = "KERASTUNER_TUNER_ID"
 _ENV_IP = "KERASTUNER_ORACLE_IP"
 _ENV_PORT = "KERASTUNER_ORACLE_PORT"
@@ -224,17 +227,13 @@ def _hypermodel(
     num_classes: int,
     progress: TrialProgress | None = None,
 ) -> Any:
-    """A keras-tuner HyperModel that trains a trial exactly as the harness trains a run."""
+    """A keras-tuner HyperModel that trains a trial exactly as the harness trains a run,
+    checkpointed after every epoch so that a cut-off trial goes on where it stopped."""
+    import keras
     import keras_tuner
 
     import architectures
-    from bench.harness import (
-        FIT_OPTIONS,
-        EpochLog,
-        compile_for_training,
-        training_callbacks,
-        training_dataset,
-    )
+    from bench.harness import EpochLog, checkpointed_fit, compile_for_training
 
     own_space = declares_search_space(spec.arch, input_shape, num_classes)
     default_lr = architectures.get(spec.arch).defaults.learning_rate
@@ -247,18 +246,31 @@ def _hypermodel(
 
         def fit(self, hp, model, x, y, validation_data=None, callbacks=None, **kwargs):
             epochs = kwargs.get("epochs", spec.epochs)  # hyperband sets its own
-            return model.fit(
-                training_dataset(spec, x, y),
-                validation_data=validation_data,
+            epoch_log = EpochLog(progress, epochs)
+            checkpointed_fit(
+                model,
+                spec,
+                x,
+                y,
+                validation_data,
+                kwargs[CHECKPOINT_FOLDER],
+                epoch_log,
+                identity={**spec.to_dict(), "trial": hp.values},
                 epochs=epochs,
                 initial_epoch=kwargs.get("initial_epoch", 0),
-                # keras-tuner's own callbacks (reporting each epoch to the oracle) come first
-                callbacks=[
-                    *(callbacks or []),
-                    *training_callbacks(spec, EpochLog(progress, epochs)),
-                ],
-                **FIT_OPTIONS,
+                # keras-tuner's own callbacks (its best-epoch checkpoint) come first
+                first_callbacks=callbacks or [],
             )
+            # keras-tuner scores the trial on the history returned, which must hold the
+            # epochs trained before a cut as well as those after it
+            history = keras.callbacks.History()
+            history.history = {
+                name: [row[name] for row in epoch_log.rows]
+                for name in (epoch_log.rows[-1] if epoch_log.rows else {})
+                if name not in ("epoch", "seconds", "train_seconds")
+            }
+            history.epoch = [row["epoch"] - 1 for row in epoch_log.rows]
+            return history
 
     return BenchHyperModel(name=spec.arch)
 
@@ -295,6 +307,9 @@ class TrialProgress:
         self, epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float
     ) -> None:
         self.note(epoch_line(epoch, max_epochs, logs, seconds, mean_seconds, "trial"))
+
+    def run_resumed(self, epochs_done: int, max_epochs: int) -> None:
+        self.note(resumed_line(epochs_done, max_epochs))
 
     def began(self, trial: Any) -> None:
         self._trial_started[trial.trial_id] = time.perf_counter()
@@ -374,6 +389,12 @@ def _tuner_class(kind: str) -> type:
             # keras-tuner imports tensorboard here on every trial to patch TensorBoard
             # callbacks; trials get none, and tensorboard need not be installed.
             return None
+
+        def run_trial(self, trial, *args, **kwargs):
+            from bench.checkpoint import PARTIAL
+
+            folder = Path(self.get_trial_dir(trial.trial_id)) / PARTIAL
+            return super().run_trial(trial, *args, **kwargs, **{CHECKPOINT_FOLDER: folder})
 
         def pre_create_trial(self):
             if self._deadline is not None and time.monotonic() >= self._deadline:

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from bench import results
+from bench.checkpoint import EpochCheckpoint
 from bench.cli import main
 from bench.harness import make_specs
-from bench.profiles import get_profile
+from bench.profiles import Profile, get_profile
 from bench.tuning import BEST, SearchSettings, arch_dir, read_best, search, search_space
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,35 @@ def test_a_search_saves_the_best_and_running_it_again_runs_only_the_missing_tria
     assert _trial_numbers(capsys.readouterr().out) == [4, 5]
     assert read_best(best_path).trials == 5
     assert sorted(t["trial_id"] for t in _trial_files(tmp_path)) == ["0", "1", "2", "3", "4"]
+
+
+def test_a_cut_off_trial_goes_on_from_its_last_epoch_and_is_scored_on_all_of_them(
+    tiny_arch, digits_splits, tmp_path, monkeypatch, capsys
+):
+    spec = make_specs([tiny_arch], "digits", Profile("three", "3 epochs", max_epochs=3), [False])[0]
+    settings = SearchSettings(max_trials=1)
+    save = EpochCheckpoint.on_epoch_end
+    histories = []
+
+    def save_and_keep_history(self, epoch, logs=None):
+        save(self, epoch, logs)
+        histories.append(list(self.history))
+        if epoch == 0 and len(histories) == 1:
+            raise KeyboardInterrupt  # as a kill after the first epoch's checkpoint
+
+    monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", save_and_keep_history)
+    with pytest.raises(KeyboardInterrupt):
+        search(spec, digits_splits, tmp_path, settings)
+    outcome = search(spec, digits_splits, tmp_path, settings)
+
+    assert "resuming after epoch 1/3" in capsys.readouterr().out
+    assert len(histories) == 3  # one epoch before the cut, two after it
+    whole = histories[-1]
+    assert [row["epoch"] for row in whole] == [1, 2, 3] and whole[0] == histories[0][0]
+    (trial,) = _trial_files(tmp_path, tiny_arch)
+    assert trial["status"] == "COMPLETED"
+    assert outcome.best.best_val_accuracy == max(row["val_accuracy"] for row in whole)
+    assert not list(arch_dir(tmp_path, "digits", tiny_arch).glob("*/trial_0/.partial"))
 
 
 def test_trials_are_scored_on_validation_accuracy_and_never_read_the_test_set(
