@@ -501,10 +501,20 @@ def search(
         tuner = _tuner_class(settings.tuner)(max_trials=max_trials, **common)
 
     state = directory / project
-    if role != "worker" and tuner.oracle.trials:
+    cut_off = _cut_off_trials(state)
+    if role != "worker" and (tuner.oracle.trials or cut_off):
         done = len(tuner.oracle.trials)
         left = "" if max_trials is None else f", {max(max_trials - done, 0)} to run"
-        progress.note(f"{spec.arch}: continuing the search in {state}: {done} trials done{left}")
+        resumes = (
+            "; 1 trial cut off part-way goes on from its checkpoint"
+            if cut_off == 1
+            else f"; {cut_off} trials cut off part-way go on from their checkpoints"
+            if cut_off
+            else ""
+        )
+        progress.note(
+            f"{spec.arch}: continuing the search in {state}: {done} trials done{left}{resumes}"
+        )
     elif role != "worker":
         progress.note(f"{spec.arch}: new search in {state}")
     outcome = SearchOutcome(spec.arch, role, progress.ran, 0, None, None)
@@ -536,6 +546,12 @@ def search(
         outcome.best_path = directory / BEST
         results.write_json(outcome.best_path, dataclasses.asdict(best))
     return outcome
+
+
+def _cut_off_trials(project_dir: Path) -> int:
+    from bench.checkpoint import PARTIAL, STATE
+
+    return sum(1 for _ in project_dir.glob(f"trial_*/{PARTIAL}/{STATE}"))
 
 
 def _adopt_existing_search(project_dir: Path, tuner_id: str, role: str) -> None:

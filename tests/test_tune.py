@@ -89,7 +89,9 @@ def test_a_cut_off_trial_goes_on_from_its_last_epoch_and_is_scored_on_all_of_the
         search(spec, digits_splits, tmp_path, settings)
     outcome = search(spec, digits_splits, tmp_path, settings)
 
-    assert "resuming after epoch 1/3" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 trial cut off part-way goes on from its checkpoint" in out
+    assert "resuming after epoch 1/3" in out
     assert len(histories) == 3  # one epoch before the cut, two after it
     whole = histories[-1]
     assert [row["epoch"] for row in whole] == [1, 2, 3] and whole[0] == histories[0][0]
