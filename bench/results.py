@@ -21,6 +21,9 @@ HISTORY = "history.csv"
 PREDICTIONS = "predictions.npz"
 MODEL = "model.keras"
 REPEATS_DIR = "repeats"  # where `run --from` puts its repeats by default
+# The committed reference runs: read when a command is pointed at them, never as part of the
+# results folder they sit in, so they are not mixed into a person's own runs.
+REFERENCE_DIR = "reference"
 LATENCY_DIR = "latency"  # DIR/latency/<arch>.json: figures per architecture and runtime
 LEADERBOARD_RUNTIME = "keras"  # the compiled path fills the leaderboard's latency columns
 
@@ -111,9 +114,12 @@ def iter_runs(root: str | os.PathLike) -> Iterator[tuple[Path, dict]]:
     A run id (configuration and seed) counts once: where it appears more than once, as a
     ``run --from`` repeat does beside its original, the first one outside a ``repeats``
     folder is kept, so a repeat is never pooled with its original as if it were another seed.
+    A ``reference`` folder below ``root`` is left out (point ``root`` at it to read it).
     """
     found: dict[str, tuple[Path, dict]] = {}
     for record_path in sorted(Path(root).glob(f"**/{RECORD}")):
+        if REFERENCE_DIR in record_path.relative_to(root).parts:
+            continue
         record = read_record(record_path.parent)
         if record is None:
             continue

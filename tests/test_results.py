@@ -72,6 +72,15 @@ def test_load_gives_one_row_per_run_with_the_documented_columns(tmp_path):
     assert sorted(frame["status"]) == ["failed", "ok", "ok"]
 
 
+def test_the_reference_runs_are_read_only_when_asked_for(tmp_path):
+    results.write_json(tmp_path / "mine" / results.RECORD, _record("a", False))
+    reference = tmp_path / results.REFERENCE_DIR / "runs"
+    results.write_json(reference / "ref" / results.RECORD, _record("b", False))
+
+    assert list(results.load(tmp_path)["arch"]) == ["a"]
+    assert list(results.load(reference)["arch"]) == ["b"]
+
+
 def test_load_of_an_empty_folder_is_an_empty_table_with_the_columns(tmp_path):
     frame = results.load(tmp_path)
     assert len(frame) == 0
