@@ -361,7 +361,8 @@ def train_and_evaluate(
             fh,
             y_true=splits.y_test,
             y_pred=predictions,
-            probabilities=probabilities.astype(np.float32),
+            # Half precision is plenty for the report's confidences, at 40% of the size.
+            probabilities=probabilities.astype(np.float16),
         )
     return {
         "resumed_after_epoch": resumed or None,
