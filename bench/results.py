@@ -118,20 +118,23 @@ def iter_runs(root: str | os.PathLike) -> Iterator[tuple[Path, dict]]:
     """
     found: dict[str, tuple[Path, dict]] = {}
     for record_path in sorted(Path(root).glob(f"**/{RECORD}")):
-        if REFERENCE_DIR in record_path.relative_to(root).parts:
+        if _below(root, record_path, REFERENCE_DIR):
             continue
         record = read_record(record_path.parent)
         if record is None:
             continue
         key = record.get("run_id") or str(record_path.parent)
         kept = found.get(key)
-        if kept is None or (_is_repeat(root, kept[0]) and not _is_repeat(root, record_path.parent)):
+        if kept is None or (
+            _below(root, kept[0], REPEATS_DIR) and not _below(root, record_path, REPEATS_DIR)
+        ):
             found[key] = (record_path.parent, record)
     yield from sorted(found.values(), key=lambda run: run[0])
 
 
-def _is_repeat(root: str | os.PathLike, folder: Path) -> bool:
-    return REPEATS_DIR in folder.relative_to(root).parts
+def _below(root: str | os.PathLike, path: Path, folder_name: str) -> bool:
+    """Whether ``path`` lies inside a folder called ``folder_name`` below ``root``."""
+    return folder_name in path.relative_to(root).parts
 
 
 def iter_records(root: str | os.PathLike) -> Iterator[dict]:
