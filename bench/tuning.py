@@ -503,7 +503,8 @@ def search(
     state = directory / project
     cut_off = _cut_off_trials(state)
     if role != "worker" and (tuner.oracle.trials or cut_off):
-        done = len(tuner.oracle.trials)
+        # A trial cut off part-way is still RUNNING in the oracle: it is not done yet.
+        done = sum(t.status not in ("RUNNING", "IDLE") for t in tuner.oracle.trials.values())
         left = "" if max_trials is None else f", {max(max_trials - done, 0)} to run"
         resumes = (
             "; 1 trial cut off part-way goes on from its checkpoint"
@@ -513,7 +514,7 @@ def search(
             else ""
         )
         progress.note(
-            f"{spec.arch}: continuing the search in {state}: {done} trials done{left}{resumes}"
+            f"{spec.arch}: continuing the search in {state}: {done} trials finished{left}{resumes}"
         )
     elif role != "worker":
         progress.note(f"{spec.arch}: new search in {state}")

@@ -90,7 +90,7 @@ def test_a_cut_off_trial_goes_on_from_its_last_epoch_and_is_scored_on_all_of_the
     outcome = search(spec, digits_splits, tmp_path, settings)
 
     out = capsys.readouterr().out
-    assert "1 trial cut off part-way goes on from its checkpoint" in out
+    assert "0 trials finished, 1 to run; 1 trial cut off part-way goes on from" in out
     assert "resuming after epoch 1/3" in out
     assert len(histories) == 3  # one epoch before the cut, two after it
     whole = histories[-1]
