@@ -296,6 +296,7 @@ class TrialProgress:
         self.stream = stream or sys.stdout
         self.started = time.perf_counter()
         self._trial_started: dict[str, float] = {}
+        self._resumed: set[str] = set()  # trials that went on from a checkpoint in this process
         self.ran: list[str] = []
         self.trial_seconds: list[float] = []
 
@@ -309,6 +310,8 @@ class TrialProgress:
         self.note(epoch_line(epoch, max_epochs, logs, seconds, mean_seconds, "trial"))
 
     def run_resumed(self, epochs_done: int, max_epochs: int) -> None:
+        if self._trial_started:  # the trial begun last is the one this process trains
+            self._resumed.add(list(self._trial_started)[-1])
         self.note(resumed_line(epochs_done, max_epochs))
 
     def began(self, trial: Any) -> None:
@@ -329,7 +332,9 @@ class TrialProgress:
     def ended(self, trial: Any, best: Any) -> None:
         self.ran.append(trial.trial_id)
         seconds = time.perf_counter() - self._trial_started.pop(trial.trial_id, self.started)
-        self.trial_seconds.append(seconds)
+        resumed = trial.trial_id in self._resumed
+        if not resumed:  # part of a trial would make the estimate of those left too short
+            self.trial_seconds.append(seconds)
         if trial.score is None or trial.status != "COMPLETED":
             reason = (trial.message or "").strip().splitlines()[-1:] or ["no score"]
             outcome = f"{trial.status.lower()}: {reason[0][:200]}"
@@ -341,7 +346,8 @@ class TrialProgress:
             else "no best yet"
         )
         number = trial_number(trial.trial_id)
-        self.note(f"    trial {number}: {outcome} in {format_duration(seconds)} | {so_far}")
+        since = " since resuming" if resumed else ""
+        self.note(f"    trial {number}: {outcome} in {format_duration(seconds)}{since} | {so_far}")
 
 
 def trial_number(trial_id: str) -> str:

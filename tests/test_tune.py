@@ -20,7 +20,15 @@ from bench.checkpoint import EpochCheckpoint
 from bench.cli import main
 from bench.harness import make_specs
 from bench.profiles import Profile, get_profile
-from bench.tuning import BEST, SearchSettings, arch_dir, read_best, search, search_space
+from bench.tuning import (
+    BEST,
+    SearchSettings,
+    TrialProgress,
+    arch_dir,
+    read_best,
+    search,
+    search_space,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ["--dataset", "digits", "--profile", "smoke"]
@@ -70,6 +78,23 @@ def test_a_search_saves_the_best_and_running_it_again_runs_only_the_missing_tria
     assert sorted(t["trial_id"] for t in _trial_files(tmp_path)) == ["0", "1", "2", "3", "4"]
 
 
+def test_a_resumed_trial_is_left_out_of_the_estimate_of_time_left(capsys):
+    from keras_tuner import HyperParameters
+    from keras_tuner.engine.trial import Trial
+
+    progress = TrialProgress(total=3)
+    first = Trial(HyperParameters(), trial_id="0", status="COMPLETED")
+    first.score = 0.9
+    progress.began(first)
+    progress.run_resumed(epochs_done=4, max_epochs=10)
+    progress.ended(first, best=first)
+    progress.began(Trial(HyperParameters(), trial_id="1"))
+
+    out = capsys.readouterr().out
+    assert "since resuming" in out
+    assert "left" not in out.splitlines()[-1]  # no full trial seen yet: no estimate
+
+
 def test_a_cut_off_trial_goes_on_from_its_last_epoch_and_is_scored_on_all_of_them(
     tiny_arch, digits_splits, tmp_path, monkeypatch, capsys
 ):
@@ -92,6 +117,7 @@ def test_a_cut_off_trial_goes_on_from_its_last_epoch_and_is_scored_on_all_of_the
     out = capsys.readouterr().out
     assert "0 trials finished, 1 to run; 1 trial cut off part-way goes on from" in out
     assert "resuming after epoch 1/3" in out
+    assert "since resuming | best so far" in out
     assert len(histories) == 3  # one epoch before the cut, two after it
     whole = histories[-1]
     assert [row["epoch"] for row in whole] == [1, 2, 3] and whole[0] == histories[0][0]
