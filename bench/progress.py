@@ -33,6 +33,7 @@ class Progress:
         self.started = time.perf_counter()
         self.run_seconds: list[float] = []
         self.index = 0
+        self._resumed = False  # whether the run under way went on from a checkpoint
 
     def _print(self, text: str) -> None:
         if not self.quiet:
@@ -49,6 +50,7 @@ class Progress:
 
     def run_started(self, label: str) -> None:
         self.index += 1
+        self._resumed = False
         left = self.estimate_left(self.total - self.index + 1)
         self._print(
             f"[run {self.index}/{self.total}] {label} | elapsed "
@@ -60,16 +62,23 @@ class Progress:
         self._print(f"[run {self.index}/{self.total}] {label} | already done, skipped")
 
     def run_resumed(self, epochs_done: int, max_epochs: int) -> None:
+        self._resumed = True
         self._print(resumed_line(epochs_done, max_epochs))
 
     def run_finished(self, seconds: float, summary: str) -> None:
-        self.run_seconds.append(seconds)
-        self._print(f"    {summary} in {format_duration(seconds)}")
+        if not self._resumed:  # part of a run would make the estimate of those left too short
+            self.run_seconds.append(seconds)
+        self._print(f"    {summary} {took(seconds, self._resumed)}")
 
     def epoch_finished(
         self, epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float
     ) -> None:
         self._print(epoch_line(epoch, max_epochs, logs, seconds, mean_seconds, "run"))
+
+
+def took(seconds: float, resumed: bool) -> str:
+    """``in 35m56s``; ``in 35m56s since resuming`` for work that went on from a checkpoint."""
+    return f"in {format_duration(seconds)}" + (" since resuming" if resumed else "")
 
 
 def resumed_line(epochs_done: int, max_epochs: int) -> str:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bench import results
 from bench.errors import BenchError
-from bench.progress import epoch_line, format_duration, resumed_line
+from bench.progress import epoch_line, format_duration, resumed_line, took
 
 if TYPE_CHECKING:  # the heavy modules (TensorFlow) load only when a search runs
     from bench.data import Splits
@@ -346,8 +346,7 @@ class TrialProgress:
             else "no best yet"
         )
         number = trial_number(trial.trial_id)
-        since = " since resuming" if resumed else ""
-        self.note(f"    trial {number}: {outcome} in {format_duration(seconds)}{since} | {so_far}")
+        self.note(f"    trial {number}: {outcome} {took(seconds, resumed)} | {so_far}")
 
 
 def trial_number(trial_id: str) -> str:
