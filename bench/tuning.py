@@ -385,9 +385,17 @@ def _tuner_class(kind: str) -> type:
     }[kind]
 
     class BenchTuner(base):
-        def __init__(self, *args, progress: TrialProgress, deadline: float | None, **kwargs):
+        def __init__(
+            self,
+            *args,
+            progress: TrialProgress,
+            deadline: float | None,
+            save_best: Callable[[Any], Any] | None = None,
+            **kwargs,
+        ):
             self._progress = progress
             self._deadline = deadline
+            self._save_best = save_best
             super().__init__(*args, **kwargs)
 
         def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
@@ -412,6 +420,8 @@ def _tuner_class(kind: str) -> type:
 
         def on_trial_end(self, trial):
             super().on_trial_end(trial)
+            if self._save_best is not None:  # so that a search cut off later keeps it
+                self._save_best(self.oracle)
             best = self.oracle.get_best_trials(1)
             self._progress.ended(self.oracle.get_trial(trial.trial_id), best[0] if best else None)
 
@@ -494,6 +504,9 @@ def search(
         overwrite=False,  # continue the search found there
         progress=progress,
         deadline=deadline,
+        save_best=None
+        if role == "worker"
+        else lambda oracle: _save_best(oracle, directory, spec, settings.tuner, project),
     )
     if settings.tuner == "hyperband":
         tuner = _tuner_class("hyperband")(max_epochs=spec.epochs, factor=3, **common)
@@ -546,12 +559,20 @@ def search(
         outcome.trials_total = len(progress.ran)
         return outcome
     outcome.trials_total = len(tuner.oracle.trials)
-    best = _best_config(tuner.oracle, spec, settings.tuner, project)
+    best = _save_best(tuner.oracle, directory, spec, settings.tuner, project)
     if best is not None:
         outcome.best = best
         outcome.best_path = directory / BEST
-        results.write_json(outcome.best_path, dataclasses.asdict(best))
     return outcome
+
+
+def _save_best(
+    oracle: Any, directory: Path, spec: RunSpec, tuner: str, project: str
+) -> BestConfig | None:
+    best = _best_config(oracle, spec, tuner, project)
+    if best is not None:
+        results.write_json(directory / BEST, dataclasses.asdict(best))
+    return best
 
 
 def _cut_off_trials(project_dir: Path) -> int:

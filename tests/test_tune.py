@@ -78,6 +78,27 @@ def test_a_search_saves_the_best_and_running_it_again_runs_only_the_missing_tria
     assert sorted(t["trial_id"] for t in _trial_files(tmp_path)) == ["0", "1", "2", "3", "4"]
 
 
+def test_a_search_cut_off_keeps_the_best_of_the_trials_it_finished(
+    tiny_arch, digits_splits, tmp_path, monkeypatch
+):
+    spec = make_specs([tiny_arch], "digits", Profile("one", "1 epoch", max_epochs=1), [False])[0]
+    save = EpochCheckpoint.on_epoch_end
+    epochs = []
+
+    def save_then_stop_in_the_second_trial(self, epoch, logs=None):
+        epochs.append(epoch)
+        if len(epochs) == 2:
+            raise KeyboardInterrupt  # as a kill during the second trial
+        save(self, epoch, logs)
+
+    monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", save_then_stop_in_the_second_trial)
+    with pytest.raises(KeyboardInterrupt):
+        search(spec, digits_splits, tmp_path, SearchSettings(max_trials=2, quiet=True))
+
+    best = read_best(arch_dir(tmp_path, "digits", tiny_arch) / BEST)
+    assert best is not None and best.trials == 1 and best.best_trial == "0"
+
+
 def test_a_resumed_trial_is_left_out_of_the_estimate_of_time_left(capsys):
     from keras_tuner import HyperParameters
     from keras_tuner.engine.trial import Trial
