@@ -521,8 +521,7 @@ def search(
     state = directory / project
     cut_off = _cut_off_trials(state)
     if role != "worker" and (tuner.oracle.trials or cut_off):
-        # A trial cut off part-way is still RUNNING in the oracle: it is not done yet.
-        done = sum(t.status not in ("RUNNING", "IDLE") for t in tuner.oracle.trials.values())
+        done = len(_finished_trials(tuner.oracle))
         left = "" if max_trials is None else f", {max(max_trials - done, 0)} to run"
         resumes = (
             "; 1 trial cut off part-way goes on from its checkpoint"
@@ -653,8 +652,14 @@ def _stop_handing_out_trials_at(oracle: Any, deadline: float | None) -> None:
     timer.start()
 
 
+def _finished_trials(oracle: Any) -> list:
+    """Trials that will not run again: not one cut off part-way (still RUNNING in the oracle),
+    nor one keras-tuner will retry (INVALID until its last try makes it FAILED)."""
+    return [t for t in oracle.trials.values() if t.status in ("COMPLETED", "FAILED")]
+
+
 def _best_config(oracle: Any, spec: RunSpec, tuner: str, project: str) -> BestConfig | None:
-    finished = [t for t in oracle.trials.values() if t.status in ("COMPLETED", "FAILED")]
+    finished = _finished_trials(oracle)
     best = oracle.get_best_trials(1)
     if not best or best[0].status != "COMPLETED" or best[0].score is None:
         return None
