@@ -422,8 +422,7 @@ def _tuner_class(kind: str) -> type:
             super().on_trial_end(trial)
             if self._save_best is not None:  # so that a search cut off later keeps it
                 self._save_best(self.oracle)
-            best = self.oracle.get_best_trials(1)
-            self._progress.ended(self.oracle.get_trial(trial.trial_id), best[0] if best else None)
+            self._progress.ended(self.oracle.get_trial(trial.trial_id), best_trial(self.oracle))
 
     BenchTuner.__name__ = f"Bench{base.__name__}"
     return BenchTuner
@@ -622,8 +621,7 @@ class _TrialWatcher:
                 self.progress.began(trial)
                 self.seen[trial_id] = False
             if not self.seen[trial_id] and _finished(trial):
-                best = self.oracle.get_best_trials(1)
-                self.progress.ended(trial, best[0] if best else None)
+                self.progress.ended(trial, best_trial(self.oracle))
                 self.seen[trial_id] = True
 
     def finish(self) -> None:
@@ -658,12 +656,27 @@ def _finished_trials(oracle: Any) -> list:
     return [t for t in oracle.trials.values() if t.status in ("COMPLETED", "FAILED")]
 
 
-def _best_config(oracle: Any, spec: RunSpec, tuner: str, project: str) -> BestConfig | None:
-    finished = _finished_trials(oracle)
-    best = oracle.get_best_trials(1)
-    if not best or best[0].status != "COMPLETED" or best[0].score is None:
+def best_trial(oracle: Any) -> Any | None:
+    """The scored trial with the best validation accuracy; of equal scores, the one begun first.
+
+    keras-tuner breaks ties by the order of its trials dict, which is not the same once a search
+    has been reloaded, so a later sitting of the same search could name another best trial.
+    """
+    scored = [t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
+    if not scored:
         return None
-    trial = best[0]
+    return max(scored, key=lambda t: (t.score, -_begun(t.trial_id)))
+
+
+def _begun(trial_id: str) -> float:
+    """Where a trial stands in the order trials began (keras-tuner's ids count up from 0)."""
+    return int(trial_id) if str(trial_id).isdigit() else float("inf")
+
+
+def _best_config(oracle: Any, spec: RunSpec, tuner: str, project: str) -> BestConfig | None:
+    trial = best_trial(oracle)
+    if trial is None:
+        return None
     return BestConfig(
         arch=spec.arch,
         dataset=spec.dataset,
@@ -673,7 +686,7 @@ def _best_config(oracle: Any, spec: RunSpec, tuner: str, project: str) -> BestCo
         seed=spec.seed,
         project=project,
         objective=OBJECTIVE,
-        trials=len(finished),
+        trials=len(_finished_trials(oracle)),
         best_trial=trial.trial_id,
         best_val_accuracy=float(trial.score),
         hyperparameters=_searched(trial.hyperparameters.values),

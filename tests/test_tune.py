@@ -25,6 +25,7 @@ from bench.tuning import (
     SearchSettings,
     TrialProgress,
     arch_dir,
+    best_trial,
     read_best,
     search,
     search_space,
@@ -146,6 +147,29 @@ def test_a_cut_off_trial_goes_on_from_its_last_epoch_and_is_scored_on_all_of_the
     assert trial["status"] == "COMPLETED"
     assert outcome.best.best_val_accuracy == max(row["val_accuracy"] for row in whole)
     assert not list(arch_dir(tmp_path, "digits", tiny_arch).glob("*/trial_0/.partial"))
+
+
+def _oracle_with(scores: dict[str, float | None], status: str = "COMPLETED"):
+    import keras_tuner
+
+    oracle = keras_tuner.oracles.RandomSearchOracle(
+        objective=keras_tuner.Objective("val_accuracy", "max"), max_trials=len(scores)
+    )
+    for trial_id, score in scores.items():
+        trial = keras_tuner.engine.trial.Trial(oracle.get_space(), trial_id, status)
+        trial.score = score
+        oracle.trials[trial_id] = trial
+    return oracle
+
+
+def test_of_equal_scores_the_trial_begun_first_is_best_whatever_order_the_search_reloads_in():
+    # a reloaded search may hold its trials in another order than the one they began in
+    oracle = _oracle_with({"09": 0.9958, "03": 0.9950, "08": 0.9958, "04": 0.9956})
+    assert best_trial(oracle).trial_id == "08"
+
+
+def test_a_search_with_no_scored_trial_has_no_best():
+    assert best_trial(_oracle_with({"00": None, "01": 0.99}, status="RUNNING")) is None
 
 
 def test_trials_are_scored_on_validation_accuracy_and_never_read_the_test_set(
