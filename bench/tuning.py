@@ -656,13 +656,20 @@ def _finished_trials(oracle: Any) -> list:
     return [t for t in oracle.trials.values() if t.status in ("COMPLETED", "FAILED")]
 
 
+_EVERY_TRIAL = 2**31  # as many trials as a search can hold
+
+
 def best_trial(oracle: Any) -> Any | None:
     """The scored trial with the best validation accuracy; of equal scores, the one begun first.
 
     keras-tuner breaks ties by the order of its trials dict, which is not the same once a search
     has been reloaded, so a later sitting of the same search could name another best trial.
     """
-    scored = [t for t in oracle.trials.values() if t.status == "COMPLETED" and t.score is not None]
+    try:
+        trials = list(oracle.trials.values())
+    except AttributeError:  # a worker's client of the chief's oracle, which sends every trial
+        trials = oracle.get_best_trials(_EVERY_TRIAL)
+    scored = [t for t in trials if t.status == "COMPLETED" and t.score is not None]
     if not scored:
         return None
     return max(scored, key=lambda t: (t.score, -_begun(t.trial_id)))
