@@ -631,8 +631,12 @@ class _TrialWatcher:
 
 
 def _finished(trial: Any) -> bool:
+    return trial.status == "FAILED" or _scored(trial)
+
+
+def _scored(trial: Any) -> bool:
     # The oracle sets the status before the score; a completed trial counts once scored.
-    return trial.status == "FAILED" or (trial.status == "COMPLETED" and trial.score is not None)
+    return trial.status == "COMPLETED" and trial.score is not None
 
 
 def _stop_handing_out_trials_at(oracle: Any, deadline: float | None) -> None:
@@ -669,7 +673,7 @@ def best_trial(oracle: Any) -> Any | None:
         trials = list(oracle.trials.values())
     except AttributeError:  # a worker's client of the chief's oracle, which sends every trial
         trials = oracle.get_best_trials(_EVERY_TRIAL)
-    scored = [t for t in trials if t.status == "COMPLETED" and t.score is not None]
+    scored = [t for t in trials if _scored(t)]
     if not scored:
         return None
     return max(scored, key=lambda t: (t.score, -_begun(t.trial_id)))
