@@ -8,9 +8,12 @@ stopping (with the best weights it keeps) and of the learning-rate schedule. The
 belongs to, so a kill at any moment leaves the previous epoch's checkpoint whole. A run that
 ends, well or not, deletes the folder; ``--force`` ignores it.
 
-After the break the training data come in a fresh shuffled order (tf.data's reshuffling
-starts over), so a resumed run is as valid as an unbroken one but not bit-identical to it;
-its record says after which epoch it resumed (``resumed_after_epoch``).
+After the break the shuffle goes on with the orders an unbroken run would have drawn
+(``bench.harness.training_dataset``), so without augmentation a resumed run is bit-identical
+to an unbroken one. Augmentation draws its transforms ahead of training in the tf.data
+pipeline, so the generator state a checkpoint saves is some batches ahead of the last one
+trained on: a resumed augmented run is as valid as an unbroken one, not identical to it. The
+record says after which epoch a run resumed (``resumed_after_epoch``).
 """
 
 from __future__ import annotations

@@ -191,6 +191,11 @@ class EpochLog(keras.callbacks.Callback):
             self.progress.epoch_finished(epoch + 1, self.max_epochs, logs, row["seconds"], mean)
 
 
+# Keras's fit opens the training dataset twice an epoch (before the first batch, and again
+# after the last), and each opening draws the next shuffle order; tests/test_checkpoint.py
+# checks that a resumed run skipping this many orders per epoch done trains as an unbroken one.
+ORDERS_PER_FIT_EPOCH = 2
+
 # How a run trains; tuning trials (bench.tuning) train the same way.
 FIT_OPTIONS = dict(
     validation_batch_size=1024,
@@ -218,12 +223,15 @@ def training_augmenter(spec: RunSpec):
     return build_augmenter(AugmentConfig(strength=spec.augment_strength), seed=spec.seed)
 
 
-def training_dataset(spec: RunSpec, x: np.ndarray, y: np.ndarray, augmenter=None):
+def training_dataset(
+    spec: RunSpec, x: np.ndarray, y: np.ndarray, augmenter=None, epochs_done: int = 0
+):
     """The shuffled, batched training pipeline, augmented by ``augmenter`` (default: the
-    spec's own augmentation)."""
+    spec's own augmentation), for a ``fit`` that goes on after ``epochs_done`` epochs."""
     if augmenter is None:
         augmenter = training_augmenter(spec)
-    return train_dataset(x, y, spec.batch_size, spec.seed, augmenter)
+    skip = ORDERS_PER_FIT_EPOCH * epochs_done
+    return train_dataset(x, y, spec.batch_size, spec.seed, augmenter, skip_orders=skip)
 
 
 def training_callbacks(spec: RunSpec, epoch_log: EpochLog) -> list:
@@ -273,7 +281,6 @@ def checkpointed_fit(
     epochs = spec.epochs if epochs is None else epochs
     callbacks = training_callbacks(spec, epoch_log)
     augmenter = training_augmenter(spec)
-    dataset = training_dataset(spec, x, y, augmenter)
     checkpoint = EpochCheckpoint(
         folder,
         spec.to_dict() if identity is None else identity,
@@ -291,7 +298,7 @@ def checkpointed_fit(
         epoch_log.resumed(done)
     try:
         model.fit(
-            dataset,
+            training_dataset(spec, x, y, augmenter, epochs_done=done),
             validation_data=validation_data,
             epochs=epochs,
             initial_epoch=epochs if checkpoint.stopped else max(done, initial_epoch),

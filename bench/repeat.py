@@ -70,8 +70,8 @@ class Repeat:
         resumed = self.record.get("resumed_after_epoch")
         if resumed:
             found.append(
-                f"the original was resumed after epoch {resumed} (bench.checkpoint), which "
-                "changes its data order; predictions may differ"
+                f"the original was resumed after epoch {resumed} (bench.checkpoint); "
+                "predictions may differ"
             )
         return found
 

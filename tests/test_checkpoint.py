@@ -89,6 +89,29 @@ def test_a_resumed_run_goes_on_from_its_checkpoint(
     assert not (run_dir / PARTIAL).exists()
 
 
+def test_a_resumed_run_without_augmentation_trains_and_predicts_as_the_unbroken_run_does(
+    dropout_arch, digits_splits, tmp_path, cut_off
+):
+    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    cut_off(spec, digits_splits, tmp_path / "cut", after=1)
+    _suite(spec, digits_splits, tmp_path / "cut")
+    _suite(spec, digits_splits, tmp_path / "unbroken")
+
+    def outcome(out):
+        run_dir = out / spec.run_id
+        history = pd.read_csv(run_dir / results.HISTORY)
+        with np.load(run_dir / results.PREDICTIONS) as predictions:
+            return history[["loss", "val_loss"]], dict(predictions)
+
+    (cut_history, cut_predictions), (history, predictions) = map(
+        outcome, [tmp_path / "cut", tmp_path / "unbroken"]
+    )
+    pd.testing.assert_frame_equal(cut_history, history, check_exact=True)
+    assert cut_predictions.keys() == predictions.keys()
+    for key, values in predictions.items():
+        np.testing.assert_array_equal(cut_predictions[key], values)
+
+
 def test_a_checkpoint_restores_every_variable_and_the_callbacks_state(
     dropout_arch, digits_splits, tmp_path
 ):
