@@ -9,11 +9,10 @@ belongs to, so a kill at any moment leaves the previous epoch's checkpoint whole
 ends, well or not, deletes the folder; ``--force`` ignores it.
 
 After the break the shuffle goes on with the orders an unbroken run would have drawn
-(``bench.harness.training_dataset``), so without augmentation a resumed run is bit-identical
-to an unbroken one. Augmentation draws its transforms ahead of training in the tf.data
-pipeline, so the generator state a checkpoint saves is some batches ahead of the last one
-trained on: a resumed augmented run is as valid as an unbroken one, not identical to it. The
-record says after which epoch a run resumed (``resumed_after_epoch``).
+(``bench.harness.training_dataset``), so with op determinism on a resumed run is
+bit-identical to an unbroken one, augmented or not. (Without it, augmentation's parallel
+draws race for the generator state and no two runs are identical anyway.) The record says
+after which epoch a run resumed (``resumed_after_epoch``).
 """
 
 from __future__ import annotations

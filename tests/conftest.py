@@ -32,6 +32,16 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
+def op_determinism():
+    """TensorFlow's op determinism, on as in every ``bench run``. It is process-wide and cannot
+    be switched off: the tests after one that asks for it run with it on, as they do after any
+    test that calls the CLI in process."""
+    from bench.environment import enable_determinism
+
+    enable_determinism()
+
+
+@pytest.fixture(scope="session")
 def digits():
     """scikit-learn's bundled digits at 28x28: real images, no files, no network."""
     return load_dataset("digits")

@@ -89,11 +89,13 @@ def test_a_resumed_run_goes_on_from_its_checkpoint(
     assert not (run_dir / PARTIAL).exists()
 
 
-@pytest.mark.parametrize("after", [1, 2])
-def test_a_resumed_run_without_augmentation_trains_and_predicts_as_the_unbroken_run_does(
-    dropout_arch, digits_splits, tmp_path, cut_off, after
+@pytest.mark.parametrize(
+    "augment, after", [(False, 1), (False, 2), (True, 1)], ids=["noaug-1", "noaug-2", "aug-1"]
+)
+def test_a_resumed_run_trains_and_predicts_as_the_unbroken_run_does(
+    dropout_arch, digits_splits, tmp_path, cut_off, op_determinism, augment, after
 ):
-    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [augment])
     cut_off(spec, digits_splits, tmp_path / "cut", after=after)
     _suite(spec, digits_splits, tmp_path / "cut")
     _suite(spec, digits_splits, tmp_path / "unbroken")
