@@ -25,17 +25,9 @@ import keras
 from keras import layers
 
 from architectures import TrainDefaults, register
+from architectures._layers import conv_bn_relu
 
 CHANNELS = (32, 88, 128, 128, 88)  # conv1..conv5 at width 1.0
-
-
-def conv_bn_relu(x: Any, filters: int, kernel_size: int, name: str) -> Any:
-    """Convolution -> BatchNorm -> ReLU; no conv bias, BatchNorm supplies one."""
-    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False, name=name)(x)
-    # Keras' default momentum (0.99) leaves the inference-time statistics near their
-    # initial values for hundreds of steps; short benchmark runs need them sooner.
-    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
 
 
 @register(

@@ -28,6 +28,7 @@ import keras
 from keras import layers
 
 from architectures import TrainDefaults, register
+from architectures._layers import conv_bn_relu
 
 # Branch widths per module: (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool projection).
 MODULES: dict[str, tuple[int, int, int, int, int, int]] = {
@@ -36,15 +37,6 @@ MODULES: dict[str, tuple[int, int, int, int, int, int]] = {
     "inc4a": (96, 48, 104, 8, 24, 32),  # 256
     "inc4b": (80, 56, 112, 12, 32, 32),  # 256
 }
-
-
-def conv_bn_relu(x: Any, filters: int, kernel_size: int, name: str) -> Any:
-    """Convolution -> BatchNorm -> ReLU; no conv bias, BatchNorm supplies one."""
-    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False, name=name)(x)
-    # Keras' default momentum (0.99) leaves the inference-time statistics near their
-    # initial values for hundreds of steps; short benchmark runs need them sooner.
-    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
 
 
 def inception_module(x: Any, filters: Sequence[int], name: str) -> Any:

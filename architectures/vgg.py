@@ -22,15 +22,7 @@ import keras
 from keras import layers
 
 from architectures import TrainDefaults, register
-
-
-def conv_bn_relu(x: Any, filters: int, name: str) -> Any:
-    """3x3 convolution -> BatchNorm -> ReLU; no conv bias, BatchNorm supplies one."""
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name)(x)
-    # Keras' default momentum (0.99) leaves the inference-time statistics near their
-    # initial values for hundreds of steps; short benchmark runs need them sooner.
-    x = layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
+from architectures._layers import conv_bn_relu
 
 
 def vgg_block(x: Any, filters: int, name: str) -> Any:
