@@ -44,18 +44,53 @@ class ArchSpec:
     source: str = ""  # module the builder came from
 
     def code_digest(self) -> str:
-        """A short hash of the builder's source file: runs made with other code are redone."""
-        import hashlib
-        import inspect
+        """A short hash of the builder's source: runs made with other code are redone.
 
-        try:
-            text = Path(inspect.getsourcefile(self.builder) or "").read_bytes()
-        except (OSError, TypeError):
+        The source is the builder's file and the files beside it that it imports from (the
+        shared blocks of ``architectures._layers``), so an edit to a shared block is seen
+        by every architecture built from it.
+        """
+        import hashlib
+
+        files = source_files(self.builder)
+        if not files:
             return ""  # builders made at runtime have no file; nothing to compare
-        return hashlib.sha256(text).hexdigest()[:12]
+        digest = hashlib.sha256()
+        try:
+            for path in files:
+                digest.update(path.read_bytes())
+        except OSError:
+            return ""
+        return digest.hexdigest()[:12]
+
+
+def source_files(builder: Builder) -> list[Path]:
+    """The builder's file, then the files of its own folder that the file imports from,
+    this package's registry and ``__init__`` excepted (they shape no model)."""
+    import inspect
+    import sys
+
+    try:
+        own = Path(inspect.getsourcefile(builder) or "").resolve()
+    except TypeError:
+        return []
+    if not own.is_file():
+        return []
+    module = sys.modules.get(getattr(builder, "__module__", ""))
+    helpers = set()
+    for value in vars(module).values() if module is not None else ():
+        source = value if inspect.ismodule(value) else inspect.getmodule(value)
+        try:
+            path = Path(inspect.getsourcefile(source) or "").resolve()
+        except TypeError:
+            continue
+        if path.parent == own.parent and path != own and path not in _REGISTRY_FILES:
+            helpers.add(path)
+    return [own, *sorted(helpers)]
 
 
 _REGISTRY: dict[str, ArchSpec] = {}
+_REGISTRY_FILES = {Path(__file__).resolve(), Path(__file__).resolve().with_name("__init__.py")}
 
 
 def register(

@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from bench import results
+from bench.fingerprint import same_but_code
 
 PARTIAL = ".partial"
 STATE = "state.json"
@@ -44,10 +45,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
         early_stopping: keras.callbacks.EarlyStopping,
         lr_schedule: keras.callbacks.ReduceLROnPlateau,
         extra_variables: list | None = None,
+        architecture: str | None = None,
     ):
         super().__init__()
         self.folder = Path(folder)
         self.spec = spec
+        self.architecture = architecture  # the model's fingerprint (bench.fingerprint)
         self.history = history  # the epoch log's rows, extended in place on restore
         self.early_stopping = early_stopping
         self.lr_schedule = lr_schedule
@@ -59,10 +62,11 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def load(self) -> int:
         """Read the checkpoint, if one exists for this spec: the epochs it holds (0: none).
 
-        A checkpoint of another spec, or one that cannot be read, is deleted.
+        A checkpoint of another spec, or one that cannot be read, is deleted. One made
+        before the builder's code was edited counts when it was made of the same network.
         """
         state = results.read_json(self.folder / STATE)
-        if state is None or state.get("spec") != self.spec:
+        if state is None or not self._fits(state):
             self.discard()
             return 0
         try:
@@ -72,6 +76,17 @@ class EpochCheckpoint(keras.callbacks.Callback):
             self.discard()
             return 0
         return int(state["epoch"])
+
+    def _fits(self, state: dict) -> bool:
+        recorded = state.get("spec")
+        if recorded == self.spec:
+            return True
+        return (
+            isinstance(recorded, dict)
+            and same_but_code(recorded, self.spec)
+            and self.architecture is not None
+            and state.get("architecture") == self.architecture
+        )
 
     @property
     def stopped(self) -> bool:
@@ -115,6 +130,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         stopping = self.early_stopping
         state = {
             "spec": self.spec,
+            "architecture": self.architecture,
             "epoch": epoch + 1,
             "stopped": bool(self.model.stop_training),
             "arrays": name,

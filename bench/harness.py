@@ -28,6 +28,7 @@ from bench.checkpoint import PARTIAL, EpochCheckpoint
 from bench.data import Splits
 from bench.environment import capture as capture_environment
 from bench.environment import command_line
+from bench.fingerprint import model_fingerprint, same_but_code, saved_fingerprint
 from bench.modelinfo import model_info
 from bench.pipeline import train_dataset
 from bench.profiles import Profile
@@ -288,6 +289,7 @@ def checkpointed_fit(
         early_stopping=_one(callbacks, keras.callbacks.EarlyStopping),
         lr_schedule=_one(callbacks, keras.callbacks.ReduceLROnPlateau),
         extra_variables=augmenter.variables if augmenter is not None else [],
+        architecture=model_fingerprint(model),
     )
     if resume:
         done = checkpoint.load()
@@ -312,6 +314,16 @@ def checkpointed_fit(
     return done
 
 
+def build_for(spec: RunSpec, input_shape: tuple, num_classes: int):
+    """The untrained model of ``spec``: the builder's defaults, or its tuned values."""
+    if spec.hyperparameters is None:
+        keras.utils.set_random_seed(spec.seed)
+        return architectures.create(spec.arch, input_shape, num_classes)
+    from bench.tuning import build_model
+
+    return build_model(spec.arch, input_shape, num_classes, spec.hyperparameters, seed=spec.seed)
+
+
 def train_and_evaluate(
     spec: RunSpec,
     splits: Splits,
@@ -326,15 +338,7 @@ def train_and_evaluate(
     figures and per-class report (the history goes to ``history.csv``); raises on failure.
     """
     keras.utils.clear_session()
-    if spec.hyperparameters is None:
-        keras.utils.set_random_seed(spec.seed)
-        model = architectures.create(spec.arch, splits.input_shape, splits.num_classes)
-    else:
-        from bench.tuning import build_model
-
-        model = build_model(
-            spec.arch, splits.input_shape, splits.num_classes, spec.hyperparameters, seed=spec.seed
-        )
+    model = build_for(spec, splits.input_shape, splits.num_classes)
     compile_for_training(model, spec)
     epoch_log = EpochLog(progress, spec.epochs)
     resumed = checkpointed_fit(
@@ -469,7 +473,7 @@ def run_suite(
     for spec in specs:
         run_dir = out_dir / spec.run_id
         previous = results.read_record(run_dir)
-        if not force and is_done(previous, spec):
+        if not force and is_done(previous, spec, run_dir, splits):
             progress.run_skipped(spec.label)
             records.append(previous)
             continue
@@ -486,10 +490,29 @@ def run_suite(
     return records
 
 
-def is_done(record: dict | None, spec: RunSpec) -> bool:
-    return (
-        record is not None and record.get("status") == "ok" and record.get("spec") == spec.to_dict()
-    )
+def is_done(
+    record: dict | None,
+    spec: RunSpec,
+    run_dir: Path | None = None,
+    splits: Splits | None = None,
+) -> bool:
+    """Whether ``record`` is a finished run of ``spec``.
+
+    A run whose builder's code has changed since still counts when the model saved in
+    ``run_dir`` is the network the code builds now for ``splits`` (``bench.fingerprint``).
+    """
+    if record is None or record.get("status") != "ok":
+        return False
+    recorded = record.get("spec") or {}
+    if recorded == spec.to_dict():
+        return True
+    if run_dir is None or splits is None or not same_but_code(recorded, spec.to_dict()):
+        return False
+    saved = saved_fingerprint(run_dir / results.MODEL)
+    if saved is None:
+        return False
+    keras.utils.clear_session()
+    return saved == model_fingerprint(build_for(spec, splits.input_shape, splits.num_classes))
 
 
 def _run_one(spec, splits, dataset_info, run_dir, progress, resume=True) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -87,6 +88,26 @@ def test_a_resumed_run_goes_on_from_its_checkpoint(
     assert history["epoch"].tolist() == [1, 2, 3]
     assert history["val_loss"][0] == first_epoch["val_loss"]
     assert not (run_dir / PARTIAL).exists()
+
+
+def test_a_checkpoint_made_before_an_edit_that_left_the_network_as_it_was_is_resumed(
+    dropout_arch, digits_splits, tmp_path, cut_off
+):
+    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    cut_off(spec, digits_splits, tmp_path)
+    edited = dataclasses.replace(spec, arch_digest="edited")  # as after a comment was added
+    assert _suite(edited, digits_splits, tmp_path)["resumed_after_epoch"] == 1
+
+
+def test_a_checkpoint_of_another_network_is_not_resumed_after_an_edit(
+    dropout_arch, digits_splits, tmp_path, cut_off
+):
+    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    state_path = cut_off(spec, digits_splits, tmp_path) / PARTIAL / STATE
+    state = json.loads(state_path.read_text())
+    state_path.write_text(json.dumps({**state, "architecture": "another network"}))
+    edited = dataclasses.replace(spec, arch_digest="edited")
+    assert _suite(edited, digits_splits, tmp_path)["resumed_after_epoch"] is None
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -143,26 +145,123 @@ def test_specs_take_the_architecture_defaults_capped_by_the_profile(tiny_arch, t
     assert specs[0].run_id != specs[1].run_id
 
 
-def test_editing_an_architectures_file_makes_its_finished_runs_stale(tmp_path, tiny_profile):
+EDITED_ARCH = """import keras
+from keras import layers
+
+import architectures
+{imports}
+
+@architectures.register(name="edited")
+def edited(input_shape, num_classes, hp=None):
+    inputs = keras.Input(input_shape)  # unnamed layers: their names differ from build to build
+    x = {stem}(inputs)
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
+"""
+
+
+def _write_arch(folder, stem="layers.Conv2D({width}, 3)", width=4, imports="", comment=""):
+    """Write (or rewrite) and load an architecture file named ``edited``."""
     import architectures
+
+    path = folder / "edited_arch.py"
+    stem = stem.format(width=width)
+    path.write_text(EDITED_ARCH.format(imports=imports, stem=stem) + comment)
+    architectures.load_module(path)
+    return path
+
+
+@pytest.fixture
+def finished_edited_run(tmp_path, tiny_profile, digits_splits):
+    """A finished run of the ``edited`` architecture: its record, and its saved model."""
+    from bench.harness import build_for
+
+    _write_arch(tmp_path)
+    (spec,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    run_dir = tmp_path / spec.run_id
+    run_dir.mkdir()
+    build_for(spec, digits_splits.input_shape, digits_splits.num_classes).save(
+        run_dir / results.MODEL
+    )
+    record = {"status": "ok", "spec": spec.to_dict()}
+    results.write_json(run_dir / results.RECORD, record)
+    return record, run_dir
+
+
+def test_a_finished_run_of_the_same_spec_is_done(finished_edited_run, tiny_profile):
     from bench.harness import is_done
 
-    module = tmp_path / "edited_arch.py"
-    module.write_text(
-        "import architectures\nimport conftest\n\n\n"
-        "@architectures.register(name='edited')\n"
-        "def edited(input_shape, num_classes, hp=None):\n"
-        "    return conftest.tiny_net(input_shape, num_classes, hp)\n"
-    )
-    architectures.load_module(module)
-    (before,) = make_specs(["edited"], "digits", tiny_profile, [False])
-    record = {"status": "ok", "spec": before.to_dict()}
-    assert is_done(record, before)
+    record, _ = finished_edited_run
+    (spec,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    assert is_done(record, spec)
 
-    module.write_text(module.read_text() + "# a changed builder file\n")
+
+def test_editing_an_architectures_file_changes_its_digest(finished_edited_run, tiny_profile):
+    record, _ = finished_edited_run
+    path = _write_arch(finished_edited_run[1].parent, comment="# a changed builder file\n")
+    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    assert path.read_text().endswith("# a changed builder file\n")
+    assert after.arch_digest != record["spec"]["arch_digest"]
+
+
+def test_a_finished_run_counts_after_an_edit_that_leaves_its_network_as_it_was(
+    finished_edited_run, tiny_profile, digits_splits
+):
+    from bench.harness import is_done
+
+    record, run_dir = finished_edited_run
+    _write_arch(run_dir.parent, comment="# a comment changes no layer\n")
+    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    assert is_done(record, after, run_dir, digits_splits)
+
+
+def test_a_suite_skips_a_run_whose_builder_was_edited_without_changing_its_network(
+    finished_edited_run, tiny_profile, digits_splits
+):
+    record, run_dir = finished_edited_run
+    _write_arch(run_dir.parent, comment="# a comment changes no layer\n")
+    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    assert _suite([after], digits_splits, run_dir.parent) == [record]
+
+
+def test_a_finished_run_is_redone_when_the_edited_builder_makes_another_network(
+    finished_edited_run, tiny_profile, digits_splits
+):
+    from bench.harness import is_done
+
+    record, run_dir = finished_edited_run
+    _write_arch(run_dir.parent, width=8)
+    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    assert not is_done(record, after, run_dir, digits_splits)
+
+
+def test_a_finished_run_with_no_saved_model_is_redone_after_an_edit(
+    finished_edited_run, tiny_profile, digits_splits
+):
+    from bench.harness import is_done
+
+    record, run_dir = finished_edited_run
+    (run_dir / results.MODEL).unlink()
+    _write_arch(run_dir.parent, comment="# a comment\n")
+    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    assert not is_done(record, after, run_dir, digits_splits)
+
+
+def test_editing_a_block_the_builder_imports_changes_its_digest(
+    tmp_path, tiny_profile, monkeypatch
+):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    blocks = tmp_path / "edited_blocks.py"
+    blocks.write_text(
+        "from keras import layers\n\n\ndef stem(x):\n    return layers.Conv2D(4, 3)(x)\n"
+    )
+    monkeypatch.delitem(sys.modules, "edited_blocks", raising=False)
+    _write_arch(tmp_path, stem="stem", imports="from edited_blocks import stem\n")
+    (before,) = make_specs(["edited"], "digits", tiny_profile, [False])
+
+    blocks.write_text(blocks.read_text().replace("Conv2D(4", "Conv2D(8"))
     (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
     assert after.arch_digest != before.arch_digest
-    assert not is_done(record, after)
 
 
 def test_time_to_accuracy_is_the_first_epoch_reaching_each_target_and_the_seconds_so_far():
