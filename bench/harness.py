@@ -474,7 +474,10 @@ def run_suite(
         run_dir = out_dir / spec.run_id
         previous = results.read_record(run_dir)
         if not force and is_done(previous, spec, run_dir, splits):
-            progress.run_skipped(spec.label)
+            edited = previous["spec"] != spec.to_dict()
+            progress.run_skipped(
+                spec.label, "its code changed since, not its network" if edited else ""
+            )
             records.append(previous)
             continue
         progress.run_started(spec.label)

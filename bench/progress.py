@@ -57,9 +57,10 @@ class Progress:
             f"{format_duration(self.elapsed())} | {left}"
         )
 
-    def run_skipped(self, label: str) -> None:
+    def run_skipped(self, label: str, why: str = "") -> None:
         self.index += 1
-        self._print(f"[run {self.index}/{self.total}] {label} | already done, skipped")
+        why = f" ({why})" if why else ""
+        self._print(f"[run {self.index}/{self.total}] {label} | already done, skipped{why}")
 
     def run_resumed(self, epochs_done: int, max_epochs: int) -> None:
         self._resumed = True

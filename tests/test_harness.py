@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 
 import numpy as np
@@ -221,7 +222,15 @@ def test_a_suite_skips_a_run_whose_builder_was_edited_without_changing_its_netwo
     record, run_dir = finished_edited_run
     _write_arch(run_dir.parent, comment="# a comment changes no layer\n")
     (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
-    assert _suite([after], digits_splits, run_dir.parent) == [record]
+    lines = io.StringIO()
+    progress = Progress(1, stream=lines)
+    skipped = run_suite([after], digits_splits, {}, run_dir.parent, progress=progress)
+    assert skipped == [record]
+    assert (
+        lines.getvalue()
+        .rstrip()
+        .endswith("already done, skipped (its code changed since, not its network)")
+    )
 
 
 def test_a_finished_run_is_redone_when_the_edited_builder_makes_another_network(
