@@ -511,11 +511,18 @@ def is_done(
         return True
     if run_dir is None or splits is None or not same_but_code(recorded, spec.to_dict()):
         return False
+    return builds_saved_network(spec, run_dir, splits.input_shape, splits.num_classes)
+
+
+def builds_saved_network(
+    spec: RunSpec, run_dir: Path, input_shape: tuple, num_classes: int
+) -> bool:
+    """Whether the code now builds for ``spec`` the very network saved in ``run_dir``."""
     saved = saved_fingerprint(run_dir / results.MODEL)
     if saved is None:
         return False
     keras.utils.clear_session()
-    return saved == model_fingerprint(build_for(spec, splits.input_shape, splits.num_classes))
+    return saved == model_fingerprint(build_for(spec, input_shape, num_classes))
 
 
 def _run_one(spec, splits, dataset_info, run_dir, progress, resume=True) -> dict:

@@ -15,7 +15,7 @@ import numpy as np
 
 from bench import results
 from bench.errors import BenchError
-from bench.harness import RunSpec
+from bench.harness import RunSpec, builds_saved_network
 
 
 @dataclasses.dataclass
@@ -63,7 +63,7 @@ class Repeat:
         """Differences that make the repeat less than exact, worth a line each."""
         found = []
         recorded = self.record["spec"].get("arch_digest")
-        if recorded and recorded != self.spec.arch_digest:
+        if recorded and recorded != self.spec.arch_digest and not self._same_network():
             found.append(f"the code of {self.spec.arch} changed since the record was made")
         if not self.record.get("environment", {}).get("op_determinism", False):
             found.append("the original ran without op determinism; predictions may differ")
@@ -74,6 +74,14 @@ class Repeat:
                 "predictions may differ"
             )
         return found
+
+    def _same_network(self) -> bool:
+        """Whether the edited code still builds the network the original saved."""
+        dataset = self.record.get("dataset", {})
+        if "input_shape" not in dataset or "num_classes" not in dataset:
+            return False
+        shape = tuple(dataset["input_shape"])
+        return builds_saved_network(self.spec, self.original_dir, shape, dataset["num_classes"])
 
     def check_dataset(self, dataset) -> None:
         """The data must be the data the original saw, file for file."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -88,3 +89,33 @@ def test_repeating_a_resumed_run_warns_that_predictions_may_differ(repeated, tmp
     (tmp_path / "record.json").write_text(json.dumps(record))
     (warning,) = Repeat.load(tmp_path / "record.json").warnings()
     assert "resumed after epoch 3" in warning
+
+
+@pytest.fixture
+def edited_since(repeated, tmp_path):
+    """A copy of the original run whose record was made by older code of its builder."""
+    original, _, _ = repeated
+    copy = tmp_path / RUN
+    shutil.copytree(original / RUN, copy)
+    record = json.loads((copy / "record.json").read_text())
+    record["spec"]["arch_digest"] = "older"
+    (copy / "record.json").write_text(json.dumps(record))
+    return copy
+
+
+def test_repeating_a_run_whose_builder_changed_but_not_its_network_does_not_warn(edited_since):
+    from bench.repeat import Repeat
+
+    assert Repeat.load(edited_since).warnings() == []
+
+
+def test_repeating_a_run_of_another_network_warns_that_its_code_changed(edited_since):
+    import keras
+
+    from bench.repeat import Repeat
+
+    inputs = keras.Input((8, 8, 1))
+    another = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(inputs)))
+    another.save(edited_since / "model.keras")
+    (warning,) = Repeat.load(edited_since).warnings()
+    assert warning == "the code of custom_cnn changed since the record was made"
