@@ -161,15 +161,18 @@ def edited(input_shape, num_classes, hp=None):
 """
 
 
-def _write_arch(folder, stem="layers.Conv2D({width}, 3)", width=4, imports="", comment=""):
-    """Write (or rewrite) and load an architecture file named ``edited``."""
+def _edited_spec(
+    folder, profile, stem="layers.Conv2D({width}, 3)", width=4, imports="", comment=""
+):
+    """Write (or rewrite) and load an architecture file named ``edited``; its run spec."""
     import architectures
 
     path = folder / "edited_arch.py"
     stem = stem.format(width=width)
     path.write_text(EDITED_ARCH.format(imports=imports, stem=stem) + comment)
     architectures.load_module(path)
-    return path
+    (spec,) = make_specs(["edited"], "digits", profile, [False])
+    return spec
 
 
 @pytest.fixture
@@ -177,8 +180,7 @@ def finished_edited_run(tmp_path, tiny_profile, digits_splits):
     """A finished run of the ``edited`` architecture: its record, and its saved model."""
     from bench.harness import build_for
 
-    _write_arch(tmp_path)
-    (spec,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    spec = _edited_spec(tmp_path, tiny_profile)
     run_dir = tmp_path / spec.run_id
     run_dir.mkdir()
     build_for(spec, digits_splits.input_shape, digits_splits.num_classes).save(
@@ -197,12 +199,16 @@ def test_a_finished_run_of_the_same_spec_is_done(finished_edited_run, tiny_profi
     assert is_done(record, spec)
 
 
-def test_editing_an_architectures_file_changes_its_digest(finished_edited_run, tiny_profile):
-    record, _ = finished_edited_run
-    path = _write_arch(finished_edited_run[1].parent, comment="# a changed builder file\n")
-    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
-    assert path.read_text().endswith("# a changed builder file\n")
+def test_editing_an_architectures_file_makes_its_finished_runs_stale(
+    finished_edited_run, tiny_profile
+):
+    from bench.harness import is_done
+
+    record, run_dir = finished_edited_run
+    after = _edited_spec(run_dir.parent, tiny_profile, comment="# a changed builder file\n")
+    assert (run_dir.parent / "edited_arch.py").read_text().endswith("# a changed builder file\n")
     assert after.arch_digest != record["spec"]["arch_digest"]
+    assert not is_done(record, after)  # without the saved model, the digest alone decides
 
 
 def test_a_finished_run_counts_after_an_edit_that_leaves_its_network_as_it_was(
@@ -211,8 +217,7 @@ def test_a_finished_run_counts_after_an_edit_that_leaves_its_network_as_it_was(
     from bench.harness import is_done
 
     record, run_dir = finished_edited_run
-    _write_arch(run_dir.parent, comment="# a comment changes no layer\n")
-    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    after = _edited_spec(run_dir.parent, tiny_profile, comment="# a comment changes no layer\n")
     assert is_done(record, after, run_dir, digits_splits)
 
 
@@ -220,8 +225,7 @@ def test_a_suite_skips_a_run_whose_builder_was_edited_without_changing_its_netwo
     finished_edited_run, tiny_profile, digits_splits
 ):
     record, run_dir = finished_edited_run
-    _write_arch(run_dir.parent, comment="# a comment changes no layer\n")
-    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    after = _edited_spec(run_dir.parent, tiny_profile, comment="# a comment changes no layer\n")
     lines = io.StringIO()
     progress = Progress(1, stream=lines)
     skipped = run_suite([after], digits_splits, {}, run_dir.parent, progress=progress)
@@ -239,8 +243,7 @@ def test_a_finished_run_is_redone_when_the_edited_builder_makes_another_network(
     from bench.harness import is_done
 
     record, run_dir = finished_edited_run
-    _write_arch(run_dir.parent, width=8)
-    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    after = _edited_spec(run_dir.parent, tiny_profile, width=8)
     assert not is_done(record, after, run_dir, digits_splits)
 
 
@@ -251,8 +254,7 @@ def test_a_finished_run_with_no_saved_model_is_redone_after_an_edit(
 
     record, run_dir = finished_edited_run
     (run_dir / results.MODEL).unlink()
-    _write_arch(run_dir.parent, comment="# a comment\n")
-    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    after = _edited_spec(run_dir.parent, tiny_profile, comment="# a comment\n")
     assert not is_done(record, after, run_dir, digits_splits)
 
 
@@ -265,8 +267,9 @@ def test_editing_a_block_the_builder_imports_changes_its_digest(
         "from keras import layers\n\n\ndef stem(x):\n    return layers.Conv2D(4, 3)(x)\n"
     )
     monkeypatch.delitem(sys.modules, "edited_blocks", raising=False)
-    _write_arch(tmp_path, stem="stem", imports="from edited_blocks import stem\n")
-    (before,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    before = _edited_spec(
+        tmp_path, tiny_profile, stem="stem", imports="from edited_blocks import stem\n"
+    )
 
     blocks.write_text(blocks.read_text().replace("Conv2D(4", "Conv2D(8"))
     (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
