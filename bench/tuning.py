@@ -76,6 +76,11 @@ class BestConfig:
     hyperparameters: dict[str, Any]
     updated: str = ""
     arch_digest: str = ""  # the builder's source hash when searched (RunSpec.arch_digest)
+    # What the best values built, so that an edit that changes no layer keeps them usable
+    # (bench.fingerprint; None where the network holds code from outside Keras).
+    network: str | None = None
+    input_shape: list[int] | None = None
+    num_classes: int | None = None
 
     @property
     def learning_rate(self) -> float:
@@ -85,6 +90,14 @@ class BestConfig:
     def architecture_values(self) -> dict[str, Any]:
         """The values the builder (and the default dropout) read; not the learning rate."""
         return {k: v for k, v in self.hyperparameters.items() if k != "learning_rate"}
+
+    def builds_searched_network(self) -> bool:
+        """Whether the builder's code now builds, with these values, the network searched."""
+        if self.network is None or self.input_shape is None or self.num_classes is None:
+            return False
+        return self.network == _network(
+            self.arch, tuple(self.input_shape), self.num_classes, self.architecture_values
+        )
 
 
 @dataclasses.dataclass
@@ -505,7 +518,7 @@ def search(
         deadline=deadline,
         save_best=None
         if role == "worker"
-        else lambda oracle: _save_best(oracle, directory, spec, settings.tuner, project),
+        else lambda oracle: _save_best(oracle, directory, spec, splits, settings.tuner, project),
     )
     if settings.tuner == "hyperband":
         tuner = _tuner_class("hyperband")(max_epochs=spec.epochs, factor=3, **common)
@@ -557,7 +570,7 @@ def search(
         outcome.trials_total = len(progress.ran)
         return outcome
     outcome.trials_total = len(tuner.oracle.trials)
-    best = _save_best(tuner.oracle, directory, spec, settings.tuner, project)
+    best = _save_best(tuner.oracle, directory, spec, splits, settings.tuner, project)
     if best is not None:
         outcome.best = best
         outcome.best_path = directory / BEST
@@ -565,9 +578,9 @@ def search(
 
 
 def _save_best(
-    oracle: Any, directory: Path, spec: RunSpec, tuner: str, project: str
+    oracle: Any, directory: Path, spec: RunSpec, splits: Splits, tuner: str, project: str
 ) -> BestConfig | None:
-    best = _best_config(oracle, spec, tuner, project)
+    best = _best_config(oracle, spec, splits, tuner, project)
     if best is not None:
         results.write_json(directory / BEST, dataclasses.asdict(best))
     return best
@@ -684,11 +697,13 @@ def _begun(trial_id: str) -> float:
     return int(trial_id) if str(trial_id).isdigit() else float("inf")
 
 
-def _best_config(oracle: Any, spec: RunSpec, tuner: str, project: str) -> BestConfig | None:
+def _best_config(
+    oracle: Any, spec: RunSpec, splits: Splits, tuner: str, project: str
+) -> BestConfig | None:
     trial = best_trial(oracle)
     if trial is None:
         return None
-    return BestConfig(
+    best = BestConfig(
         arch=spec.arch,
         dataset=spec.dataset,
         profile=spec.profile,
@@ -702,8 +717,23 @@ def _best_config(oracle: Any, spec: RunSpec, tuner: str, project: str) -> BestCo
         best_val_accuracy=float(trial.score),
         hyperparameters=_searched(trial.hyperparameters.values),
         arch_digest=spec.arch_digest,
+        input_shape=list(splits.input_shape),
+        num_classes=splits.num_classes,
         updated=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
+    best.network = _network(
+        spec.arch, splits.input_shape, splits.num_classes, best.architecture_values
+    )
+    return best
+
+
+def _network(
+    arch: str, input_shape: tuple[int, ...], num_classes: int, values: dict[str, Any]
+) -> str | None:
+    """The fingerprint of what ``arch``'s builder makes of ``values`` (bench.fingerprint)."""
+    from bench.fingerprint import model_fingerprint
+
+    return model_fingerprint(build_model(arch, input_shape, num_classes, values))
 
 
 # --- tuned runs --------------------------------------------------------------------------------
@@ -736,11 +766,12 @@ def tuned_specs(
                 f"run `python -m bench tune --arch {arch} --dataset {dataset}` first"
             )
         current = architectures.get(arch).code_digest()
-        if current and best.arch_digest != current:
+        edited = bool(current) and best.arch_digest != current
+        if edited and not best.builds_searched_network():
             raise BenchError(
-                f"{path} was searched with an earlier version of {arch}'s builder (its file "
-                f"has changed since); run `python -m bench tune --arch {arch} --dataset "
-                f"{dataset}` again"
+                f"{path} was searched with an earlier version of {arch}'s builder (its code "
+                f"has changed since, and may build another network); run `python -m bench "
+                f"tune --arch {arch} --dataset {dataset}` again"
             )
         if announce is not None:
             announce(
@@ -748,6 +779,7 @@ def tuned_specs(
                 f"({augment_tag(best.augment)}, seed {best.seed}, {best.trials} trials, "
                 f"best {best.objective} {best.best_val_accuracy:.4f}): "
                 f"{format_values(best.hyperparameters)}"
+                + (" (its code changed since, not its network)" if edited else "")
             )
         specs += make_specs(
             [arch],

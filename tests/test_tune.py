@@ -299,15 +299,38 @@ def test_run_tuned_says_which_search_found_its_hyperparameters(editable_arch, ca
     )
 
 
-def test_run_tuned_refuses_hyperparameters_searched_for_an_edited_builder(editable_arch, capsys):
+def test_run_tuned_refuses_hyperparameters_searched_for_another_network(editable_arch, capsys):
     argv, path = editable_arch
     assert main(["tune", *argv, "--max-trials", "1"]) == 0
-    path.write_text(path.read_text() + "# edited\n")
+    path.write_text(path.read_text().replace('"softmax"', '"sigmoid"'))
     capsys.readouterr()
 
     assert main(["run", *argv, "--tuned"]) == 2
     line = _one_error_line(capsys)
     assert "earlier version of editable_net" in line and "bench tune" in line
+
+
+def test_run_tuned_keeps_hyperparameters_when_an_edit_leaves_the_network_as_it_was(
+    editable_arch, capsys
+):
+    argv, path = editable_arch
+    assert main(["tune", *argv, "--max-trials", "1"]) == 0
+    path.write_text(path.read_text() + "# edited\n")
+    capsys.readouterr()
+
+    loud = [flag for flag in argv if flag != "--quiet"]
+    assert main(["run", *loud, "--tuned", "--augment", "off"]) == 0
+    assert "(its code changed since, not its network)" in capsys.readouterr().out
+
+
+def test_hyperparameters_searched_before_networks_were_recorded_count_as_another_network(
+    editable_arch,
+):
+    argv, _ = editable_arch
+    assert main(["tune", *argv, "--max-trials", "1"]) == 0
+    best = read_best(arch_dir(argv[argv.index("--out") + 1], "digits", "editable_net") / BEST)
+    assert best.builds_searched_network()
+    assert not dataclasses.replace(best, network=None).builds_searched_network()
 
 
 @pytest.mark.parametrize(
