@@ -339,6 +339,7 @@ def train_and_evaluate(
     """
     keras.utils.clear_session()
     model = build_for(spec, splits.input_shape, splits.num_classes)
+    network = model_fingerprint(model)
     compile_for_training(model, spec)
     epoch_log = EpochLog(progress, spec.epochs)
     resumed = checkpointed_fit(
@@ -377,7 +378,9 @@ def train_and_evaluate(
         )
     return {
         "resumed_after_epoch": resumed or None,
-        "model": dataclasses.asdict(info),
+        # The record, not the model file (which a results folder may leave out), says
+        # which network this was, so the run outlives edits that keep it (is_done).
+        "model": {**dataclasses.asdict(info), "network": network},
         "metrics": _metrics(spec, splits, history, probabilities, info.flops, eval_seconds),
         **_class_report(splits.y_test, predictions, splits.num_classes),
     }
@@ -501,28 +504,38 @@ def is_done(
 ) -> bool:
     """Whether ``record`` is a finished run of ``spec``.
 
-    A run whose builder's code has changed since still counts when the model saved in
-    ``run_dir`` is the network the code builds now for ``splits`` (``bench.fingerprint``).
+    A run whose builder's code has changed since still counts when the code builds now for
+    ``splits`` the network the run trained (``trained_network``, ``bench.fingerprint``).
     """
     if record is None or record.get("status") != "ok":
         return False
     recorded = record.get("spec") or {}
     if recorded == spec.to_dict():
         return True
-    if run_dir is None or splits is None or not same_but_code(recorded, spec.to_dict()):
+    if splits is None or not same_but_code(recorded, spec.to_dict()):
         return False
-    return builds_saved_network(spec, run_dir, splits.input_shape, splits.num_classes)
+    network = trained_network(record, run_dir)
+    return builds_network(spec, network, splits.input_shape, splits.num_classes)
 
 
-def builds_saved_network(
-    spec: RunSpec, run_dir: Path, input_shape: tuple, num_classes: int
+def trained_network(record: dict, run_dir: Path | None = None) -> str | None:
+    """The fingerprint of the network a finished run trained: from its record, or for a
+    record written before records held it, from the model saved in ``run_dir``.
+    None: unknown, or the network holds code from outside Keras."""
+    network = (record.get("model") or {}).get("network")
+    if network is None and run_dir is not None:
+        network = saved_fingerprint(run_dir / results.MODEL)
+    return network
+
+
+def builds_network(
+    spec: RunSpec, network: str | None, input_shape: tuple, num_classes: int
 ) -> bool:
-    """Whether the code now builds for ``spec`` the very network saved in ``run_dir``."""
-    saved = saved_fingerprint(run_dir / results.MODEL)
-    if saved is None:
+    """Whether the code now builds for ``spec`` the network of fingerprint ``network``."""
+    if network is None:
         return False
     keras.utils.clear_session()
-    return saved == model_fingerprint(build_for(spec, input_shape, num_classes))
+    return network == model_fingerprint(build_for(spec, input_shape, num_classes))
 
 
 def _run_one(spec, splits, dataset_info, run_dir, progress, resume=True) -> dict:

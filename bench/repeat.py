@@ -15,7 +15,7 @@ import numpy as np
 
 from bench import results
 from bench.errors import BenchError
-from bench.harness import RunSpec, builds_saved_network
+from bench.harness import RunSpec, builds_network, trained_network
 
 
 @dataclasses.dataclass
@@ -76,12 +76,13 @@ class Repeat:
         return found
 
     def _same_network(self) -> bool:
-        """Whether the edited code still builds the network the original saved."""
+        """Whether the edited code still builds the network the original trained."""
         dataset = self.record.get("dataset", {})
         if "input_shape" not in dataset or "num_classes" not in dataset:
             return False
+        network = trained_network(self.record, self.original_dir)
         shape = tuple(dataset["input_shape"])
-        return builds_saved_network(self.spec, self.original_dir, shape, dataset["num_classes"])
+        return builds_network(self.spec, network, shape, dataset["num_classes"])
 
     def check_dataset(self, dataset) -> None:
         """The data must be the data the original saw, file for file."""

@@ -46,6 +46,18 @@ def test_a_run_writes_record_history_predictions_and_model(
     assert history[0].startswith("epoch,") and len(history) == 3
 
 
+def test_a_run_records_the_fingerprint_of_the_network_it_trained(
+    tiny_arch, tiny_profile, digits_splits, tmp_path
+):
+    from bench.fingerprint import saved_fingerprint
+
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (record,) = _suite([spec], digits_splits, tmp_path)
+    network = record["model"]["network"]
+    assert network is not None
+    assert network == saved_fingerprint(tmp_path / spec.run_id / results.MODEL)
+
+
 def test_predictions_match_the_recorded_accuracy(tiny_arch, tiny_profile, digits_splits, tmp_path):
     (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [True])
     (record,) = _suite([spec], digits_splits, tmp_path)
@@ -177,16 +189,21 @@ def _edited_spec(
 
 @pytest.fixture
 def finished_edited_run(tmp_path, tiny_profile, digits_splits):
-    """A finished run of the ``edited`` architecture: its record, and its saved model."""
+    """A finished run of the ``edited`` architecture: its record, which names the network
+    it trained, and its saved model."""
+    from bench.fingerprint import model_fingerprint
     from bench.harness import build_for
 
     spec = _edited_spec(tmp_path, tiny_profile)
     run_dir = tmp_path / spec.run_id
     run_dir.mkdir()
-    build_for(spec, digits_splits.input_shape, digits_splits.num_classes).save(
-        run_dir / results.MODEL
-    )
-    record = {"status": "ok", "spec": spec.to_dict()}
+    model = build_for(spec, digits_splits.input_shape, digits_splits.num_classes)
+    model.save(run_dir / results.MODEL)
+    record = {
+        "status": "ok",
+        "spec": spec.to_dict(),
+        "model": {"network": model_fingerprint(model)},
+    }
     results.write_json(run_dir / results.RECORD, record)
     return record, run_dir
 
@@ -247,15 +264,25 @@ def test_a_finished_run_is_redone_when_the_edited_builder_makes_another_network(
     assert not is_done(record, after, run_dir, digits_splits)
 
 
-def test_a_finished_run_with_no_saved_model_is_redone_after_an_edit(
-    finished_edited_run, tiny_profile, digits_splits
+@pytest.mark.parametrize(
+    ("record_names_network", "model_kept", "done"),
+    [(True, False, True), (False, True, True), (False, False, False)],
+    ids=["the record alone", "the saved model alone", "neither"],
+)
+def test_after_an_edit_that_keeps_its_network_a_run_counts_if_its_record_or_model_shows_it(
+    finished_edited_run, tiny_profile, digits_splits, record_names_network, model_kept, done
 ):
+    """A copy of the results without the model files keeps its runs through the record;
+    records written before they named the network fall back to the saved model."""
     from bench.harness import is_done
 
     record, run_dir = finished_edited_run
-    (run_dir / results.MODEL).unlink()
+    if not record_names_network:
+        del record["model"]
+    if not model_kept:
+        (run_dir / results.MODEL).unlink()
     after = _edited_spec(run_dir.parent, tiny_profile, comment="# a comment\n")
-    assert not is_done(record, after, run_dir, digits_splits)
+    assert is_done(record, after, run_dir, digits_splits) is done
 
 
 def test_editing_a_block_the_builder_imports_changes_its_digest(

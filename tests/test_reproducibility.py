@@ -109,13 +109,25 @@ def test_repeating_a_run_whose_builder_changed_but_not_its_network_does_not_warn
     assert Repeat.load(edited_since).warnings() == []
 
 
+def test_repeating_a_run_whose_model_file_is_gone_reads_its_network_from_the_record(
+    edited_since,
+):
+    from bench.repeat import Repeat
+
+    (edited_since / "model.keras").unlink()
+    assert Repeat.load(edited_since).warnings() == []
+
+
 def test_repeating_a_run_of_another_network_warns_that_its_code_changed(edited_since):
     import keras
 
+    from bench.fingerprint import model_fingerprint
     from bench.repeat import Repeat
 
     inputs = keras.Input((8, 8, 1))
     another = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(inputs)))
-    another.save(edited_since / "model.keras")
+    record = json.loads((edited_since / "record.json").read_text())
+    record["model"]["network"] = model_fingerprint(another)
+    (edited_since / "record.json").write_text(json.dumps(record))
     (warning,) = Repeat.load(edited_since).warnings()
     assert warning == "the code of custom_cnn changed since the record was made"
