@@ -58,7 +58,7 @@ COLUMNS: list[Column] = [
     Column("variant", "variant", str, "default settings or tuned hyperparameters", False),
     Column("seeds", "seeds", str, "finished runs pooled in this row"),
     Column("test_accuracy", "test acc", _num(".4f"), "mean over seeds"),
-    Column("interval", "95% interval", _interval, "Student's t, over seeds", False),
+    Column("interval", "95% interval", _interval, "Student's t, over seeds, cut at 0 and 1", False),
     Column("accuracy_std", "std", _num(".4f"), "standard deviation over seeds"),
     Column("accuracy_range", "min to max", _interval, "lowest and highest seed", False),
     Column(
@@ -122,7 +122,8 @@ def leaderboard(runs: pd.DataFrame, comparisons: list | None = None) -> pd.DataF
             seeds=len(group),
             test_accuracy=accuracy.mean,
             accuracy_std=accuracy.std,
-            interval=(accuracy.low, accuracy.high),
+            # Few seeds make t intervals wide enough to pass 100%, which no accuracy can.
+            interval=(max(accuracy.low, 0.0), min(accuracy.high, 1.0)),
             accuracy_range=(group["test_accuracy"].min(), group["test_accuracy"].max()),
             error_pct=100 * (1 - accuracy.mean),
         )

@@ -142,6 +142,18 @@ def test_seeds_are_pooled_with_a_student_t_interval():
     assert row["error_pct"] == pytest.approx(0.8)
 
 
+def test_an_accuracy_interval_stops_at_one():
+    board = leaderboard(_runs(seed=[0, 1], test_accuracy=[0.9950, 0.9961]))
+    (row,) = board.to_dict("records")
+    # t(0.975, 1) = 12.706; half width = 12.706 * std / sqrt(2) = 0.0070: 0.9885 to 1.0025
+    assert row["interval"] == pytest.approx((0.99555 - 12.7062 * 0.00055, 1.0), rel=1e-4)
+
+
+def test_a_single_seed_has_no_interval():
+    (row,) = leaderboard(_runs(seed=[0], test_accuracy=[0.99])).to_dict("records")
+    assert all(math.isnan(bound) for bound in row["interval"])
+
+
 def test_failed_runs_do_not_count_towards_the_leaderboard():
     runs = _runs(seed=[0, 1], test_accuracy=[0.99, math.nan], status=["ok", "failed"])
     (row,) = leaderboard(runs).to_dict("records")
