@@ -170,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         "weights by learning rate x weight decay)",
     )
     run.add_argument(
+        "--patience",
+        type=_positive_int,
+        help="override early stopping's patience: epochs without a better validation "
+        "accuracy before a run stops (the epoch cap or more: never stop early)",
+    )
+    run.add_argument(
         "--val-size",
         type=_positive_int,
         help="validation images carved from the training set (default: the profile's: 500 "
@@ -437,6 +443,7 @@ def _planned_specs(args):
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         weight_decay=args.weight_decay,
+        patience=args.patience,
         augment_strength=args.augment_strength,
         val_size=args.val_size,
     )
@@ -465,6 +472,7 @@ REPEAT_FIXES = (
     "batch_size",
     "learning_rate",
     "weight_decay",
+    "patience",
     "val_size",
     "tuned",
 )

@@ -54,6 +54,7 @@ def test_a_truncated_idx_file_is_one_line_naming_the_file(capsys, tmp_path):
         ["--no-such-flag"],
         ["--weight-decay", "-1"],
         ["--learning-rate", "0"],
+        ["--patience", "0"],
         ["--epochs", "abc"],
         ["--seed", "-1"],
         ["--augment-strength", "20"],
@@ -69,6 +70,7 @@ def test_a_bad_flag_is_one_line_and_exit_2(capsys, flag):
 
 def test_training_overrides_reach_the_record(tmp_path):
     args = ["--learning-rate", "0.002", "--weight-decay", "0.01", "--batch-size", "16"]
+    args += ["--patience", "7"]
     assert (
         main(
             ["run", "--arch", "lenet5", "--dataset", "digits", "--profile", "smoke"]
@@ -78,6 +80,7 @@ def test_training_overrides_reach_the_record(tmp_path):
     )
     spec = json.loads(next(tmp_path.rglob("record.json")).read_text())["spec"]
     assert (spec["learning_rate"], spec["weight_decay"], spec["batch_size"]) == (0.002, 0.01, 16)
+    assert spec["patience"] == 7
 
 
 def test_list_json_gives_the_pinned_parameter_counts(capsys):

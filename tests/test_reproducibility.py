@@ -72,7 +72,9 @@ def test_a_repeat_never_overwrites_the_run_it_repeats(capsys, repeated):
     assert "would overwrite the run being repeated" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("flag", [["--epochs", "3"], ["--seed", "1"], ["--profile", "quick"]])
+@pytest.mark.parametrize(
+    "flag", [["--epochs", "3"], ["--seed", "1"], ["--profile", "quick"], ["--patience", "9"]]
+)
 def test_a_repeat_refuses_settings_that_its_record_fixes(capsys, repeated, flag):
     original, _, _ = repeated
     assert main(["run", "--from", str(original / RUN), *flag]) == 2
