@@ -123,6 +123,7 @@ def leaderboard(runs: pd.DataFrame, comparisons: list | None = None) -> pd.DataF
             test_accuracy=accuracy.mean,
             accuracy_std=accuracy.std,
             # Few seeds make t intervals wide enough to pass 100%, which no accuracy can.
+            # max/min return their first argument for NaN, so one seed's NaN bounds stay.
             interval=(max(accuracy.low, 0.0), min(accuracy.high, 1.0)),
             accuracy_range=(group["test_accuracy"].min(), group["test_accuracy"].max()),
             error_pct=100 * (1 - accuracy.mean),
