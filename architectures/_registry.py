@@ -20,14 +20,25 @@ Builder = Callable[..., Any]
 
 @dataclasses.dataclass(frozen=True)
 class TrainDefaults:
-    """Per-architecture training settings; profiles may cap ``epochs``."""
+    """Per-architecture training settings; profiles may cap ``epochs``.
 
-    epochs: int = 30
+    Under the default ``schedule``, ``"onecycle"``, a run trains for exactly ``epochs``: the
+    learning rate rises linearly from 0 to ``learning_rate`` over the first ``warmup``
+    fraction of the steps, then falls along a half cosine to 0 at the last step, and the run
+    keeps its last weights. Under ``"plateau"`` (the protocol before it), ``epochs`` is a cap:
+    early stopping on validation accuracy keeps the best epoch's weights, and the rate is
+    cut when the validation loss stalls (``patience`` and the ``lr_`` settings).
+    """
+
+    epochs: int = 8
     batch_size: int = 128
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-3  # onecycle: the peak; plateau: the starting rate
     weight_decay: float = 0.0  # decoupled, as in AdamW: each step shrinks weights by lr * wd
-    patience: int = 5  # early stopping on validation accuracy
-    lr_patience: int = 2  # halve the learning rate after this many flat epochs
+    schedule: str = "onecycle"
+    warmup: float = 0.15  # onecycle: the fraction of steps spent warming up
+    precision: str = "auto"  # bench.protocol: auto is bfloat16 on CPUs that have it natively
+    patience: int = 5  # plateau: early stopping on validation accuracy
+    lr_patience: int = 2  # plateau: halve the learning rate after this many flat epochs
     lr_factor: float = 0.5
     min_learning_rate: float = 1e-5
 

@@ -17,6 +17,7 @@ Adapted, and why:
   (Szegedy et al. 2016): the same receptive field, one more nonlinearity, similar cost.
 * BatchNorm after every convolution (also from later versions) replaces the original's
   auxiliary classifiers as the help for training from scratch.
+* The 1x1 convolutions that share an input are computed as one (``inception_module``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from architectures import TrainDefaults, register
 from architectures._layers import conv_bn_relu
@@ -40,14 +41,19 @@ MODULES: dict[str, tuple[int, int, int, int, int, int]] = {
 
 
 def inception_module(x: Any, filters: Sequence[int], name: str) -> Any:
-    """Four parallel branches over the same input, concatenated; spatial size unchanged."""
-    b1, b3_reduce, b3, b5_reduce, b5, pool_proj = filters
-    branch1 = conv_bn_relu(x, b1, 1, name=f"{name}_b1x1")
+    """Four parallel branches over the same input, concatenated; spatial size unchanged.
 
-    branch3 = conv_bn_relu(x, b3_reduce, 1, name=f"{name}_b3x3_reduce")
+    The three 1x1 convolutions that read the module's input (the 1x1 branch and the 3x3 and
+    5x5 reductions) run as one convolution whose output channels are then split: the same
+    function and parameters as three (BatchNorm and ReLU act per channel), in one larger
+    matrix product instead of three small ones, and one BatchNorm instead of three.
+    """
+    b1, b3_reduce, b3, b5_reduce, b5, pool_proj = filters
+    fused = conv_bn_relu(x, b1 + b3_reduce + b5_reduce, 1, name=f"{name}_1x1")
+    branch1, branch3, branch5 = ops.split(fused, [b1, b1 + b3_reduce], axis=-1)
+
     branch3 = conv_bn_relu(branch3, b3, 3, name=f"{name}_b3x3")
 
-    branch5 = conv_bn_relu(x, b5_reduce, 1, name=f"{name}_b5x5_reduce")
     branch5 = conv_bn_relu(branch5, b5, 3, name=f"{name}_b5x5a")
     branch5 = conv_bn_relu(branch5, b5, 3, name=f"{name}_b5x5b")
 

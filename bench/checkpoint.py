@@ -3,10 +3,11 @@
 After every epoch a run saves what its training needs to go on: every variable of the
 model, of the optimizer (moment estimates, step count, learning rate) and of the
 augmentation layers (random-generator states); the history so far; and the state of early
-stopping (with the best weights it keeps) and of the learning-rate schedule. The files go to
-``<run folder>/.partial/``. ``state.json`` is written last and names the arrays file it
-belongs to, so a kill at any moment leaves the previous epoch's checkpoint whole. A run that
-ends, well or not, deletes the folder; ``--force`` ignores it.
+stopping (with the best weights it keeps) and of the learning-rate schedule, where the run's
+schedule has them (``plateau``; ``onecycle``'s rate follows the optimizer's step count).
+The files go to ``<run folder>/.partial/``. ``state.json`` is written last and names the
+arrays file it belongs to, so a kill at any moment leaves the previous epoch's checkpoint
+whole. A run that ends, well or not, deletes the folder; ``--force`` ignores it.
 
 After the break the shuffle goes on with the orders an unbroken run would have drawn
 (``bench.harness.training_dataset``), so with op determinism on a resumed run is
@@ -42,8 +43,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
         folder: Path,
         spec: dict,
         history: list[dict],
-        early_stopping: keras.callbacks.EarlyStopping,
-        lr_schedule: keras.callbacks.ReduceLROnPlateau,
+        early_stopping: keras.callbacks.EarlyStopping | None = None,
+        lr_schedule: keras.callbacks.ReduceLROnPlateau | None = None,
         extra_variables: list | None = None,
         architecture: str | None = None,
     ):
@@ -106,14 +107,15 @@ class EpochCheckpoint(keras.callbacks.Callback):
         for variable, value in zip(variables, saved, strict=True):
             variable.assign(value)
         self.history[:] = state["history"]
-        stopping = state["early_stopping"]
-        for key in ("wait", "stopped_epoch", "best", "best_epoch"):
-            setattr(self.early_stopping, key, stopping[key])
-        if stopping["best_weights"]:
-            self.early_stopping.best_weights = [
-                arrays[f"best{i}"] for i in range(stopping["best_weights"])
-            ]
-        for key, value in state["lr_schedule"].items():
+        stopping = state.get("early_stopping")
+        if self.early_stopping is not None and stopping:
+            for key in ("wait", "stopped_epoch", "best", "best_epoch"):
+                setattr(self.early_stopping, key, stopping[key])
+            if stopping["best_weights"]:
+                self.early_stopping.best_weights = [
+                    arrays[f"best{i}"] for i in range(stopping["best_weights"])
+                ]
+        for key, value in (state.get("lr_schedule") or {}).items():
             setattr(self.lr_schedule, key, value)
         self._loaded = None
 
@@ -123,11 +125,11 @@ class EpochCheckpoint(keras.callbacks.Callback):
         name = f"epoch-{epoch + 1}.npz"
         variables = self._variables()
         arrays = {f"v{i}": np.asarray(v) for i, v in enumerate(variables)}
-        best = self.early_stopping.best_weights or []
+        stopping = self.early_stopping
+        best = (stopping.best_weights if stopping is not None else None) or []
         arrays.update({f"best{i}": np.asarray(w) for i, w in enumerate(best)})
         with results.atomic_path(self.folder / name) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
-        stopping = self.early_stopping
         state = {
             "spec": self.spec,
             "architecture": self.architecture,
@@ -136,14 +138,16 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "arrays": name,
             "variables": len(variables),
             "history": self.history,
-            "early_stopping": {
+            "early_stopping": stopping
+            and {
                 "wait": stopping.wait,
                 "stopped_epoch": stopping.stopped_epoch,
                 "best": _plain(stopping.best),
                 "best_epoch": stopping.best_epoch,
                 "best_weights": len(best),
             },
-            "lr_schedule": {
+            "lr_schedule": self.lr_schedule
+            and {
                 "wait": self.lr_schedule.wait,
                 "best": _plain(self.lr_schedule.best),
                 "cooldown_counter": self.lr_schedule.cooldown_counter,

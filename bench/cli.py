@@ -16,6 +16,7 @@ from pathlib import Path
 from bench.errors import BenchError
 from bench.latency import RUNTIMES
 from bench.profiles import DEFAULT_PROFILE, PROFILES
+from bench.protocol import PRECISIONS, SCHEDULES
 
 EXIT_RUNS_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -158,10 +159,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="runs per configuration, with seeds SEED, SEED+1, ... (default: the profile's, "
         "1, or 3 for full)",
     )
-    run.add_argument("--epochs", type=_positive_int, help="override the maximum epochs")
+    run.add_argument(
+        "--schedule",
+        choices=list(SCHEDULES),
+        help="onecycle: train exactly the epoch budget, the learning rate warming up linearly "
+        "to its peak over the first 15%% of the steps, then falling along a half cosine to 0, "
+        "and keep the last weights; plateau: the older protocol, early stopping on validation "
+        "accuracy (best weights kept) with the rate halved when the validation loss stalls "
+        "(default: each architecture's, onecycle for all built in)",
+    )
+    run.add_argument(
+        "--epochs",
+        type=_positive_int,
+        help="override the epoch budget (plateau: the cap)",
+    )
     run.add_argument("--batch-size", type=_positive_int, help="override the batch size")
     run.add_argument(
-        "--learning-rate", type=_positive_float, help="override the initial learning rate"
+        "--learning-rate",
+        type=_positive_float,
+        help="override the learning rate (onecycle: its peak; plateau: its start)",
+    )
+    run.add_argument(
+        "--precision",
+        choices=["auto", *PRECISIONS],
+        help="arithmetic of training and inference: bfloat16 and float16 are Keras mixed "
+        "precision (float32 variables); auto: bfloat16 on a CPU with native bfloat16 "
+        "(AVX512-BF16 or AMX), float16 on a GPU, else float32 (default: each "
+        "architecture's; auto for the built-in ones but lenet5, which is faster in float32)",
     )
     run.add_argument(
         "--weight-decay",
@@ -172,8 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--patience",
         type=_positive_int,
-        help="override early stopping's patience: epochs without a better validation "
-        "accuracy before a run stops (the epoch cap or more: never stop early)",
+        help="plateau only: override early stopping's patience, epochs without a better "
+        "validation accuracy before a run stops (the epoch cap or more: never stop early)",
     )
     run.add_argument(
         "--val-size",
@@ -443,6 +467,8 @@ def _planned_specs(args):
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        precision=args.precision,
         patience=args.patience,
         augment_strength=args.augment_strength,
         val_size=args.val_size,
@@ -472,6 +498,8 @@ REPEAT_FIXES = (
     "batch_size",
     "learning_rate",
     "weight_decay",
+    "schedule",
+    "precision",
     "patience",
     "val_size",
     "tuned",

@@ -1,8 +1,9 @@
 """Training and evaluating one run, and running a suite of them.
 
 A run is (dataset, architecture, augmentation on/off, seed, training settings).
-Early stopping and the learning-rate schedule watch the validation split only; the
-test set is predicted exactly once, after training, and never used to choose anything.
+Whatever watches the training (the plateau schedule's early stopping and rate cuts) watches
+the validation split only; the test set is predicted exactly once, after training, and never
+used to choose anything.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import keras
 import numpy as np
 
 import architectures
-from bench import results
+from bench import protocol, results
 from bench.augment import AugmentConfig, build_augmenter
 from bench.checkpoint import PARTIAL, EpochCheckpoint
 from bench.data import Splits
@@ -33,6 +34,7 @@ from bench.modelinfo import model_info
 from bench.pipeline import train_dataset
 from bench.profiles import Profile
 from bench.progress import Progress
+from bench.protocol import resolve_precision
 from bench.results import ACCURACY_TARGETS, target_key
 
 # Training costs about three forward passes per image: forward, and a backward pass
@@ -54,6 +56,11 @@ class RunSpec:
     batch_size: int = 128
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
+    # A record's spec is read back through this class, so a setting added later takes, as
+    # its default here, the value that the runs made before it had (bench.protocol).
+    schedule: str = "plateau"
+    warmup: float = 0.15
+    precision: str = "float32"
     patience: int = 5
     lr_patience: int = 2
     lr_factor: float = 0.5
@@ -86,6 +93,20 @@ class RunSpec:
         if data["hyperparameters"] is None:
             del data["hyperparameters"]  # records written before tuning existed still match
         return data
+
+    @classmethod
+    def from_dict(cls, data: object) -> RunSpec | None:
+        """The spec a record holds, settings added since taking their old values; None when
+        ``data`` is no spec (a record of another version, or a broken one)."""
+        try:
+            return cls(**data)  # type: ignore[arg-type]
+        except TypeError:
+            return None
+
+
+def same_spec(recorded: object, spec: RunSpec) -> bool:
+    """Whether a record's spec (a dict) is ``spec``, read as ``RunSpec.from_dict`` reads it."""
+    return RunSpec.from_dict(recorded) == spec
 
 
 def augment_tag(augment: bool) -> str:
@@ -123,6 +144,9 @@ def make_specs(
             "batch_size": _capped(defaults.batch_size, profile.max_batch_size),
             "learning_rate": defaults.learning_rate,
             "weight_decay": defaults.weight_decay,
+            "schedule": defaults.schedule,
+            "warmup": defaults.warmup,
+            "precision": defaults.precision,
             "patience": defaults.patience,
             "lr_patience": defaults.lr_patience,
             "lr_factor": defaults.lr_factor,
@@ -133,6 +157,7 @@ def make_specs(
             "arch_digest": arch_spec.code_digest(),
         }
         settings.update({k: v for k, v in overrides.items() if v is not None})
+        settings["precision"] = resolve_precision(settings["precision"])
         for augment in augment_modes:
             specs.append(
                 RunSpec(
@@ -205,13 +230,15 @@ FIT_OPTIONS = dict(
 )
 
 
-def compile_for_training(model, spec: RunSpec, learning_rate: float | None = None) -> None:
-    """Adam (with the spec's decoupled weight decay) on cross-entropy, scored by accuracy."""
+def compile_for_training(
+    model, spec: RunSpec, steps_per_epoch: int, learning_rate: float | None = None
+) -> None:
+    """Adam (with the spec's decoupled weight decay and learning-rate schedule, peaking at
+    ``learning_rate``, default the spec's) on cross-entropy, scored by accuracy."""
+    peak = spec.learning_rate if learning_rate is None else learning_rate
+    rate = protocol.learning_rate(spec.schedule, peak, spec.epochs, steps_per_epoch, spec.warmup)
     model.compile(
-        optimizer=keras.optimizers.Adam(
-            spec.learning_rate if learning_rate is None else learning_rate,
-            weight_decay=spec.weight_decay or None,
-        ),
+        optimizer=keras.optimizers.Adam(rate, weight_decay=spec.weight_decay or None),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -235,27 +262,24 @@ def training_dataset(
     return train_dataset(x, y, spec.batch_size, spec.seed, augmenter, skip_orders=skip)
 
 
+def steps_per_epoch(spec: RunSpec, train_images: int) -> int:
+    return math.ceil(train_images / spec.batch_size)
+
+
 def training_callbacks(spec: RunSpec, epoch_log: EpochLog) -> list:
-    """Epoch log, stop on NaN, early stopping on validation accuracy (best weights kept),
-    and the learning rate cut when the validation loss stalls."""
+    """Epoch log, stop on NaN, and the schedule's own (``bench.protocol``)."""
     return [
         epoch_log,
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", mode="max", patience=spec.patience, restore_best_weights=True
-        ),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss",
-            factor=spec.lr_factor,
-            patience=spec.lr_patience,
-            min_lr=spec.min_learning_rate,
+        *protocol.schedule_callbacks(
+            spec.schedule, spec.patience, spec.lr_patience, spec.lr_factor, spec.min_learning_rate
         ),
     ]
 
 
 def _one(callbacks: list, kind: type):
-    (found,) = [c for c in callbacks if isinstance(c, kind)]
-    return found
+    found = [c for c in callbacks if isinstance(c, kind)]
+    return found[0] if found else None
 
 
 def checkpointed_fit(
@@ -317,11 +341,20 @@ def checkpointed_fit(
 def build_for(spec: RunSpec, input_shape: tuple, num_classes: int):
     """The untrained model of ``spec``: the builder's defaults, or its tuned values."""
     if spec.hyperparameters is None:
-        keras.utils.set_random_seed(spec.seed)
-        return architectures.create(spec.arch, input_shape, num_classes)
-    from bench.tuning import build_model
 
-    return build_model(spec.arch, input_shape, num_classes, spec.hyperparameters, seed=spec.seed)
+        def build():
+            keras.utils.set_random_seed(spec.seed)
+            return architectures.create(spec.arch, input_shape, num_classes)
+
+    else:
+        from bench.tuning import build_model
+
+        def build():
+            return build_model(
+                spec.arch, input_shape, num_classes, spec.hyperparameters, seed=spec.seed
+            )
+
+    return protocol.built_in(spec.precision, build)
 
 
 def train_and_evaluate(
@@ -340,7 +373,7 @@ def train_and_evaluate(
     keras.utils.clear_session()
     model = build_for(spec, splits.input_shape, splits.num_classes)
     network = model_fingerprint(model)
-    compile_for_training(model, spec)
+    compile_for_training(model, spec, steps_per_epoch(spec, len(splits.x_train)))
     epoch_log = EpochLog(progress, spec.epochs)
     resumed = checkpointed_fit(
         model,
@@ -477,7 +510,7 @@ def run_suite(
         run_dir = out_dir / spec.run_id
         previous = results.read_record(run_dir)
         if not force and is_done(previous, spec, run_dir, splits):
-            edited = previous["spec"] != spec.to_dict()
+            edited = not same_spec(previous["spec"], spec)
             progress.run_skipped(
                 spec.label, "its code changed since, not its network" if edited else ""
             )
@@ -509,10 +542,10 @@ def is_done(
     """
     if record is None or record.get("status") != "ok":
         return False
-    recorded = record.get("spec") or {}
-    if recorded == spec.to_dict():
+    recorded = RunSpec.from_dict(record.get("spec"))
+    if recorded == spec:
         return True
-    if splits is None or not same_but_code(recorded, spec.to_dict()):
+    if recorded is None or splits is None or not same_but_code(recorded.to_dict(), spec.to_dict()):
         return False
     network = trained_network(record, run_dir)
     return builds_network(spec, network, splits.input_shape, splits.num_classes)
@@ -567,5 +600,5 @@ def _run_one(spec, splits, dataset_info, run_dir, progress, resume=True) -> dict
             traceback=traceback.format_exc(limit=20),
         )
     record["wall_seconds"] = time.perf_counter() - started
-    record["environment"] = capture_environment()
+    record["environment"] = {**capture_environment(), "device": protocol.device_name()}
     return record

@@ -239,22 +239,29 @@ def _hypermodel(
     input_shape: tuple[int, ...],
     num_classes: int,
     progress: TrialProgress | None = None,
+    train_images: int = 1,
 ) -> Any:
-    """A keras-tuner HyperModel that trains a trial exactly as the harness trains a run,
-    checkpointed after every epoch so that a cut-off trial goes on where it stopped."""
+    """A keras-tuner HyperModel that trains a trial exactly as the harness trains a run (on
+    ``train_images`` images, which the learning-rate schedule spans), checkpointed after
+    every epoch so that a cut-off trial goes on where it stopped."""
     import keras
     import keras_tuner
 
     import architectures
-    from bench.harness import EpochLog, checkpointed_fit, compile_for_training
+    from bench import protocol
+    from bench.harness import EpochLog, checkpointed_fit, compile_for_training, steps_per_epoch
 
     own_space = declares_search_space(spec.arch, input_shape, num_classes)
     default_lr = architectures.get(spec.arch).defaults.learning_rate
 
     class BenchHyperModel(keras_tuner.HyperModel):
         def build(self, hp):
-            model = build_model(spec.arch, input_shape, num_classes, hp, own_space, spec.seed)
-            compile_for_training(model, spec, _learning_rate(hp, default_lr))
+            model = protocol.built_in(
+                spec.precision,
+                lambda: build_model(spec.arch, input_shape, num_classes, hp, own_space, spec.seed),
+            )
+            steps = steps_per_epoch(spec, train_images)
+            compile_for_training(model, spec, steps, _learning_rate(hp, default_lr))
             return model
 
         def fit(self, hp, model, x, y, validation_data=None, callbacks=None, **kwargs):
@@ -508,7 +515,9 @@ def search(
     _adopt_existing_search(directory / project, tuner_id, role)
     progress = TrialProgress(max_trials, settings.quiet)
     common = dict(
-        hypermodel=_hypermodel(spec, splits.input_shape, splits.num_classes, progress),
+        hypermodel=_hypermodel(
+            spec, splits.input_shape, splits.num_classes, progress, len(splits.x_train)
+        ),
         objective=keras_tuner.Objective(OBJECTIVE, direction="max"),
         seed=spec.seed + 1,  # keras-tuner takes a seed of 0 as "pick one at random"
         directory=str(directory),

@@ -143,12 +143,12 @@ def test_a_checkpoint_restores_every_variable_and_the_callbacks_state(
 
     from bench.harness import EpochLog, compile_for_training, training_callbacks
 
-    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False], schedule="plateau")
 
     def attempt(seed):
         keras.utils.set_random_seed(seed)  # a different start each time
         model = dropout_net(digits_splits.input_shape, digits_splits.num_classes)
-        compile_for_training(model, spec)
+        compile_for_training(model, spec, steps_per_epoch=10)
         log = EpochLog(None, spec.epochs)
         stop, schedule = training_callbacks(spec, log)[2:]
         checkpoint = EpochCheckpoint(tmp_path, spec.to_dict(), log.rows, stop, schedule)
@@ -190,7 +190,7 @@ def test_force_starts_over(dropout_arch, digits_splits, tmp_path, cut_off):
 def test_a_checkpoint_of_other_settings_is_not_used(dropout_arch, digits_splits, tmp_path, cut_off):
     (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
     cut_off(spec, digits_splits, tmp_path)
-    (changed,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False], learning_rate=2e-3)
+    (changed,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False], learning_rate=5e-3)
     assert changed.run_id == spec.run_id
     assert _suite(changed, digits_splits, tmp_path)["resumed_after_epoch"] is None
 
@@ -200,7 +200,9 @@ def test_a_run_cut_off_after_early_stopping_does_not_train_on(
 ):
     # With patience 0, training stops at the first epoch that does not improve validation
     # accuracy: here the second (this net stays at chance for its first epochs).
-    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False], patience=0)
+    (spec,) = make_specs(
+        [dropout_arch], "digits", THREE_EPOCHS, [False], schedule="plateau", patience=0
+    )
     run_dir = cut_off(spec, digits_splits, tmp_path, after=2)
     assert json.loads((run_dir / PARTIAL / STATE).read_text())["stopped"]
     record = _suite(spec, digits_splits, tmp_path)

@@ -70,12 +70,12 @@ def test_predictions_match_the_recorded_accuracy(tiny_arch, tiny_profile, digits
 def test_the_recorded_saved_size_is_the_deployable_model_without_optimizer_state(
     tiny_arch, tiny_profile, digits_splits, tmp_path
 ):
-    import architectures
+    from bench.harness import build_for
     from bench.modelinfo import saved_size
 
     (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
-    untrained = architectures.create(tiny_arch, digits_splits.input_shape, 10)
+    untrained = build_for(spec, digits_splits.input_shape, 10)
     assert record["model"]["saved_bytes"] == saved_size(untrained)
     assert (tmp_path / spec.run_id / results.MODEL).stat().st_size > saved_size(untrained)
 

@@ -1,0 +1,71 @@
+"""inception_lite computes its shared-input 1x1 convolutions as one: the same network as
+four separate branches, the same parameters and the same outputs."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+import architectures
+from architectures import inception
+from architectures._layers import conv_bn_relu
+
+# The three 1x1 convolutions that read a module's input, in the fused layer's channel order.
+SEPARATE_1X1 = ("b1x1", "b3x3_reduce", "b5x5_reduce")
+
+
+def separate_module(x, filters, name):
+    """GoogLeNet's module as the paper draws it: every branch its own 1x1 convolution."""
+    b1, b3_reduce, b3, b5_reduce, b5, pool_proj = filters
+    branch1 = conv_bn_relu(x, b1, 1, name=f"{name}_b1x1")
+    branch3 = conv_bn_relu(x, b3_reduce, 1, name=f"{name}_b3x3_reduce")
+    branch3 = conv_bn_relu(branch3, b3, 3, name=f"{name}_b3x3")
+    branch5 = conv_bn_relu(x, b5_reduce, 1, name=f"{name}_b5x5_reduce")
+    branch5 = conv_bn_relu(branch5, b5, 3, name=f"{name}_b5x5a")
+    branch5 = conv_bn_relu(branch5, b5, 3, name=f"{name}_b5x5b")
+    branch_pool = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
+    branch_pool = conv_bn_relu(branch_pool, pool_proj, 1, name=f"{name}_pool_proj")
+    return layers.Concatenate(name=f"{name}_concat")([branch1, branch3, branch5, branch_pool])
+
+
+@pytest.fixture
+def pair(monkeypatch):
+    """(fused, separate): inception_lite as registered, and built with separate branches,
+    the fused one holding the separate one's weights (BatchNorm statistics included)."""
+    keras.utils.set_random_seed(1)
+    with monkeypatch.context() as patch:
+        patch.setattr(inception, "inception_module", separate_module)
+        separate = architectures.create("inception_lite")
+    fused = architectures.create("inception_lite")
+    rng = np.random.default_rng(0)
+    for layer in separate.layers:  # moving statistics away from 0 and 1, so they count
+        if isinstance(layer, layers.BatchNormalization):
+            mean, var = layer.moving_mean, layer.moving_variance
+            mean.assign(rng.normal(0, 0.5, mean.shape))
+            var.assign(rng.uniform(0.5, 2.0, var.shape))
+    for layer in fused.layers:
+        if not layer.weights:
+            continue
+        name, _, suffix = layer.name.partition("_1x1")
+        if name in inception.MODULES:  # the fused 1x1: its parts, side by side
+            parts = [separate.get_layer(f"{name}_{branch}{suffix}") for branch in SEPARATE_1X1]
+            per_part = [part.get_weights() for part in parts]
+            weights = [np.concatenate(ws, axis=-1) for ws in zip(*per_part, strict=True)]
+        else:
+            weights = separate.get_layer(layer.name).get_weights()
+        layer.set_weights(weights)
+    return fused, separate
+
+
+def test_fused_inception_has_the_parameters_of_separate_branches(pair):
+    fused, separate = pair
+    assert fused.count_params() == separate.count_params() == 333_338
+
+
+def test_fused_inception_computes_what_separate_branches_compute(pair):
+    fused, separate = pair
+    x = np.random.default_rng(1).uniform(0, 1, (16, 28, 28, 1)).astype("float32")
+    expected = separate.predict(x, verbose=0)
+    np.testing.assert_allclose(fused.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-6)
