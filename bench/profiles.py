@@ -14,7 +14,7 @@ class Profile:
     train_size: int | None = None  # None: all training images left after the validation split
     val_size: int | None = None  # None: min(5000, a tenth of the training set)
     test_size: int | None = None  # None: the whole test set
-    max_epochs: int | None = None  # None: the architecture's own default
+    max_epochs: int | None = None  # None: the architecture's own budget (its schedule spans it)
     max_batch_size: int | None = None  # None: the architecture's own default
     seeds: int = 1  # runs per configuration, seeds 0, 1, ... (--seed moves the first)
 
@@ -40,7 +40,7 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "standard",
-            "all training images, each architecture's epochs with early stopping",
+            "all training images, each architecture's own epoch budget and schedule",
         ),
         Profile(
             "full",

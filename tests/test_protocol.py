@@ -1,0 +1,98 @@
+"""The training protocol: the one-cycle schedule, the plateau one kept for old runs, precision."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench import protocol, results
+from bench.harness import RunSpec, build_for, is_done, make_specs, run_suite
+from bench.progress import Progress
+
+
+def _suite(specs, splits, out):
+    progress = Progress(len(specs), quiet=True)
+    return run_suite(specs, splits, {"name": "digits"}, out, progress=progress)
+
+
+def _rate(schedule, step: int) -> float:
+    return float(keras.ops.convert_to_numpy(schedule(step)))
+
+
+def test_onecycle_warms_up_to_the_peak_then_decays_to_zero():
+    schedule = protocol.learning_rate("onecycle", 4e-3, epochs=4, steps_per_epoch=25, warmup=0.2)
+    assert _rate(schedule, 0) == 0.0
+    assert _rate(schedule, 10) == pytest.approx(2e-3)  # halfway up the 20 warm-up steps
+    assert _rate(schedule, 20) == pytest.approx(4e-3)
+    assert _rate(schedule, 60) == pytest.approx(2e-3)  # halfway down the cosine
+    assert _rate(schedule, 100) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_plateau_starts_at_its_rate_and_leaves_changes_to_its_callback():
+    assert protocol.learning_rate("plateau", 1e-3, 4, 25, 0.15) == 1e-3
+    kinds = {type(c).__name__ for c in protocol.schedule_callbacks("plateau", 5, 2, 0.5, 1e-5)}
+    assert kinds == {"EarlyStopping", "ReduceLROnPlateau"}
+    assert protocol.schedule_callbacks("onecycle", 5, 2, 0.5, 1e-5) == []
+
+
+def test_the_built_in_architectures_train_under_onecycle_by_default(tiny_profile):
+    specs = make_specs(["custom_cnn", "lenet5"], "digits", tiny_profile, [False])
+    assert {spec.schedule for spec in specs} == {"onecycle"}
+
+
+def test_an_onecycle_run_trains_its_whole_budget_and_ends_at_rate_zero(
+    tiny_arch, tiny_profile, digits_splits, tmp_path
+):
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False], patience=1)
+    (record,) = _suite([spec], digits_splits, tmp_path)
+    history = pd.read_csv(tmp_path / spec.run_id / results.HISTORY)
+    assert record["metrics"]["epochs"] == spec.epochs == 2
+    # the rate logged after the last step: the end of the cosine
+    assert history["learning_rate"].iloc[-1] == pytest.approx(0.0, abs=1e-9)
+    assert record["spec"]["schedule"] == "onecycle"
+
+
+def test_a_record_made_before_schedules_existed_is_a_finished_plateau_run(
+    tiny_arch, tiny_profile, digits_splits, tmp_path
+):
+    (spec,) = make_specs(
+        [tiny_arch], "digits", tiny_profile, [False], schedule="plateau", precision="float32"
+    )
+    (record,) = _suite([spec], digits_splits, tmp_path)
+    old = {k: v for k, v in record["spec"].items() if k not in ("schedule", "warmup", "precision")}
+    assert RunSpec.from_dict(old) == spec
+    assert is_done({**record, "spec": old}, spec)
+    assert not is_done({**record, "spec": old}, dataclasses.replace(spec, schedule="onecycle"))
+
+
+def test_auto_precision_is_bfloat16_exactly_where_the_cpu_has_it(monkeypatch):
+    monkeypatch.setattr(protocol, "gpu_names", lambda: ())
+    for has_bf16, expected in ((True, "bfloat16"), (False, "float32")):
+        monkeypatch.setattr(protocol, "cpu_has_bf16", lambda has=has_bf16: has)
+        assert protocol.resolve_precision("auto") == expected
+    assert protocol.resolve_precision("float16") == "float16"
+
+
+def test_a_mixed_precision_model_computes_in_bfloat16_with_a_float32_output(
+    tiny_arch, tiny_profile
+):
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False], precision="bfloat16")
+    model = build_for(spec, (28, 28, 1), 10)
+    assert model.get_layer("conv").compute_dtype == "bfloat16"
+    output = model(np.zeros((2, 28, 28, 1), "float32"))
+    assert model.layers[-1].compute_dtype == output.dtype == "float32"
+    assert keras.config.dtype_policy().name == "float32"  # later builds are unaffected
+
+
+def test_the_record_names_the_precision_and_the_device(
+    tiny_arch, tiny_profile, digits_splits, tmp_path
+):
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False], precision="bfloat16")
+    (record,) = _suite([spec], digits_splits, tmp_path)
+    assert record["status"] == "ok"
+    assert record["spec"]["precision"] == "bfloat16"
+    assert record["environment"]["device"].startswith(("CPU: ", "GPU: "))
