@@ -10,6 +10,10 @@ passes) and its ratio to the matmul's median GFLOP/s:
 
     BENCH_DATA_DIR=../shared/data python benchmarks/training_throughput.py --rounds 3
     python benchmarks/training_throughput.py --arch custom_cnn --precision float32 bfloat16
+    python benchmarks/training_throughput.py --arch inception_lite --separate-inception
+
+``--separate-inception`` adds inception_lite built with a 1x1 convolution per branch (the
+paper's form, ``architectures.inception.separate_inception_module``) beside the fused one.
 
 Shared machines are often bimodal (the same work takes twice as long in one round as in
 the next): read the best round beside the median, and compare options run in one process.
@@ -30,6 +34,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import architectures  # noqa: E402
+from architectures import inception  # noqa: E402
 from bench.data import load_dataset, split_dataset  # noqa: E402
 from bench.environment import cpu_model, enable_determinism  # noqa: E402
 from bench.flops import count_flops  # noqa: E402
@@ -51,6 +56,7 @@ class Option:
     precision: str
     batch_size: int
     jit: bool
+    separate: bool = False  # inception_lite with its 1x1 convolutions apart
     model: object = None
     data: object = None
     flops: int = 0
@@ -58,7 +64,8 @@ class Option:
 
     @property
     def label(self) -> str:
-        return f"{self.precision} batch {self.batch_size}" + (" xla" if self.jit else "")
+        label = f"{self.precision} batch {self.batch_size}" + (" xla" if self.jit else "")
+        return label + (" separate 1x1" if self.separate else "")
 
 
 def prepare(option: Option, x, y, augment: bool) -> None:
@@ -66,7 +73,13 @@ def prepare(option: Option, x, y, augment: bool) -> None:
     (spec,) = make_specs([option.arch], "mnist", get_profile("standard"), [augment])
     spec = dataclasses.replace(spec, precision=option.precision, batch_size=option.batch_size)
     keras.utils.clear_session()
-    option.model = build_for(spec, x.shape[1:], 10)
+    module = inception.inception_module
+    if option.separate:
+        inception.inception_module = inception.separate_inception_module
+    try:
+        option.model = build_for(spec, x.shape[1:], 10)
+    finally:
+        inception.inception_module = module
     option.flops = count_flops(option.model)
     compile_for_training(option.model, spec, steps_per_epoch(spec, len(x)))
     if option.jit:
@@ -92,6 +105,7 @@ def main() -> None:
     parser.add_argument("--batch-size", nargs="+", type=int, help="default: each arch's own")
     parser.add_argument("--jit", nargs="+", choices=["off", "on"], default=["off"])
     parser.add_argument("--augment", action="store_true", help="train with augmentation")
+    parser.add_argument("--separate-inception", action="store_true")
     parser.add_argument("--steps", type=int, default=30, help="training steps per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--matmul-size", type=int, default=2048)
@@ -108,9 +122,13 @@ def main() -> None:
     options = []
     for arch, precision, jit in itertools.product(archs, precisions, args.jit):
         for batch in args.batch_size or [architectures.get(arch).defaults.batch_size]:
-            option = Option(arch, precision, batch, jit == "on")
-            prepare(option, x, y, args.augment)
-            options.append(option)
+            separate = (
+                [False, True] if args.separate_inception and arch == "inception_lite" else [0]
+            )
+            for apart in separate:
+                option = Option(arch, precision, batch, jit == "on", apart)
+                prepare(option, x, y, args.augment)
+                options.append(option)
     matmul = []
     for _ in range(args.rounds):
         matmul.append(matmul_gflops(args.matmul_size))

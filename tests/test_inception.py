@@ -10,24 +10,9 @@ from keras import layers
 
 import architectures
 from architectures import inception
-from architectures._layers import conv_bn_relu
 
 # The three 1x1 convolutions that read a module's input, in the fused layer's channel order.
 SEPARATE_1X1 = ("b1x1", "b3x3_reduce", "b5x5_reduce")
-
-
-def separate_module(x, filters, name):
-    """GoogLeNet's module as the paper draws it: every branch its own 1x1 convolution."""
-    b1, b3_reduce, b3, b5_reduce, b5, pool_proj = filters
-    branch1 = conv_bn_relu(x, b1, 1, name=f"{name}_b1x1")
-    branch3 = conv_bn_relu(x, b3_reduce, 1, name=f"{name}_b3x3_reduce")
-    branch3 = conv_bn_relu(branch3, b3, 3, name=f"{name}_b3x3")
-    branch5 = conv_bn_relu(x, b5_reduce, 1, name=f"{name}_b5x5_reduce")
-    branch5 = conv_bn_relu(branch5, b5, 3, name=f"{name}_b5x5a")
-    branch5 = conv_bn_relu(branch5, b5, 3, name=f"{name}_b5x5b")
-    branch_pool = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
-    branch_pool = conv_bn_relu(branch_pool, pool_proj, 1, name=f"{name}_pool_proj")
-    return layers.Concatenate(name=f"{name}_concat")([branch1, branch3, branch5, branch_pool])
 
 
 @pytest.fixture
@@ -36,7 +21,7 @@ def pair(monkeypatch):
     the fused one holding the separate one's weights (BatchNorm statistics included)."""
     keras.utils.set_random_seed(1)
     with monkeypatch.context() as patch:
-        patch.setattr(inception, "inception_module", separate_module)
+        patch.setattr(inception, "inception_module", inception.separate_inception_module)
         separate = architectures.create("inception_lite")
     fused = architectures.create("inception_lite")
     rng = np.random.default_rng(0)
