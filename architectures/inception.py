@@ -81,7 +81,7 @@ def separate_inception_module(x: Any, filters: Sequence[int], name: str) -> Any:
 @register(
     name="inception_lite",
     reference="Szegedy et al. (2015), Going deeper with convolutions, CVPR",
-    defaults=TrainDefaults(epochs=20, batch_size=128, learning_rate=1e-3),
+    defaults=TrainDefaults(epochs=8, batch_size=128, learning_rate=4e-3),
 )
 def inception_lite(input_shape: tuple[int, ...], num_classes: int, hp: Any = None) -> keras.Model:
     """Inception-style: four Inception v1 modules (two at 14x14, two at 7x7), GAP head."""
