@@ -89,11 +89,18 @@ def resumed_line(epochs_done: int, max_epochs: int) -> str:
 def epoch_line(
     epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float, of: str
 ) -> str:
-    """``    epoch 3/30  loss ...  val_accuracy ...  20.1s  (run: at most 9m01s left)``."""
+    """``    epoch 3/30  loss ...  val_accuracy ...  20.1s  (run: at most 9m01s left)``.
+
+    What is left is the epochs still allowed times the mean epoch so far; after the last
+    epoch, or without a mean epoch time, the line says nothing about it.
+    """
     shown = "  ".join(
         f"{key} {logs[key]:.4f}"
         for key in ("loss", "accuracy", "val_loss", "val_accuracy")
         if key in logs
     )
-    left = format_duration(mean_seconds * (max_epochs - epoch))
-    return f"    epoch {epoch}/{max_epochs}  {shown}  {seconds:.1f}s  ({of}: at most {left} left)"
+    line = f"    epoch {epoch}/{max_epochs}  {shown}  {seconds:.1f}s"
+    left = mean_seconds * (max_epochs - epoch)
+    if not left >= 0.5:  # what would print as 0s; NaN too (no mean yet)
+        return line
+    return f"{line}  ({of}: at most {format_duration(left)} left)"
