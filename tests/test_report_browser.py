@@ -1,4 +1,7 @@
-"""The report opened in headless Chromium: every chart draws, and the console stays clean.
+"""The report opened in headless Chromium: every chart draws, the console stays clean, and
+at a 1400-pixel window the leaderboard fits, no chart text overlaps and the toolbar leaves
+titles clear. The layout checks look at the committed reference runs (five networks, three
+seeds: what a real suite shows) and at the tiny smoke suite.
 
 Needs Playwright's Python client and Debian's ``chromium`` (``.ci/run`` installs both);
 without them this test fails rather than skips.
@@ -10,9 +13,12 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("BENCH_CHROMIUM", "/usr/bin/chromium")
+REFERENCE_RUNS = Path(__file__).parents[1] / "results" / "reference" / "runs"
+WINDOW = {"width": 1400, "height": 1000}
 
 
 def test_every_chart_renders_without_console_errors(report_path, tmp_path):
@@ -43,3 +49,60 @@ def test_every_chart_renders_without_console_errors(report_path, tmp_path):
     assert drawn == chart_ids
     assert problems == []
     assert screenshot.stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def reference_report(tmp_path_factory):
+    """The report of the committed reference runs: no training needed."""
+    from report import build_report
+
+    return build_report(REFERENCE_RUNS, tmp_path_factory.mktemp("reference") / "report.html")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def _open(browser, path: Path):
+    page = browser.new_page(viewport=WINDOW)
+    page.goto(path.as_uri(), wait_until="load")
+    return page
+
+
+def _screenshot(page, name: str, selector: str) -> None:
+    if os.environ.get("BENCH_SCREENSHOT_DIR"):
+        target = Path(os.environ["BENCH_SCREENSHOT_DIR"]) / name
+        page.locator(selector).first.screenshot(path=str(target))
+
+
+LEADERBOARD = """() => {
+  const box = document.querySelector("#leaderboard .scroll");
+  const first = document.querySelector("#leaderboard-table th");
+  const shown = [...document.querySelectorAll("#leaderboard-table th")]
+    .filter(th => getComputedStyle(th).display !== "none").length;
+  return {scroll: box.scrollWidth, client: box.clientWidth, shown: shown,
+          boxLeft: box.getBoundingClientRect().left, firstLeft: first.getBoundingClientRect().left};
+}"""
+
+
+@pytest.mark.parametrize("which", ["reference", "smoke"])
+def test_the_leaderboard_fits_the_page_until_more_columns_are_asked_for(
+    which, browser, reference_report, report_path
+):
+    page = _open(browser, reference_report if which == "reference" else report_path)
+    before = page.evaluate(LEADERBOARD)
+    _screenshot(page, f"leaderboard-{which}.png", "#leaderboard")
+    assert before["scroll"] <= before["client"], before
+
+    page.click("#more-columns")
+    page.evaluate("document.querySelector('#leaderboard .scroll').scrollLeft = 100000")
+    after = page.evaluate(LEADERBOARD)
+    _screenshot(page, f"leaderboard-{which}-more.png", "#leaderboard")
+    page.close()
+    assert after["shown"] > before["shown"]
+    # however wide it gets, the architecture column stays in view
+    assert abs(after["firstLeft"] - after["boxLeft"]) < 1, after
