@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from report.build import highlights
 from report.charts import pareto_front
+from report.highlights import highlights
 from report.images import png_bytes
 from report.leaderboard import MISSING, leaderboard, markdown
 
@@ -173,6 +173,28 @@ def test_highlights_name_the_best_and_the_smallest_close_to_it():
     assert lines[1].startswith("Smallest within 0.2 points of it: small (augmentation on), 10 ")
     assert "Augmentation raised test accuracy for 2 of 2 architectures" in lines[2]
     assert "One seed per configuration" in lines[3]
+
+
+def test_a_check_profile_is_not_ranked_and_the_page_says_its_accuracies_mean_nothing(
+    report_html, small_suite
+):
+    from bench import results as store
+
+    assert highlights(leaderboard(store.load(small_suite))) == []
+    assert 'class="warning check-profile">Profile smoke' in report_html
+    assert "accuracies mean nothing" in report_html
+    assert 'id="highlights"' not in report_html
+    assert "significantly better" not in report_html
+
+
+def test_the_highlights_rank_only_the_runs_of_profiles_that_measure():
+    runs = _runs(
+        seed=[0, 0],
+        arch=["checked", "measured"],
+        profile=["smoke", "standard"],
+        test_accuracy=[0.999, 0.99],
+    )
+    assert highlights(leaderboard(runs))[0].startswith("Most accurate: measured")
 
 
 def test_the_pareto_front_keeps_only_models_nothing_cheaper_beats():
