@@ -9,8 +9,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from report.labels import label_points
+
 AUGMENT_COLOURS = {False: "#1f77b4", True: "#ff7f0e"}
 _LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=60, r=20, t=50, b=50))
+
+
+def _layout(top: int, **settings) -> dict:
+    """The common layout with a top margin of ``top`` pixels and other ``settings``."""
+    return {**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": top}, **settings}
 
 
 def _label(row: pd.Series) -> str:
@@ -53,9 +60,7 @@ def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str
                 x=group[cost],
                 y=group["test_accuracy"],
                 error_y=_error_bars(group),
-                mode="markers+text",
-                text=group["arch"],
-                textposition="top center",
+                mode="markers",
                 hovertext=group.apply(_label, axis=1),
                 name=_augment_name(augment),
                 marker=dict(size=11, color=AUGMENT_COLOURS[bool(augment)]),
@@ -73,9 +78,18 @@ def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str
                 hoverinfo="skip",
             )
         )
+        # one name per network: with and without augmentation it is the same size
+        names = measured["arch"] + _variant_suffix(measured)
+        label_points(fig, measured, cost, names, front)
     else:
         annotate_empty(fig, "not measured yet")
-    fig.update_layout(title=title, xaxis_title=axis_title, yaxis_title="test accuracy", **_LAYOUT)
+    fig.update_layout(
+        title=title,
+        xaxis_title=axis_title,
+        yaxis_title="test accuracy",
+        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+        **_layout(top=80),  # the title, then the legend
+    )
     fig.update_xaxes(type="log")
     return fig
 
@@ -250,6 +264,9 @@ def annotate_empty(fig: go.Figure, message: str) -> go.Figure:
         y=0.5,
         font=dict(size=14, color="#888"),
     )
+    # nothing to read off the axes, and their made-up ticks meet in the corner
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
     return fig
 
 

@@ -15,6 +15,7 @@ from bench.cli import main
 from report.charts import pareto_front
 from report.highlights import highlights
 from report.images import png_bytes
+from report.labels import Point, place
 from report.leaderboard import MISSING, leaderboard, markdown
 
 
@@ -195,6 +196,17 @@ def test_the_highlights_rank_only_the_runs_of_profiles_that_measure():
         test_accuracy=[0.999, 0.99],
     )
     assert highlights(leaderboard(runs))[0].startswith("Most accurate: measured")
+
+
+def test_labels_close_together_take_sides_that_do_not_overlap():
+    # two networks 0.05 decades apart at the same accuracy: the second goes to another side
+    anchors = [Point(5.0, 0.99, 0.99, 0.99), Point(5.05, 0.99, 0.99, 0.99)]
+    sides = place(anchors, ["inception_lite", "vgg_lite"], anchors, [], (4.5, 5.5), (0.98, 1.0))
+    assert sides[0] != sides[1]
+    assert "right" in sides[1] or sides[1].startswith(("top", "bottom"))
+    # the rightmost of several, near the plot's edge, goes left rather than out
+    edge = [Point(5.45, 0.99, 0.99, 0.99)]
+    assert "left" in place(edge, ["alexnet_style"], edge, [], (4.5, 5.5), (0.98, 1.0))[0]
 
 
 def test_the_pareto_front_keeps_only_models_nothing_cheaper_beats():

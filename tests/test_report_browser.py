@@ -106,3 +106,43 @@ def test_the_leaderboard_fits_the_page_until_more_columns_are_asked_for(
     assert after["shown"] > before["shown"]
     # however wide it gets, the architecture column stays in view
     assert abs(after["firstLeft"] - after["boxLeft"]) < 1, after
+
+
+# Every visible text of a chart (ticks, titles, legend, labels), and its plot area.
+TEXTS = """(id) => {
+  const chart = document.getElementById(id);
+  const boxes = [...chart.querySelectorAll("svg text")]
+    .filter(t => t.textContent.trim() && getComputedStyle(t).display !== "none")
+    .map(t => { const r = t.getBoundingClientRect();
+                return {text: t.textContent, x0: r.left, y0: r.top, x1: r.right, y1: r.bottom,
+                        label: !!t.closest(".textpoint")}; })
+    .filter(b => b.x1 > b.x0);
+  const r = chart.querySelector(".nsewdrag").getBoundingClientRect();
+  return {boxes: boxes, plot: {x0: r.left, y0: r.top, x1: r.right, y1: r.bottom}};
+}"""
+
+
+def _overlapping(boxes: list[dict], slack: float = 1.0) -> list[tuple[str, str]]:
+    return [
+        (a["text"], b["text"])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > slack
+        and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > slack
+    ]
+
+
+@pytest.mark.parametrize("chart", ["chart-pareto", "chart-latency", "chart-augment"])
+@pytest.mark.parametrize("which", ["reference", "smoke"])
+def test_no_text_overlaps_in_the_accuracy_charts_and_every_label_is_inside_the_plot(
+    which, chart, browser, reference_report, report_path
+):
+    page = _open(browser, reference_report if which == "reference" else report_path)
+    found = page.evaluate(TEXTS, chart)
+    _screenshot(page, f"{chart}-{which}.png", f"#{chart}")
+    page.close()
+    assert _overlapping(found["boxes"]) == []
+    plot = found["plot"]
+    for label in (b for b in found["boxes"] if b["label"]):
+        inside = plot["x0"] <= label["x0"] and label["x1"] <= plot["x1"]
+        assert inside and plot["y0"] <= label["y0"] and label["y1"] <= plot["y1"], label
