@@ -103,6 +103,7 @@ def render_report(
         for folder, record in ok_runs
         if (folder / results.HISTORY).exists()
     }
+    effects = augmentation_effects(frame)
     data = _DataCache()
     charts_top = [
         Chart.of(
@@ -117,7 +118,7 @@ def render_report(
                 board, "latency_p50_ms", "Accuracy against latency", "batch-1 latency, ms (log)"
             ),
         ),
-        Chart.of("chart-augment", charts.augmentation_effect(board)),
+        Chart.of("chart-augment", charts.augmentation_effect(effects)),
         Chart.of("chart-curves", charts.learning_curves(histories)),
         Chart.of("chart-time", charts.training_time(board)),
     ]
@@ -136,7 +137,7 @@ def render_report(
         "highlights": highlights(board, comparisons),
         "check_profiles": check_profiles(frame["profile"]),
         "comparisons": comparisons,
-        "augmentation_effects": augmentation_effects(frame),
+        "augmentation_effects": effects,
         "columns": shown_columns(board),
         "board_rows": _board_rows(board),
         "charts": {chart.id: chart for chart in charts_top + latency_charts},

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from bench.stats import Interval
 from report.labels import label_points
+from report.significance import AugmentationEffect
 
 AUGMENT_COLOURS = {False: "#1f77b4", True: "#ff7f0e"}
 _LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=60, r=20, t=50, b=50))
@@ -94,28 +96,60 @@ def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str
     return fig
 
 
-def augmentation_effect(board: pd.DataFrame) -> go.Figure:
-    """Test accuracy with and without augmentation, side by side per architecture."""
-    fig = go.Figure(
-        _bars_per_augmentation(
-            board,
-            "test_accuracy",
-            lambda group: dict(
-                error_y=_error_bars(group),
-                text=group["test_accuracy"].map("{:.4f}".format),
-                textposition="outside",
-            ),
+def augmentation_effect(effects: list[AugmentationEffect]) -> go.Figure:
+    """Test accuracy with augmentation minus without, in accuracy points, per architecture:
+    the mean paired difference over seeds with its 95% interval (none with one seed)."""
+    fig = go.Figure()
+    if effects:
+        several = len({(e.dataset, e.profile) for e in effects}) > 1
+        names = [
+            _network(e.arch, e.variant) + (f", {e.dataset} {e.profile}" if several else "")
+            for e in effects
+        ]
+        mean, above, below = zip(*(_effect_bar(e.difference) for e in effects), strict=True)
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=mean,
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=above,
+                    arrayminus=below,
+                    visible=any(e.difference.n > 1 for e in effects),
+                ),
+                marker_color=AUGMENT_COLOURS[True],
+                customdata=[e.difference.n for e in effects],
+                hovertemplate="%{x}: %{y:+.2f} points over %{customdata} seed(s)<extra></extra>",
+                name="with minus without augmentation",
+            )
         )
-    )
-    low = board["test_accuracy"].min() if len(board) else 0.0
+    else:
+        annotate_empty(fig, "no architecture ran both with and without augmentation")
     fig.update_layout(
-        title="What augmentation buys each architecture",
-        barmode="group",
-        yaxis_title="test accuracy",
-        yaxis_range=[max(0.0, low - 0.02), 1.0],
-        **_LAYOUT,
+        title=dict(
+            text="What augmentation buys each architecture",
+            subtitle_text="test accuracy with minus without, paired by seed; 95% intervals",
+        ),
+        yaxis_title="test accuracy change, points",
+        yaxis_zeroline=True,
+        yaxis_zerolinecolor="#888",
+        **_layout(top=70),  # the title and its subtitle
     )
     return fig
+
+
+def _effect_bar(difference: Interval) -> tuple[float, float | None, float | None]:
+    """A difference in accuracy in percentage points, and how far its interval reaches
+    above and below it; None with one seed, which has no interval."""
+    mean = 100 * difference.mean
+    if difference.n < 2:
+        return mean, None, None
+    return mean, 100 * difference.high - mean, mean - 100 * difference.low
+
+
+def _network(arch: str, variant: str) -> str:
+    return arch if variant == "default" else f"{arch} ({variant})"
 
 
 def _bars_per_augmentation(

@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from report.charts import pareto_front
+from report.charts import augmentation_effect, pareto_front
 from report.highlights import highlights
 from report.images import png_bytes
 from report.labels import Point, place
 from report.leaderboard import MISSING, leaderboard, markdown
+from report.significance import augmentation_effects
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +197,28 @@ def test_the_highlights_rank_only_the_runs_of_profiles_that_measure():
         test_accuracy=[0.999, 0.99],
     )
     assert highlights(leaderboard(runs))[0].startswith("Most accurate: measured")
+
+
+def test_the_augmentation_chart_shows_the_paired_difference_in_points_with_its_interval():
+    seeds = [0, 1, 2, 0, 1, 2]
+    on = [True, True, True, False, False, False]
+    accuracy = [0.9912, 0.9905, 0.9920, 0.9900, 0.9899, 0.9904]
+    effects = augmentation_effects(_runs(seed=seeds, augment=on, test_accuracy=accuracy))
+    (bar,) = augmentation_effect(effects).data
+    (effect,) = effects
+    assert bar.y[0] == pytest.approx(100 * effect.difference.mean) == pytest.approx(0.113333, 1e-4)
+    assert bar.error_y.visible
+    assert bar.error_y.array[0] == pytest.approx(
+        100 * (effect.difference.high - effect.difference.mean)
+    )
+    assert bar.error_y.arrayminus[0] == pytest.approx(
+        100 * (effect.difference.mean - effect.difference.low)
+    )
+    one_seed = augmentation_effects(
+        _runs(seed=[0, 0], augment=[True, False], test_accuracy=[0.9, 0.8])
+    )
+    (bar,) = augmentation_effect(one_seed).data
+    assert bar.y[0] == pytest.approx(10.0) and not bar.error_y.visible
 
 
 def test_labels_close_together_take_sides_that_do_not_overlap():
