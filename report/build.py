@@ -98,11 +98,11 @@ def render_report(
     comparisons = compare_groups(measured)
     board = leaderboard(frame, comparisons)
     ok_runs = [(folder, record) for folder, record in runs if record.get("status") == "ok"]
-    histories = {
-        record["run_id"]: pd.read_csv(folder / results.HISTORY)
+    curves = [
+        (record, pd.read_csv(folder / results.HISTORY))
         for folder, record in ok_runs
         if (folder / results.HISTORY).exists()
-    }
+    ]
     effects = augmentation_effects(frame)
     data = _DataCache()
     charts_top = [
@@ -119,7 +119,7 @@ def render_report(
             ),
         ),
         Chart.of("chart-augment", charts.augmentation_effect(effects)),
-        Chart.of("chart-curves", charts.learning_curves(histories)),
+        Chart.of("chart-curves", charts.learning_curves(curves)),
         Chart.of("chart-time", charts.training_time(board)),
     ]
     runtimes = runtime_rows(results.read_latency(results_dir))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from bench.stats import Interval
 from report.labels import label_points
@@ -152,6 +153,15 @@ def _network(arch: str, variant: str) -> str:
     return arch if variant == "default" else f"{arch} ({variant})"
 
 
+def _run_key(spec: dict) -> tuple[str, bool, int]:
+    """(network, augmentation, seed): the legend's order, augmentation off first."""
+    return (
+        _network(spec["arch"], spec.get("variant", "default")),
+        bool(spec["augment"]),
+        spec["seed"],
+    )
+
+
 def _bars_per_augmentation(
     board: pd.DataFrame, column: str, extra: Callable[[pd.DataFrame], dict]
 ) -> list[go.Bar]:
@@ -180,17 +190,38 @@ def _variant_suffix(group: pd.DataFrame) -> pd.Series:
     return group["variant"].map(lambda v: "" if v == "default" else f" ({v})")
 
 
-def learning_curves(histories: dict[str, pd.DataFrame]) -> go.Figure:
-    """Validation accuracy per epoch, one line per run."""
+def learning_curves(curves: list[tuple[dict, pd.DataFrame]]) -> go.Figure:
+    """Validation accuracy per epoch, one line per run (its record and history): a colour
+    per network, dashed with augmentation, the legend grouped by network, one entry per
+    augmentation setting for all its seeds; a click on an entry shows or hides the group."""
     fig = go.Figure()
-    for run_id, history in sorted(histories.items()):
-        if "val_accuracy" not in history:
-            continue
+    curves = [(record, history) for record, history in curves if "val_accuracy" in history]
+    runs = sorted(
+        ((_run_key(record["spec"]), record, history) for record, history in curves),
+        key=lambda run: (run[0], run[1]["run_id"]),
+    )
+    networks = sorted({network for (network, _, _), _, _ in runs})
+    # D3's ten colours tell apart better than plotly's own; beyond ten, 26 less distinct ones
+    palette = qualitative.D3 if len(networks) <= len(qualitative.D3) else qualitative.Alphabet
+    colours = {network: palette[i % len(palette)] for i, network in enumerate(networks)}
+    in_legend = set()
+    for (network, augment, _), record, history in runs:
         fig.add_trace(
             go.Scatter(
-                x=history["epoch"], y=history["val_accuracy"], mode="lines+markers", name=run_id
+                x=history["epoch"],
+                y=history["val_accuracy"],
+                mode="lines+markers",
+                name=_augment_name(augment),
+                legendgroup=network,
+                legendgrouptitle_text=network,
+                showlegend=(network, augment) not in in_legend,
+                line=dict(color=colours[network], dash="dash" if augment else "solid"),
+                marker_size=4,
+                hovertext=[record["run_id"]] * len(history),
+                hovertemplate="%{hovertext}, epoch %{x}: %{y:.4f}<extra></extra>",
             )
         )
+        in_legend.add((network, augment))
     fig.update_layout(
         title="Validation accuracy per epoch",
         xaxis_title="epoch",

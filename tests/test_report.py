@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from report.charts import augmentation_effect, pareto_front
+from report.charts import augmentation_effect, learning_curves, pareto_front
 from report.highlights import highlights
 from report.images import png_bytes
 from report.labels import Point, place
@@ -219,6 +219,36 @@ def test_the_augmentation_chart_shows_the_paired_difference_in_points_with_its_i
     )
     (bar,) = augmentation_effect(one_seed).data
     assert bar.y[0] == pytest.approx(10.0) and not bar.error_y.visible
+
+
+def test_the_learning_curves_colour_by_network_dash_by_augmentation_and_group_the_legend():
+    history = pd.DataFrame({"epoch": [1, 2], "val_accuracy": [0.9, 0.95]})
+    curves = [
+        (
+            {
+                "run_id": f"{arch}-{augment}-{seed}",
+                "spec": {"arch": arch, "augment": augment, "seed": seed},
+            },
+            history,
+        )
+        for arch in ("a", "b", "c")
+        for augment in (False, True)
+        for seed in (0, 1)
+    ]
+    traces = learning_curves(curves).data
+    assert len(traces) == 12
+    colours = {
+        t.legendgroup: {t2.line.color for t2 in traces if t2.legendgroup == t.legendgroup}
+        for t in traces
+    }
+    assert all(len(c) == 1 for c in colours.values()) and len(set.union(*colours.values())) == 3
+    assert {(t.name, t.line.dash) for t in traces} == {
+        ("augmentation off", "solid"),
+        ("augmentation on", "dash"),
+    }
+    assert [(t.legendgroup, t.name) for t in traces if t.showlegend] == [
+        (arch, f"augmentation {aug}") for arch in ("a", "b", "c") for aug in ("off", "on")
+    ]
 
 
 def test_labels_close_together_take_sides_that_do_not_overlap():
