@@ -253,7 +253,7 @@ def _run_view(folder: Path, record: dict, data: _DataCache) -> RunView:
         test_accuracy=record["metrics"]["test_accuracy"],
         confusion=Chart.of(
             f"chart-confusion-{record['run_id']}",
-            charts.confusion(matrix, names, f"Confusion matrix: {record['run_id']}"),
+            charts.confusion(matrix, names, record["run_id"]),
         ),
         per_class=[
             {

@@ -252,8 +252,12 @@ def training_time(board: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def confusion(matrix: list[list[int]], class_names: list[str], title: str) -> go.Figure:
-    """A confusion-matrix heatmap: true class down, predicted class across."""
+def confusion(matrix: list[list[int]], class_names: list[str], run_id: str) -> go.Figure:
+    """A confusion-matrix heatmap: true class down, predicted class across.
+
+    The run's id goes in a subtitle under a short title, and the toolbar keeps only its
+    download and reset buttons (a drag still zooms), so that it no longer covers the title.
+    """
     values = np.asarray(matrix)
     fig = go.Figure(
         go.Heatmap(
@@ -267,10 +271,11 @@ def confusion(matrix: list[list[int]], class_names: list[str], title: str) -> go
         )
     )
     fig.update_layout(
-        title=title,
+        title=dict(text="Confusion matrix", subtitle_text=run_id),
         xaxis_title="predicted",
         yaxis_title="true",
-        **{**_LAYOUT, "height": 440, "width": 500},
+        modebar_remove=["zoom", "pan", "zoomin", "zoomout", "autoscale"],
+        **_layout(top=70, height=460, width=500),
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")

@@ -146,3 +146,23 @@ def test_no_text_overlaps_in_the_accuracy_charts_and_every_label_is_inside_the_p
     for label in (b for b in found["boxes"] if b["label"]):
         inside = plot["x0"] <= label["x0"] and label["x1"] <= plot["x1"]
         assert inside and plot["y0"] <= label["y0"] and label["y1"] <= plot["y1"], label
+
+
+def test_the_toolbar_leaves_the_confusion_matrix_title_clear(browser, report_path):
+    page = _open(browser, report_path)
+    chart = page.locator("details[open] .chart").first
+    chart.hover()
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('details[open] .modebar')).opacity > 0.9"
+    )
+    boxes = [
+        page.locator(f"details[open] {selector}").first.bounding_box()
+        for selector in (".modebar", ".gtitle", ".gtitle-subtitle")
+    ]
+    _screenshot(page, "confusion.png", "details[open] .chart")
+    page.close()
+    toolbar, *titles = boxes
+    for title in titles:
+        apart_across = title["x"] + title["width"] <= toolbar["x"]
+        apart_down = title["y"] >= toolbar["y"] + toolbar["height"]
+        assert apart_across or apart_down, (toolbar, title)
