@@ -16,13 +16,20 @@ def _lines(stream: io.StringIO) -> list[str]:
     return stream.getvalue().splitlines()
 
 
-def test_the_estimate_of_what_is_left_is_the_mean_run_time_times_the_runs_left():
+def _second_run_line(costs=None) -> str:
+    """What a suite of three prints as its second run starts, the first having taken 600 s."""
     stream = io.StringIO()
     progress = Progress(total=3, stream=stream)
+    if costs is not None:
+        progress.plan(costs)
     progress.run_started("a")
     progress.run_finished(600, "a: ok")
     progress.run_started("b")
-    assert _lines(stream)[-1].endswith("| ~20m00s left")
+    return _lines(stream)[-1]
+
+
+def test_the_estimate_of_what_is_left_is_the_mean_run_time_times_the_runs_left():
+    assert _second_run_line().endswith("| ~20m00s left")
 
 
 def test_a_resumed_run_says_its_time_is_since_resuming_and_stays_out_of_the_estimate():
@@ -37,24 +44,14 @@ def test_a_resumed_run_says_its_time_is_since_resuming_and_stays_out_of_the_esti
 
 
 def test_the_estimate_of_what_is_left_weighs_the_runs_left_by_their_cost():
-    stream = io.StringIO()
-    progress = Progress(total=3, stream=stream)
-    progress.plan([lambda: 1.0, lambda: 1.0, lambda: 4.0])
-    progress.run_started("a")
-    progress.run_finished(600, "a: ok")
-    progress.run_started("b")
     # 600 s per unit of cost; 1 + 4 units left (a flat mean per run would say 20m00s)
-    assert _lines(stream)[-1].endswith("| ~50m00s left")
+    line = _second_run_line([lambda: 1.0, lambda: 1.0, lambda: 4.0])
+    assert line.endswith("| ~50m00s left")
 
 
 def test_a_run_of_unknown_cost_counts_as_the_mean_finished_run():
-    stream = io.StringIO()
-    progress = Progress(total=3, stream=stream)
-    progress.plan([lambda: 2.0, lambda: None, lambda: 1.0])
-    progress.run_started("a")
-    progress.run_finished(600, "a: ok")
-    progress.run_started("b")
-    assert _lines(stream)[-1].endswith("| ~15m00s left")  # 600 s + 300 s
+    line = _second_run_line([lambda: 2.0, lambda: None, lambda: 1.0])
+    assert line.endswith("| ~15m00s left")  # 600 s + 300 s
 
 
 def test_a_quiet_progress_never_computes_a_cost():
