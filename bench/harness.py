@@ -504,7 +504,10 @@ def run_suite(
     Runs whose finished record already matches their spec are skipped unless ``force``.
     Returns the records, skipped ones included.
     """
+    from bench.runcost import suite_costs  # it builds networks through this module
+
     progress = progress or Progress(len(specs))
+    progress.plan(suite_costs(specs, splits))
     records = []
     for spec in specs:
         run_dir = out_dir / spec.run_id

@@ -17,6 +17,7 @@ class Profile:
     max_epochs: int | None = None  # None: the architecture's own budget (its schedule spans it)
     max_batch_size: int | None = None  # None: the architecture's own default
     seeds: int = 1  # runs per configuration, seeds 0, 1, ... (--seed moves the first)
+    check: bool = False  # it only checks that everything runs: its accuracies mean nothing
 
 
 PROFILES: dict[str, Profile] = {
@@ -31,6 +32,7 @@ PROFILES: dict[str, Profile] = {
             max_epochs=1,
             # 32 steps rather than 8: enough for BatchNorm's moving statistics to settle
             max_batch_size=32,
+            check=True,
         ),
         Profile(
             "quick",
@@ -50,6 +52,12 @@ PROFILES: dict[str, Profile] = {
     )
 }
 DEFAULT_PROFILE = "standard"
+
+
+def is_check(name: str | None) -> bool:
+    """Whether ``name`` is a profile that checks that everything runs (``Profile.check``),
+    whose runs the report does not rank."""
+    return name in PROFILES and PROFILES[name].check
 
 
 def get_profile(name: str) -> Profile:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Sequence
 from typing import TextIO
+
+# A run's cost, computed only when an estimate needs it; None when it cannot be known.
+Cost = Callable[[], float | None]
 
 
 def format_duration(seconds: float) -> str:
@@ -21,9 +25,11 @@ def format_duration(seconds: float) -> str:
 class Progress:
     """Prints suite- and epoch-level progress; silent when ``quiet``.
 
-    The estimate of what is left assumes the remaining runs take as long as the
-    finished ones did on average; within a run it scales the mean epoch time by the
-    epochs still allowed (an upper bound, since early stopping may end sooner).
+    The estimate of what is left is the remaining runs' cost (``plan``) times the seconds
+    the finished runs took per unit of their cost, so a suite of cheap and costly networks
+    is not estimated as if every run took the mean; without costs (or while a run's cost is
+    unknown) a run counts as the mean finished run. Within a run it scales the mean epoch
+    time by the epochs still allowed (an upper bound, since early stopping may end sooner).
     """
 
     def __init__(self, total: int, quiet: bool = False, stream: TextIO | None = None):
@@ -34,6 +40,8 @@ class Progress:
         self.run_seconds: list[float] = []
         self.index = 0
         self._resumed = False  # whether the run under way went on from a checkpoint
+        self._costs: Sequence[Cost] = ()
+        self._finished_costs: list[tuple[float, float]] = []  # (seconds, cost) of whole runs
 
     def _print(self, text: str) -> None:
         if not self.quiet:
@@ -42,15 +50,30 @@ class Progress:
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
+    def plan(self, costs: Sequence[Cost]) -> None:
+        """The suite's runs' costs, in order: any unit proportional to their training time
+        (``bench.runcost``); each is computed only when an estimate first needs it."""
+        self._costs = costs
+
+    def _cost(self, index: int) -> float | None:
+        return self._costs[index]() if index < len(self._costs) else None
+
     def estimate_left(self, runs_left: int) -> str:
         if not self.run_seconds:
             return "estimating"
         mean = sum(self.run_seconds) / len(self.run_seconds)
-        return f"~{format_duration(mean * runs_left)} left"
+        if not self._finished_costs:
+            return f"~{format_duration(mean * runs_left)} left"
+        rate = sum(s for s, _ in self._finished_costs) / sum(c for _, c in self._finished_costs)
+        costs = [self._cost(i) for i in range(self.total - runs_left, self.total)]
+        seconds = sum(mean if cost is None else cost * rate for cost in costs)
+        return f"~{format_duration(seconds)} left"
 
     def run_started(self, label: str) -> None:
         self.index += 1
         self._resumed = False
+        if self.quiet:
+            return  # nothing to print: costs stay uncomputed
         left = self.estimate_left(self.total - self.index + 1)
         self._print(
             f"[run {self.index}/{self.total}] {label} | elapsed "
@@ -69,6 +92,9 @@ class Progress:
     def run_finished(self, seconds: float, summary: str) -> None:
         if not self._resumed:  # part of a run would make the estimate of those left too short
             self.run_seconds.append(seconds)
+            cost = None if self.quiet else self._cost(self.index - 1)
+            if cost:  # a builder that fails has no cost, and a run of it no rate
+                self._finished_costs.append((seconds, cost))
         self._print(f"    {summary} {took(seconds, self._resumed)}")
 
     def epoch_finished(
@@ -89,11 +115,18 @@ def resumed_line(epochs_done: int, max_epochs: int) -> str:
 def epoch_line(
     epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float, of: str
 ) -> str:
-    """``    epoch 3/30  loss ...  val_accuracy ...  20.1s  (run: at most 9m01s left)``."""
+    """``    epoch 3/30  loss ...  val_accuracy ...  20.1s  (run: at most 9m01s left)``.
+
+    What is left is the epochs still allowed times the mean epoch so far; after the last
+    epoch, or without a mean epoch time, the line says nothing about it.
+    """
     shown = "  ".join(
         f"{key} {logs[key]:.4f}"
         for key in ("loss", "accuracy", "val_loss", "val_accuracy")
         if key in logs
     )
-    left = format_duration(mean_seconds * (max_epochs - epoch))
-    return f"    epoch {epoch}/{max_epochs}  {shown}  {seconds:.1f}s  ({of}: at most {left} left)"
+    line = f"    epoch {epoch}/{max_epochs}  {shown}  {seconds:.1f}s"
+    left = mean_seconds * (max_epochs - epoch)
+    if not left >= 0.5:  # what would print as 0s; NaN too (no mean yet)
+        return line
+    return f"{line}  ({of}: at most {format_duration(left)} left)"

@@ -14,17 +14,14 @@ import pandas as pd
 from bench import results
 from bench.data import NAMED_DATASETS, Splits, load_dataset, split_dataset
 from bench.errors import BenchError
+from bench.profiles import is_check
 from report import charts
 from report.dataview import DataView, data_view
+from report.highlights import check_profiles, highlights
 from report.images import data_uri
 from report.latency import benchmark_history, runtime_rows
 from report.leaderboard import cell_text, leaderboard, shown_columns, sort_value
-from report.significance import (
-    ComparisonGroup,
-    augmentation_effects,
-    compare_groups,
-    group_key,
-)
+from report.significance import augmentation_effects, compare_groups
 from report.tuning import tuning_views
 
 MISTAKES_SHOWN = 12
@@ -96,14 +93,17 @@ def render_report(
     from plotly.offline import get_plotlyjs
 
     frame, runs = load_runs(results_dir)
-    comparisons = compare_groups(runs)
+    # the runs of check profiles are not compared: their accuracies mean nothing
+    measured = [(folder, r) for folder, r in runs if not is_check(r["spec"].get("profile"))]
+    comparisons = compare_groups(measured)
     board = leaderboard(frame, comparisons)
     ok_runs = [(folder, record) for folder, record in runs if record.get("status") == "ok"]
-    histories = {
-        record["run_id"]: pd.read_csv(folder / results.HISTORY)
+    curves = [
+        (record, pd.read_csv(folder / results.HISTORY))
         for folder, record in ok_runs
         if (folder / results.HISTORY).exists()
-    }
+    ]
+    effects = augmentation_effects(frame)
     data = _DataCache()
     charts_top = [
         Chart.of(
@@ -118,8 +118,8 @@ def render_report(
                 board, "latency_p50_ms", "Accuracy against latency", "batch-1 latency, ms (log)"
             ),
         ),
-        Chart.of("chart-augment", charts.augmentation_effect(board)),
-        Chart.of("chart-curves", charts.learning_curves(histories)),
+        Chart.of("chart-augment", charts.augmentation_effect(effects)),
+        Chart.of("chart-curves", charts.learning_curves(curves)),
         Chart.of("chart-time", charts.training_time(board)),
     ]
     runtimes = runtime_rows(results.read_latency(results_dir))
@@ -135,8 +135,9 @@ def render_report(
         "title": "mnist-bench comparison",
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "highlights": highlights(board, comparisons),
+        "check_profiles": check_profiles(frame["profile"]),
         "comparisons": comparisons,
-        "augmentation_effects": augmentation_effects(frame),
+        "augmentation_effects": effects,
         "columns": shown_columns(board),
         "board_rows": _board_rows(board),
         "charts": {chart.id: chart for chart in charts_top + latency_charts},
@@ -180,59 +181,6 @@ def _board_rows(board: pd.DataFrame) -> list[list[tuple[str, str]]]:
         [(cell_text(c, row[c.key]), sort_value(c, row[c.key])) for c in columns]
         for _, row in board.iterrows()
     ]
-
-
-def highlights(
-    board: pd.DataFrame, comparisons: list[ComparisonGroup] = (), margin: float = 0.002
-) -> list[str]:
-    """A few plain sentences that answer the page's question before the tables do."""
-    if board.empty:
-        return []
-
-    def name(row: pd.Series) -> str:
-        return f"{row['arch']} (augmentation {'on' if row['augment'] else 'off'})"
-
-    best = board.iloc[0]
-    lines = [f"Most accurate: {name(best)}, test accuracy {best['test_accuracy']:.4f}."]
-    close = board[board["test_accuracy"] >= best["test_accuracy"] - margin]
-    smallest = close.sort_values("params").iloc[0]
-    if smallest["arch"] != best["arch"]:
-        lines.append(
-            f"Smallest within {100 * margin:.1f} points of it: {name(smallest)}, "
-            f"{smallest['params']:,.0f} parameters against {best['params']:,.0f}, "
-            f"test accuracy {smallest['test_accuracy']:.4f}."
-        )
-    defaults = board[board["variant"] == "default"]
-    paired = defaults.pivot_table(index="arch", columns="augment", values="test_accuracy")
-    if {False, True} <= set(paired.columns):
-        gain = (paired[True] - paired[False]).dropna()
-        if len(gain):
-            lines.append(
-                f"Augmentation raised test accuracy for {(gain > 0).sum()} of {len(gain)} "
-                f"architectures (change from {gain.min():+.4f} to {gain.max():+.4f})."
-            )
-    lines += _significance_lines(best, comparisons)
-    if board["seeds"].max() <= 1:
-        lines.append(
-            "One seed per configuration: differences of a few tenths of a percent may be "
-            "seed-to-seed noise; run with more seeds before ranking close results."
-        )
-    return lines
-
-
-def _significance_lines(best: pd.Series, comparisons: list[ComparisonGroup]) -> list[str]:
-    """What the paired tests say about the most accurate configuration's group."""
-    group = next((g for g in comparisons if g.key == group_key(best)), None)
-    if group is None:
-        return []
-    pairs = [p for p in group.comparisons if best["arch"] in (p.a, p.b)]
-    beaten = group.better_than(best["arch"])
-    tied = [p.b if p.a == best["arch"] else p.a for p in pairs if not p.significant]
-    line = f"Paired tests on the same test images ({group.title}): {best['arch']} "
-    line += f"is significantly better than {', '.join(beaten)}" if beaten else "beats no one"
-    if tied:
-        line += f"; it is not distinguishable from {', '.join(tied)}"
-    return [line + " (McNemar mid-p per seed, Holm-corrected, 0.05)."]
 
 
 def _architectures(runs: list[tuple[Path, dict]]) -> list[dict]:
@@ -305,7 +253,7 @@ def _run_view(folder: Path, record: dict, data: _DataCache) -> RunView:
         test_accuracy=record["metrics"]["test_accuracy"],
         confusion=Chart.of(
             f"chart-confusion-{record['run_id']}",
-            charts.confusion(matrix, names, f"Confusion matrix: {record['run_id']}"),
+            charts.confusion(matrix, names, record["run_id"]),
         ),
         per_class=[
             {

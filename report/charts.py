@@ -8,9 +8,19 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+from bench.stats import Interval
+from report.labels import label_points
+from report.significance import AugmentationEffect
 
 AUGMENT_COLOURS = {False: "#1f77b4", True: "#ff7f0e"}
 _LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=60, r=20, t=50, b=50))
+
+
+def _layout(top: int, **settings) -> dict:
+    """The common layout with a top margin of ``top`` pixels and other ``settings``."""
+    return {**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": top}, **settings}
 
 
 def _label(row: pd.Series) -> str:
@@ -53,9 +63,7 @@ def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str
                 x=group[cost],
                 y=group["test_accuracy"],
                 error_y=_error_bars(group),
-                mode="markers+text",
-                text=group["arch"],
-                textposition="top center",
+                mode="markers",
                 hovertext=group.apply(_label, axis=1),
                 name=_augment_name(augment),
                 marker=dict(size=11, color=AUGMENT_COLOURS[bool(augment)]),
@@ -73,35 +81,85 @@ def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str
                 hoverinfo="skip",
             )
         )
+        # one name per network: with and without augmentation it is the same size
+        names = measured["arch"] + _variant_suffix(measured)
+        label_points(fig, measured, cost, names, front)
     else:
         annotate_empty(fig, "not measured yet")
-    fig.update_layout(title=title, xaxis_title=axis_title, yaxis_title="test accuracy", **_LAYOUT)
+    fig.update_layout(
+        title=title,
+        xaxis_title=axis_title,
+        yaxis_title="test accuracy",
+        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+        **_layout(top=80),  # the title, then the legend
+    )
     fig.update_xaxes(type="log")
     return fig
 
 
-def augmentation_effect(board: pd.DataFrame) -> go.Figure:
-    """Test accuracy with and without augmentation, side by side per architecture."""
-    fig = go.Figure(
-        _bars_per_augmentation(
-            board,
-            "test_accuracy",
-            lambda group: dict(
-                error_y=_error_bars(group),
-                text=group["test_accuracy"].map("{:.4f}".format),
-                textposition="outside",
-            ),
+def augmentation_effect(effects: list[AugmentationEffect]) -> go.Figure:
+    """Test accuracy with augmentation minus without, in accuracy points, per architecture:
+    the mean paired difference over seeds with its 95% interval (none with one seed)."""
+    fig = go.Figure()
+    if effects:
+        several = len({(e.dataset, e.profile) for e in effects}) > 1
+        names = [
+            _network(e.arch, e.variant) + (f", {e.dataset} {e.profile}" if several else "")
+            for e in effects
+        ]
+        mean, above, below = zip(*(_effect_bar(e.difference) for e in effects), strict=True)
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=mean,
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=above,
+                    arrayminus=below,
+                    visible=any(e.difference.n > 1 for e in effects),
+                ),
+                marker_color=AUGMENT_COLOURS[True],
+                customdata=[e.difference.n for e in effects],
+                hovertemplate="%{x}: %{y:+.2f} points over %{customdata} seed(s)<extra></extra>",
+                name="with minus without augmentation",
+            )
         )
-    )
-    low = board["test_accuracy"].min() if len(board) else 0.0
+    else:
+        annotate_empty(fig, "no architecture ran both with and without augmentation")
     fig.update_layout(
-        title="What augmentation buys each architecture",
-        barmode="group",
-        yaxis_title="test accuracy",
-        yaxis_range=[max(0.0, low - 0.02), 1.0],
-        **_LAYOUT,
+        title=dict(
+            text="What augmentation buys each architecture",
+            subtitle_text="test accuracy with minus without, paired by seed; 95% intervals",
+        ),
+        yaxis_title="test accuracy change, points",
+        yaxis_zeroline=True,
+        yaxis_zerolinecolor="#888",
+        **_layout(top=70),  # the title and its subtitle
     )
     return fig
+
+
+def _effect_bar(difference: Interval) -> tuple[float, float | None, float | None]:
+    """A difference in accuracy in percentage points, and how far its interval reaches
+    above and below it; None with one seed, which has no interval."""
+    mean = 100 * difference.mean
+    if difference.n < 2:
+        return mean, None, None
+    return mean, 100 * difference.high - mean, mean - 100 * difference.low
+
+
+def _network(arch: str, variant: str) -> str:
+    return arch if variant == "default" else f"{arch} ({variant})"
+
+
+def _run_key(spec: dict) -> tuple[str, bool, int]:
+    """(network, augmentation, seed): the legend's order, augmentation off first."""
+    return (
+        _network(spec["arch"], spec.get("variant", "default")),
+        bool(spec["augment"]),
+        spec["seed"],
+    )
 
 
 def _bars_per_augmentation(
@@ -132,17 +190,38 @@ def _variant_suffix(group: pd.DataFrame) -> pd.Series:
     return group["variant"].map(lambda v: "" if v == "default" else f" ({v})")
 
 
-def learning_curves(histories: dict[str, pd.DataFrame]) -> go.Figure:
-    """Validation accuracy per epoch, one line per run."""
+def learning_curves(curves: list[tuple[dict, pd.DataFrame]]) -> go.Figure:
+    """Validation accuracy per epoch, one line per run (its record and history): a colour
+    per network, dashed with augmentation, the legend grouped by network, one entry per
+    augmentation setting for all its seeds; a click on an entry shows or hides the group."""
     fig = go.Figure()
-    for run_id, history in sorted(histories.items()):
-        if "val_accuracy" not in history:
-            continue
+    curves = [(record, history) for record, history in curves if "val_accuracy" in history]
+    runs = sorted(
+        ((_run_key(record["spec"]), record, history) for record, history in curves),
+        key=lambda run: (run[0], run[1]["run_id"]),
+    )
+    networks = sorted({network for (network, _, _), _, _ in runs})
+    # D3's ten colours tell apart better than plotly's own; beyond ten, 26 less distinct ones
+    palette = qualitative.D3 if len(networks) <= len(qualitative.D3) else qualitative.Alphabet
+    colours = {network: palette[i % len(palette)] for i, network in enumerate(networks)}
+    in_legend = set()
+    for (network, augment, _), record, history in runs:
         fig.add_trace(
             go.Scatter(
-                x=history["epoch"], y=history["val_accuracy"], mode="lines+markers", name=run_id
+                x=history["epoch"],
+                y=history["val_accuracy"],
+                mode="lines+markers",
+                name=_augment_name(augment),
+                legendgroup=network,
+                legendgrouptitle_text=network,
+                showlegend=(network, augment) not in in_legend,
+                line=dict(color=colours[network], dash="dash" if augment else "solid"),
+                marker_size=4,
+                hovertext=[record["run_id"]] * len(history),
+                hovertemplate="%{hovertext}, epoch %{x}: %{y:.4f}<extra></extra>",
             )
         )
+        in_legend.add((network, augment))
     fig.update_layout(
         title="Validation accuracy per epoch",
         xaxis_title="epoch",
@@ -173,8 +252,12 @@ def training_time(board: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def confusion(matrix: list[list[int]], class_names: list[str], title: str) -> go.Figure:
-    """A confusion-matrix heatmap: true class down, predicted class across."""
+def confusion(matrix: list[list[int]], class_names: list[str], run_id: str) -> go.Figure:
+    """A confusion-matrix heatmap: true class down, predicted class across.
+
+    The run's id goes in a subtitle under a short title, and the toolbar keeps only its
+    download and reset buttons (a drag still zooms), so that it no longer covers the title.
+    """
     values = np.asarray(matrix)
     fig = go.Figure(
         go.Heatmap(
@@ -188,10 +271,11 @@ def confusion(matrix: list[list[int]], class_names: list[str], title: str) -> go
         )
     )
     fig.update_layout(
-        title=title,
+        title=dict(text="Confusion matrix", subtitle_text=run_id),
         xaxis_title="predicted",
         yaxis_title="true",
-        **{**_LAYOUT, "height": 440, "width": 500},
+        modebar_remove=["zoom", "pan", "zoomin", "zoomout", "autoscale"],
+        **_layout(top=70, height=460, width=500),
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
@@ -250,6 +334,9 @@ def annotate_empty(fig: go.Figure, message: str) -> go.Figure:
         y=0.5,
         font=dict(size=14, color="#888"),
     )
+    # nothing to read off the axes, and their made-up ticks meet in the corner
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
     return fig
 
 

@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from report.build import highlights
-from report.charts import pareto_front
+from report.charts import augmentation_effect, learning_curves, pareto_front
+from report.highlights import highlights
 from report.images import png_bytes
+from report.labels import Point, place
 from report.leaderboard import MISSING, leaderboard, markdown
+from report.significance import augmentation_effects
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +175,91 @@ def test_highlights_name_the_best_and_the_smallest_close_to_it():
     assert lines[1].startswith("Smallest within 0.2 points of it: small (augmentation on), 10 ")
     assert "Augmentation raised test accuracy for 2 of 2 architectures" in lines[2]
     assert "One seed per configuration" in lines[3]
+
+
+def test_a_check_profile_is_not_ranked_and_the_page_says_its_accuracies_mean_nothing(
+    report_html, small_suite
+):
+    from bench import results as store
+
+    assert highlights(leaderboard(store.load(small_suite))) == []
+    assert 'class="warning check-profile">Profile smoke' in report_html
+    assert "accuracies mean nothing" in report_html
+    assert 'id="highlights"' not in report_html
+    assert "significantly better" not in report_html
+
+
+def test_the_highlights_rank_only_the_runs_of_profiles_that_measure():
+    runs = _runs(
+        seed=[0, 0],
+        arch=["checked", "measured"],
+        profile=["smoke", "standard"],
+        test_accuracy=[0.999, 0.99],
+    )
+    assert highlights(leaderboard(runs))[0].startswith("Most accurate: measured")
+
+
+def test_the_augmentation_chart_shows_the_paired_difference_in_points_with_its_interval():
+    seeds = [0, 1, 2, 0, 1, 2]
+    on = [True, True, True, False, False, False]
+    accuracy = [0.9912, 0.9905, 0.9920, 0.9900, 0.9899, 0.9904]
+    effects = augmentation_effects(_runs(seed=seeds, augment=on, test_accuracy=accuracy))
+    (bar,) = augmentation_effect(effects).data
+    (effect,) = effects
+    assert bar.y[0] == pytest.approx(100 * effect.difference.mean) == pytest.approx(0.113333, 1e-4)
+    assert bar.error_y.visible
+    assert bar.error_y.array[0] == pytest.approx(
+        100 * (effect.difference.high - effect.difference.mean)
+    )
+    assert bar.error_y.arrayminus[0] == pytest.approx(
+        100 * (effect.difference.mean - effect.difference.low)
+    )
+    one_seed = augmentation_effects(
+        _runs(seed=[0, 0], augment=[True, False], test_accuracy=[0.9, 0.8])
+    )
+    (bar,) = augmentation_effect(one_seed).data
+    assert bar.y[0] == pytest.approx(10.0) and not bar.error_y.visible
+
+
+def test_the_learning_curves_colour_by_network_dash_by_augmentation_and_group_the_legend():
+    history = pd.DataFrame({"epoch": [1, 2], "val_accuracy": [0.9, 0.95]})
+    curves = [
+        (
+            {
+                "run_id": f"{arch}-{augment}-{seed}",
+                "spec": {"arch": arch, "augment": augment, "seed": seed},
+            },
+            history,
+        )
+        for arch in ("a", "b", "c")
+        for augment in (False, True)
+        for seed in (0, 1)
+    ]
+    traces = learning_curves(curves).data
+    assert len(traces) == 12
+    colours = {
+        t.legendgroup: {t2.line.color for t2 in traces if t2.legendgroup == t.legendgroup}
+        for t in traces
+    }
+    assert all(len(c) == 1 for c in colours.values()) and len(set.union(*colours.values())) == 3
+    assert {(t.name, t.line.dash) for t in traces} == {
+        ("augmentation off", "solid"),
+        ("augmentation on", "dash"),
+    }
+    assert [(t.legendgroup, t.name) for t in traces if t.showlegend] == [
+        (arch, f"augmentation {aug}") for arch in ("a", "b", "c") for aug in ("off", "on")
+    ]
+
+
+def test_labels_close_together_take_sides_that_do_not_overlap():
+    # two networks 0.05 decades apart at the same accuracy: the second goes to another side
+    anchors = [Point(5.0, 0.99, 0.99, 0.99), Point(5.05, 0.99, 0.99, 0.99)]
+    sides = place(anchors, ["inception_lite", "vgg_lite"], anchors, [], (4.5, 5.5), (0.98, 1.0))
+    assert sides[0] != sides[1]
+    assert "right" in sides[1] or sides[1].startswith(("top", "bottom"))
+    # the rightmost of several, near the plot's edge, goes left rather than out
+    edge = [Point(5.45, 0.99, 0.99, 0.99)]
+    assert "left" in place(edge, ["alexnet_style"], edge, [], (4.5, 5.5), (0.98, 1.0))[0]
 
 
 def test_the_pareto_front_keeps_only_models_nothing_cheaper_beats():

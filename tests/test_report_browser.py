@@ -1,4 +1,7 @@
-"""The report opened in headless Chromium: every chart draws, and the console stays clean.
+"""The report opened in headless Chromium: every chart draws, the console stays clean, and
+at a 1400-pixel window the leaderboard fits, no chart text overlaps and the toolbar leaves
+titles clear. The layout checks look at the committed reference runs (five networks, three
+seeds: what a real suite shows) and at the tiny smoke suite.
 
 Needs Playwright's Python client and Debian's ``chromium`` (``.ci/run`` installs both);
 without them this test fails rather than skips.
@@ -10,9 +13,12 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("BENCH_CHROMIUM", "/usr/bin/chromium")
+REFERENCE_RUNS = Path(__file__).parents[1] / "results" / "reference" / "runs"
+WINDOW = {"width": 1400, "height": 1000}
 
 
 def test_every_chart_renders_without_console_errors(report_path, tmp_path):
@@ -43,3 +49,120 @@ def test_every_chart_renders_without_console_errors(report_path, tmp_path):
     assert drawn == chart_ids
     assert problems == []
     assert screenshot.stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def reference_report(tmp_path_factory):
+    """The report of the committed reference runs: no training needed."""
+    from report import build_report
+
+    return build_report(REFERENCE_RUNS, tmp_path_factory.mktemp("reference") / "report.html")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def _open(browser, path: Path):
+    page = browser.new_page(viewport=WINDOW)
+    page.goto(path.as_uri(), wait_until="load")
+    return page
+
+
+def _screenshot(page, name: str, selector: str) -> None:
+    if os.environ.get("BENCH_SCREENSHOT_DIR"):
+        target = Path(os.environ["BENCH_SCREENSHOT_DIR"]) / name
+        page.locator(selector).first.screenshot(path=str(target))
+
+
+LEADERBOARD = """() => {
+  const box = document.querySelector("#leaderboard .scroll");
+  const first = document.querySelector("#leaderboard-table th");
+  const shown = [...document.querySelectorAll("#leaderboard-table th")]
+    .filter(th => getComputedStyle(th).display !== "none").length;
+  return {scroll: box.scrollWidth, client: box.clientWidth, shown: shown,
+          boxLeft: box.getBoundingClientRect().left, firstLeft: first.getBoundingClientRect().left};
+}"""
+
+
+@pytest.mark.parametrize("which", ["reference", "smoke"])
+def test_the_leaderboard_fits_the_page_until_more_columns_are_asked_for(
+    which, browser, reference_report, report_path
+):
+    page = _open(browser, reference_report if which == "reference" else report_path)
+    before = page.evaluate(LEADERBOARD)
+    _screenshot(page, f"leaderboard-{which}.png", "#leaderboard")
+    assert before["scroll"] <= before["client"], before
+
+    page.click("#more-columns")
+    page.evaluate("document.querySelector('#leaderboard .scroll').scrollLeft = 100000")
+    after = page.evaluate(LEADERBOARD)
+    _screenshot(page, f"leaderboard-{which}-more.png", "#leaderboard")
+    page.close()
+    assert after["shown"] > before["shown"]
+    # however wide it gets, the architecture column stays in view
+    assert abs(after["firstLeft"] - after["boxLeft"]) < 1, after
+
+
+# Every visible text of a chart (ticks, titles, legend, labels), and its plot area.
+TEXTS = """(id) => {
+  const chart = document.getElementById(id);
+  const boxes = [...chart.querySelectorAll("svg text")]
+    .filter(t => t.textContent.trim() && getComputedStyle(t).display !== "none")
+    .map(t => { const r = t.getBoundingClientRect();
+                return {text: t.textContent, x0: r.left, y0: r.top, x1: r.right, y1: r.bottom,
+                        label: !!t.closest(".textpoint")}; })
+    .filter(b => b.x1 > b.x0);
+  const r = chart.querySelector(".nsewdrag").getBoundingClientRect();
+  return {boxes: boxes, plot: {x0: r.left, y0: r.top, x1: r.right, y1: r.bottom}};
+}"""
+
+
+def _overlapping(boxes: list[dict], slack: float = 1.0) -> list[tuple[str, str]]:
+    return [
+        (a["text"], b["text"])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > slack
+        and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > slack
+    ]
+
+
+@pytest.mark.parametrize("chart", ["chart-pareto", "chart-latency", "chart-augment"])
+@pytest.mark.parametrize("which", ["reference", "smoke"])
+def test_no_text_overlaps_in_the_accuracy_charts_and_every_label_is_inside_the_plot(
+    which, chart, browser, reference_report, report_path
+):
+    page = _open(browser, reference_report if which == "reference" else report_path)
+    found = page.evaluate(TEXTS, chart)
+    _screenshot(page, f"{chart}-{which}.png", f"#{chart}")
+    page.close()
+    assert _overlapping(found["boxes"]) == []
+    plot = found["plot"]
+    for label in (b for b in found["boxes"] if b["label"]):
+        inside = plot["x0"] <= label["x0"] and label["x1"] <= plot["x1"]
+        assert inside and plot["y0"] <= label["y0"] and label["y1"] <= plot["y1"], label
+
+
+def test_the_toolbar_leaves_the_confusion_matrix_title_clear(browser, report_path):
+    page = _open(browser, report_path)
+    chart = page.locator("details[open] .chart").first
+    chart.hover()
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('details[open] .modebar')).opacity > 0.9"
+    )
+    boxes = [
+        page.locator(f"details[open] {selector}").first.bounding_box()
+        for selector in (".modebar", ".gtitle", ".gtitle-subtitle")
+    ]
+    _screenshot(page, "confusion.png", "details[open] .chart")
+    page.close()
+    toolbar, *titles = boxes
+    for title in titles:
+        apart_across = title["x"] + title["width"] <= toolbar["x"]
+        apart_down = title["y"] >= toolbar["y"] + toolbar["height"]
+        assert apart_across or apart_down, (toolbar, title)
