@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pytest
 
@@ -17,6 +19,21 @@ def test_atomic_path_replaces_the_target_only_when_the_block_succeeds(tmp_path):
         raise RuntimeError("killed")
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["record.json"]
+
+
+@pytest.fixture
+def umask_022():
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_written_files_get_the_mode_open_gives_them_not_a_private_one(tmp_path, umask_022):
+    results.write_text(tmp_path / "report.html", "<html></html>")
+    with results.atomic_path(tmp_path / "model.keras") as tmp:
+        tmp.write_bytes(b"weights")
+    for name in ("report.html", "model.keras"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
 
 
 def test_write_json_round_trips_numpy_values(tmp_path):
