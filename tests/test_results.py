@@ -7,6 +7,7 @@ import os
 import stat
 
 import pytest
+from conftest import fake_record
 
 from bench import results
 
@@ -49,26 +50,9 @@ def test_read_record_ignores_a_missing_or_broken_record(tmp_path):
     assert results.read_record(tmp_path) is None
 
 
-def _record(arch: str, augment: bool, status: str = "ok") -> dict:
-    return {
-        "run_id": f"mnist-smoke-{arch}-{augment}",
-        "status": status,
-        "error": None if status == "ok" else "ValueError: boom",
-        "spec": {
-            "dataset": "mnist",
-            "arch": arch,
-            "augment": augment,
-            "seed": 0,
-            "profile": "smoke",
-        },
-        "model": {"params": 10, "flops": 20, "saved_bytes": 30},
-        "metrics": {"test_accuracy": 0.9, "train_seconds": 1.5, "history": [1, 2]},
-    }
-
-
 def test_load_gives_one_row_per_run_with_the_documented_columns(tmp_path):
     for i, rec in enumerate(
-        [_record("a", False), _record("a", True), _record("b", False, "failed")]
+        [fake_record("a", False), fake_record("a", True), fake_record("b", False, "failed")]
     ):
         results.write_json(tmp_path / f"run{i}" / results.RECORD, rec)
     frame = results.load(tmp_path)
@@ -90,9 +74,9 @@ def test_load_gives_one_row_per_run_with_the_documented_columns(tmp_path):
 
 
 def test_the_reference_runs_are_read_only_when_asked_for(tmp_path):
-    results.write_json(tmp_path / "mine" / results.RECORD, _record("a", False))
+    results.write_json(tmp_path / "mine" / results.RECORD, fake_record("a", False))
     reference = tmp_path / results.REFERENCE_DIR / "runs"
-    results.write_json(reference / "ref" / results.RECORD, _record("b", False))
+    results.write_json(reference / "ref" / results.RECORD, fake_record("b", False))
 
     assert list(results.load(tmp_path)["arch"]) == ["a"]
     assert list(results.load(reference)["arch"]) == ["b"]
@@ -109,7 +93,7 @@ def test_latency_measures_the_default_variants_model_not_a_newer_tuned_one(tmp_p
         ("default", "default", "2026-01-01"),
         ("tuned", "tuned", "2026-02-01"),
     ]:
-        record = _record("a", False)
+        record = fake_record("a", False)
         record["spec"]["variant"] = variant
         record["environment"] = {"date": date}
         results.write_json(tmp_path / name / results.RECORD, record | {"run_id": name})
