@@ -15,3 +15,7 @@ class DataError(BenchError):
 
 class ArchitectureError(BenchError):
     """An unknown architecture, or a builder that fails or returns the wrong model."""
+
+
+class WriteError(BenchError):
+    """A file that cannot be written: a full disk, a folder that cannot be written to."""

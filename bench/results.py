@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.errors import WriteError
+
 RECORD = "record.json"
 HISTORY = "history.csv"
 PREDICTIONS = "predictions.npz"
@@ -67,14 +69,31 @@ COLUMNS = [
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = _new_file_beside(path)
+    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
+
+    An ``OSError`` on the way (a full disk, a folder that cannot be written to, a file where
+    the folder should be) becomes a ``WriteError`` naming ``path``.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp_path = _new_file_beside(path)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _write_error(path: Path, exc: OSError) -> WriteError:
+    reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    culprit = exc.filename
+    if culprit is not None and Path(culprit).parent != path.parent:
+        reason += f": {culprit}"  # a folder on the way, not the file or its temporary twin
+    return WriteError(f"{path}: cannot write it: {reason}")
 
 
 def _new_file_beside(path: Path) -> Path:

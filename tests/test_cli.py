@@ -5,13 +5,20 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import resource
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import fake_record
 
+from bench import results
 from bench.cli import main
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 
 
 def _one_error_line(capsys) -> str:
@@ -163,3 +170,40 @@ def test_failed_runs_make_the_exit_code_non_zero(capsys, tmp_path, register_temp
     )
     assert code == 1
     assert "failed" in capsys.readouterr().out
+
+
+def _finished_runs(folder: Path) -> Path:
+    for record in (fake_record("a", False), fake_record("b", False)):
+        results.write_json(folder / record["run_id"] / results.RECORD, record)
+    return folder
+
+
+def test_a_report_that_cannot_be_written_is_one_line_naming_the_file(capsys, tmp_path):
+    runs = _finished_runs(tmp_path / "results")
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    out = tmp_path / "taken" / "board.md"
+    assert main(["report", "--results", str(runs), "--format", "md", "--out", str(out)]) == 2
+    assert str(out) in _one_error_line(capsys)
+
+
+def _file_size_limit(limit: int):
+    """For a child process: writes past ``limit`` bytes fail with an OSError, as they do on
+    a full disk (SIGXFSZ ignored, so the process is not killed instead)."""
+
+    def apply():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_write_failing_part_way_is_one_line_naming_the_file(tmp_path):
+    runs = _finished_runs(tmp_path / "results")
+    out = tmp_path / "board.md"
+    command = [sys.executable, "-m", "bench", "report", "--results", str(runs)]
+    command += ["--format", "md", "--out", str(out)]
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, preexec_fn=_file_size_limit(64)
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"error: {out}: cannot write it: File too large"]

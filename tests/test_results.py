@@ -10,6 +10,7 @@ import pytest
 from conftest import fake_record
 
 from bench import results
+from bench.errors import WriteError
 
 
 def test_atomic_path_replaces_the_target_only_when_the_block_succeeds(tmp_path):
@@ -35,6 +36,15 @@ def test_written_files_get_the_mode_open_gives_them_not_a_private_one(tmp_path, 
         tmp.write_bytes(b"weights")
     for name in ("report.html", "model.keras"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
+
+
+def test_a_file_that_cannot_be_written_is_a_one_line_error_naming_it(tmp_path):
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    target = tmp_path / "taken" / "report.html"
+    with pytest.raises(WriteError) as excinfo:
+        results.write_text(target, "<html></html>")
+    message = str(excinfo.value)
+    assert message.startswith(f"{target}: cannot write it: ") and "\n" not in message
 
 
 def test_write_json_round_trips_numpy_values(tmp_path):
