@@ -31,6 +31,7 @@ from bench.environment import capture as capture_environment
 from bench.environment import command_line
 from bench.fingerprint import model_fingerprint, same_but_code, saved_fingerprint
 from bench.modelinfo import model_info
+from bench.names import check_name
 from bench.pipeline import train_dataset
 from bench.profiles import Profile
 from bench.progress import Progress
@@ -78,10 +79,12 @@ class RunSpec:
     def run_id(self) -> str:
         """A folder name: readable, and unique per (dataset, profile, arch, variant, aug, seed)."""
         variant = "" if self.variant == "default" else f"-{self.variant}"
-        return (
+        run_id = (
             f"{dataset_slug(self.dataset)}-{self.profile}-{self.arch}{variant}-"
             f"{augment_tag(self.augment)}-s{self.seed}"
         )
+        # Its parts may come from a record file (`run --from`): they must make one folder.
+        return check_name(run_id, "run id")
 
     @property
     def label(self) -> str:
@@ -115,10 +118,10 @@ def augment_tag(augment: bool) -> str:
 
 
 def dataset_slug(dataset: str) -> str:
-    """``idx:/data/fashion`` -> ``idx-fashion``: a file-name-safe dataset name."""
+    """``idx:/data/fashion`` -> ``idx-fashion``: a dataset name safe as one folder name."""
     kind, _, path = dataset.partition(":")
     name = f"{kind}-{Path(path).stem}" if path else kind
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".-") or "_"
 
 
 def make_specs(

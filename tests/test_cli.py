@@ -207,3 +207,36 @@ def test_a_write_failing_part_way_is_one_line_naming_the_file(tmp_path):
     )
     assert done.returncode == 2
     assert done.stderr.splitlines() == [f"error: {out}: cannot write it: File too large"]
+
+
+ESCAPING_ARCH_MODULE = """
+import architectures
+from conftest import tiny_net
+
+
+@architectures.register(name="../../escape")
+def escape(input_shape, num_classes, hp=None):
+    return tiny_net(input_shape, num_classes)
+"""
+
+
+def test_an_architecture_name_that_would_leave_the_results_folder_is_one_line(capsys, tmp_path):
+    module = tmp_path / "escape.py"
+    module.write_text(ESCAPING_ARCH_MODULE)
+    out = tmp_path / "a" / "b"
+    argv = ["run", "--arch", "../../escape", "--arch-module", str(module), "--out", str(out)]
+    assert main([*argv, "--dataset", "digits", "--profile", "smoke", "--augment", "off"]) == 2
+    line = _one_error_line(capsys)
+    assert "'../../escape' is not usable as a folder name" in line and str(module) in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["escape.py"]
+
+
+def test_a_record_whose_names_would_leave_the_results_folder_is_not_repeated(capsys, tmp_path):
+    record = fake_record("lenet5", False)
+    record["spec"].update(dataset="digits", variant="../../escape")
+    path = tmp_path / "run" / results.RECORD
+    results.write_json(path, record)
+    assert main(["run", "--from", str(path), "--out", str(tmp_path / "a" / "b")]) == 2
+    line = _one_error_line(capsys)
+    assert str(path) in line and "not usable as a folder name" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

@@ -341,3 +341,13 @@ def test_the_full_profile_is_the_standard_one_with_three_seeds():
     full, standard = get_profile("full"), get_profile("standard")
     assert full.seeds == 3 and standard.seeds == 1
     assert (full.train_size, full.max_epochs) == (standard.train_size, standard.max_epochs)
+
+
+@pytest.mark.parametrize(
+    "dataset", ["mnist", "idx:/data/fashion", "..", "../../x", "csv:/data/.hidden.csv", "a<b>"]
+)
+def test_a_dataset_name_becomes_one_safe_folder_name(dataset):
+    from bench.harness import dataset_slug
+    from bench.names import is_safe_name
+
+    assert is_safe_name(dataset_slug(dataset))
