@@ -511,7 +511,7 @@ def run_suite(
     records = []
     for spec in specs:
         run_dir = out_dir / spec.run_id
-        previous = results.read_record(run_dir)
+        previous = _previous_record(run_dir, progress)
         if not force and is_done(previous, spec, run_dir, splits):
             edited = not same_spec(previous["spec"], spec)
             progress.run_skipped(
@@ -530,6 +530,16 @@ def run_suite(
         )
         progress.run_finished(record["wall_seconds"], summary)
     return records
+
+
+def _previous_record(run_dir: Path, progress: Progress) -> dict | None:
+    """The record an earlier attempt left in ``run_dir``; one that cannot be read is said
+    and treated as none, so that the run is made again."""
+    try:
+        return results.read_record(run_dir)
+    except results.RecordUnreadable as problem:
+        progress.warn(f"{problem}, running again")
+        return None
 
 
 def is_done(

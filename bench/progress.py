@@ -39,6 +39,10 @@ class Progress:
         if not self.quiet:
             print(text, file=self.stream, flush=True)
 
+    def warn(self, text: str) -> None:
+        """A line for stderr, printed even when quiet: something went other than asked."""
+        print(f"warning: {text}", file=sys.stderr, flush=True)
+
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 

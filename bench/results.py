@@ -133,25 +133,55 @@ def read_json(path: Path) -> Any | None:
         return None
 
 
+class RecordUnreadable(Exception):
+    """A ``record.json`` that is there but cannot be read as a record: cut short, not JSON,
+    not a JSON object, or not readable at all."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path}: record unreadable ({reason})")
+        self.path = path
+        self.reason = reason
+
+
 def read_record(run_dir: Path) -> dict | None:
-    """The run's record, or None when the run never finished (or the file is unreadable)."""
-    return read_json(run_dir / RECORD)
+    """The run's record, or None when there is none (the run never finished); a record that
+    is there but cannot be read raises ``RecordUnreadable``."""
+    path = Path(run_dir) / RECORD
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise RecordUnreadable(path, exc.strerror or type(exc).__name__) from None
+    except ValueError as exc:  # JSON cut short or garbled, or bytes that are not text
+        raise RecordUnreadable(path, f"not valid JSON: {' '.join(str(exc).split())}") from None
+    if not isinstance(record, dict):
+        raise RecordUnreadable(path, "not a JSON object")
+    return record
 
 
-def iter_runs(root: str | os.PathLike) -> Iterator[tuple[Path, dict]]:
+def iter_runs(
+    root: str | os.PathLike, unreadable: list[RecordUnreadable] | None = None
+) -> Iterator[tuple[Path, dict]]:
     """Every complete run under ``root`` as (run folder, record), in folder order.
 
     A run id (configuration and seed) counts once: where it appears more than once, as a
     ``run --from`` repeat does beside its original, the first one outside a ``repeats``
     folder is kept, so a repeat is never pooled with its original as if it were another seed.
     A ``reference`` folder below ``root`` is left out (point ``root`` at it to read it).
+    Records that cannot be read are left out too, and added to ``unreadable`` when given.
     """
     found: dict[str, tuple[Path, dict]] = {}
     for record_path in sorted(Path(root).glob(f"**/{RECORD}")):
         if _below(root, record_path, REFERENCE_DIR):
             continue
-        record = read_record(record_path.parent)
-        if record is None:
+        try:
+            record = read_record(record_path.parent)
+        except RecordUnreadable as problem:
+            if unreadable is not None:
+                unreadable.append(problem)
+            continue
+        if record is None:  # gone since the glob saw it
             continue
         key = record.get("run_id") or str(record_path.parent)
         kept = found.get(key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +66,23 @@ class RunView:
     mistakes: list[Mistake]
 
 
-def load_runs(results_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[tuple[Path, dict]]]:
-    """The runs table and the (folder, record) pairs; an empty folder is an error."""
+def load_runs(
+    results_dir: str | os.PathLike, unreadable: list[results.RecordUnreadable] | None = None
+) -> tuple[pd.DataFrame, list[tuple[Path, dict]]]:
+    """The runs table and the (folder, record) pairs; an empty folder is an error.
+
+    A record that cannot be read is left out with a warning line on stderr, and added to
+    ``unreadable`` when given (the page notes it).
+    """
     root = Path(results_dir)
     if not root.is_dir():
         raise BenchError(f"results folder {root} does not exist; check --results")
-    runs = list(results.iter_runs(root))
+    found: list[results.RecordUnreadable] = []
+    runs = list(results.iter_runs(root, found))
+    for problem in found:
+        print(f"warning: {problem}, left out of the report", file=sys.stderr)
+    if unreadable is not None:
+        unreadable.extend(found)
     if not runs:
         raise BenchError(
             f"no finished runs under {root}; run `python -m bench run` first or check --results"
@@ -95,7 +107,8 @@ def render_report(
 ) -> str:
     from plotly.offline import get_plotlyjs
 
-    frame, runs = load_runs(results_dir)
+    unreadable: list[results.RecordUnreadable] = []
+    frame, runs = load_runs(results_dir, unreadable)
     comparisons = compare_groups(runs)
     board = leaderboard(frame, comparisons)
     ok_runs = [(folder, record) for folder, record in runs if record.get("status") == "ok"]
@@ -155,6 +168,7 @@ def render_report(
         "plotly_js": get_plotlyjs(),
         "chart_config": _CHART_CONFIG,
         "run_count": len(runs),
+        "unreadable": unreadable,
         "tuning": tuning,
         "tuning_charts": [Chart.of(t.chart_id, t.figure) for t in tuning],
     }

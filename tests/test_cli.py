@@ -240,3 +240,16 @@ def test_a_record_whose_names_would_leave_the_results_folder_is_not_repeated(cap
     line = _one_error_line(capsys)
     assert str(path) in line and "not usable as a folder name" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_report_names_a_record_it_cannot_read_and_leaves_it_out(capsys, tmp_path):
+    runs = _finished_runs(tmp_path / "results")
+    cut = runs / "cut" / results.RECORD
+    cut.parent.mkdir()
+    cut.write_text('{"status": "o')
+    assert main(["report", "--results", str(runs), "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert line.startswith(f"warning: {cut}: record unreadable (")
+    assert line.endswith("), left out of the report")
+    assert len(out.splitlines()) == 3  # the header and the two readable runs

@@ -151,6 +151,20 @@ def test_a_failed_run_is_retried_next_time(
     assert _suite([spec], digits_splits, tmp_path)[0]["status"] == "ok"
 
 
+def test_a_run_whose_record_cannot_be_read_is_said_and_made_again(
+    tiny_arch, tiny_profile, digits_splits, tmp_path, capsys
+):
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    record_path = tmp_path / spec.run_id / results.RECORD
+    record_path.parent.mkdir()
+    record_path.write_text('{"status": "ok", "spec": {"data')  # cut short
+    (record,) = _suite([spec], digits_splits, tmp_path)
+    assert record["status"] == "ok" and results.read_record(record_path.parent)["status"] == "ok"
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"warning: {record_path}: record unreadable (")
+    assert line.endswith("), running again")
+
+
 def test_specs_take_the_architecture_defaults_capped_by_the_profile(tiny_arch, tiny_profile):
     specs = make_specs([tiny_arch], "digits", tiny_profile, [False, True], seeds=[3])
     assert [s.augment for s in specs] == [False, True]

@@ -54,10 +54,25 @@ def test_write_json_round_trips_numpy_values(tmp_path):
     assert json.loads((tmp_path / "r.json").read_text()) == {"a": 0.5, "b": [0, 1, 2]}
 
 
-def test_read_record_ignores_a_missing_or_broken_record(tmp_path):
+def test_the_record_of_a_run_that_never_finished_is_none(tmp_path):
     assert results.read_record(tmp_path) is None
-    (tmp_path / results.RECORD).write_text('{"status": "o')
-    assert results.read_record(tmp_path) is None
+
+
+@pytest.mark.parametrize("content", ['{"status": "o', "", "[1, 2]"], ids=["cut", "empty", "list"])
+def test_a_record_that_cannot_be_read_is_an_error_naming_it(tmp_path, content):
+    (tmp_path / results.RECORD).write_text(content)
+    with pytest.raises(results.RecordUnreadable) as excinfo:
+        results.read_record(tmp_path)
+    assert str(excinfo.value).startswith(f"{tmp_path / results.RECORD}: record unreadable (")
+
+
+def test_runs_whose_record_cannot_be_read_are_left_out_and_listed(tmp_path):
+    results.write_json(tmp_path / "good" / results.RECORD, fake_record("a", False))
+    (tmp_path / "cut").mkdir()
+    (tmp_path / "cut" / results.RECORD).write_text('{"status": "o')
+    unreadable = []
+    assert [folder.name for folder, _ in results.iter_runs(tmp_path, unreadable)] == ["good"]
+    assert [problem.path for problem in unreadable] == [tmp_path / "cut" / results.RECORD]
 
 
 def test_load_gives_one_row_per_run_with_the_documented_columns(tmp_path):
