@@ -293,9 +293,32 @@ def test_mnist_labels_must_be_digits(tmp_path):
 
 def test_an_image_file_must_be_three_dimensional(tmp_path):
     make_idx_folder(tmp_path)
-    write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros(N_TRAIN))
-    with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz: expected 3-D images"):
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((N_TRAIN, SIDE)))
+    with pytest.raises(DataError) as excinfo:
         load_dataset("mnist", tmp_path)
+    assert error_text(excinfo) == (
+        f"{tmp_path / 'train-images-idx3-ubyte.gz'}: 2 dimensions, expected images (3 dimensions)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "ndim", "expected"),
+    [
+        ("train-images-idx3-ubyte", 1, "this is a labels file (1 dimension), expected images"),
+        ("t10k-labels-idx1-ubyte", 3, "this is an images file (3 dimensions), expected labels"),
+    ],
+)
+def test_a_file_whose_header_says_the_other_kind_is_named_for_what_it_is(
+    tmp_path, name, ndim, expected
+):
+    make_idx_folder(tmp_path, gz=False)
+    path = tmp_path / name
+    content = bytearray(path.read_bytes())
+    content[3] = ndim  # the magic number of the other kind: 0x801 for images, 0x803 for labels
+    path.write_bytes(bytes(content))
+    with pytest.raises(DataError) as excinfo:
+        load_dataset("mnist", tmp_path)
+    assert error_text(excinfo).startswith(f"{path}: {expected}")
 
 
 def test_train_and_test_images_must_be_the_same_size(tmp_path):
