@@ -328,6 +328,7 @@ def _dataset_from_idx(
     else:
         num_classes = int(y_train.max()) + 1
         _check_labels(y_test, files["test_labels"], num_classes - 1, "among the training labels")
+    _check_labels_repeat(y_train, files["train_labels"], "at index")
 
     return Dataset(
         name=name,
@@ -358,6 +359,20 @@ def _check_labels(labels: np.ndarray, path: Path, label_max: int, what: str) -> 
     if bad.size:
         i = int(bad[0])
         raise DataError(f"{path}: label {labels[i]} at index {i} is not {what} (0..{label_max})")
+
+
+def _check_labels_repeat(labels: np.ndarray, path: Path, place: str, first: int = 0) -> None:
+    """Every label must appear at least twice: a split by class puts some of each class on
+    both sides. A label seen once is usually a stray; name it and where it is (``place``,
+    "at index" or "on line", counting from ``first``)."""
+    values, positions, counts = np.unique(labels, return_index=True, return_counts=True)
+    once = np.flatnonzero(counts < 2)
+    if once.size:
+        label, position = values[once[0]], positions[once[0]] + first
+        raise DataError(
+            f"{path}: label {label} appears only once ({place} {position}); expected every "
+            "label at least twice, as the split by class needs"
+        )
 
 
 def _hw(images: np.ndarray) -> str:
@@ -464,6 +479,7 @@ def _load_csv(path: Path) -> Dataset:
     _check_csv_range(pixels, 0, 255, path)
 
     labels = frame["label"].to_numpy(np.int64)
+    _check_labels_repeat(labels, path, "on line", first=2)  # after the header, from 1
     images = pixels.to_numpy(np.uint8).reshape(-1, side, side)  # in range, so no wrap-around
     x_train, y_train, x_test, y_test = _holdout(images, labels, str(path))
     return _dataset_from_arrays(

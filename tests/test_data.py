@@ -345,6 +345,28 @@ def test_the_idx_form_rejects_test_labels_beyond_the_training_range(tmp_path):
         load_dataset(f"idx:{tmp_path}")
 
 
+def test_a_training_label_that_appears_once_is_named_with_its_file(tmp_path):
+    make_idx_folder(tmp_path)
+    labels = np.arange(N_TRAIN) % 10
+    labels[5] = 12
+    path = write_idx(tmp_path / "train-labels-idx1-ubyte.gz", labels)
+    with pytest.raises(DataError) as excinfo:
+        load_dataset(f"idx:{tmp_path}")
+    assert error_text(excinfo) == (
+        f"{path}: label 12 appears only once (at index 5); expected every label at least "
+        "twice, as the split by class needs"
+    )
+
+
+def test_a_csv_label_that_appears_once_is_named_with_its_line(tmp_path):
+    rows = csv_rows(n_classes=5)
+    rows[6][0] = 9
+    path = write_csv(tmp_path / "train.csv", rows)
+    with pytest.raises(DataError) as excinfo:
+        load_dataset(f"csv:{path}")
+    assert error_text(excinfo).startswith(f"{path}: label 9 appears only once (on line 8)")
+
+
 def test_the_idx_form_names_the_missing_files(tmp_path):
     make_idx_folder(tmp_path)
     (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
