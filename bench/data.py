@@ -499,8 +499,9 @@ def _read_csv_frame(text: bytes, path: Path):
 
     try:
         # Trailing blank lines are harmless; ones in the middle become rows of missing values,
-        # so that reported line numbers stay true.
-        return pd.read_csv(io.BytesIO(text.rstrip()), skip_blank_lines=False)
+        # so that reported line numbers stay true. Read in one piece: in pieces, a column
+        # with text in one of them brings a DtypeWarning before the error that names the cell.
+        return pd.read_csv(io.BytesIO(text.rstrip()), skip_blank_lines=False, low_memory=False)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: empty file; expected a header line label,pixel0,...") from None
     except UnicodeDecodeError:

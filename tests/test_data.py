@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -433,6 +434,18 @@ def test_a_malformed_csv_names_the_file_and_the_bad_cell(
         load_dataset(f"csv:{path}")
     message = error_text(excinfo)
     assert str(path) in message and expected in message
+
+
+def test_a_bad_cell_in_a_large_csv_is_the_one_thing_said(tmp_path):
+    """Over 1024 rows of 785 columns, pandas reads a CSV in pieces by default; a column with
+    text in one piece and numbers in the others used to bring a DtypeWarning first."""
+    rows = csv_rows(n_rows=1100, n_pixels=784)
+    rows[-1][1] = "x"
+    path = write_csv(tmp_path / "train.csv", rows, n_pixels=784)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match=r"line 1101, column pixel0: not a number \('x'\)"):
+            load_dataset(f"csv:{path}")
 
 
 # --- digits and unknown names ----------------------------------------------------------------
