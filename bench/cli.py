@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bench import tflog
 from bench.errors import BenchError
 from bench.latency import RUNTIMES
 from bench.profiles import DEFAULT_PROFILE, PROFILES
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="bench",
         description="Train, evaluate and compare small CNNs on MNIST-family data.",
+        epilog=f"TensorFlow's own log is kept off the terminal; set {tflog.LOG_ENV}=1 to see it.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -755,8 +757,9 @@ def summary_table(records: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     # TensorFlow's C++ log (start-up chatter, and a harmless graph-rewrite notice for the
-    # augmentation map under op determinism) would bury the one-line errors and progress.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # augmentation map under op determinism) would bury the one-line errors and progress;
+    # nothing has imported TensorFlow yet. BENCH_TF_LOG=1 lets it through.
+    tflog.silence()
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     parser = build_parser()
     args = parser.parse_args(argv)
