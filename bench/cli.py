@@ -550,8 +550,6 @@ def cmd_report(args) -> int:
 
 
 def cmd_latency(args) -> int:
-    from tabulate import tabulate
-
     from bench import latency as lat
     from bench import results
 
@@ -562,29 +560,14 @@ def cmd_latency(args) -> int:
         calls=args.calls, batch_size=args.batch_size, threads=args.threads or 0
     )
     trained = results.latest_models(args.results)
-    rows = []
+    measured = []
     for name in archs:
         model, weights = _latency_model(architectures, name, trained.get(name))
         print(f"{name}: {weights}", flush=True)
         found = lat.measure(model, tuple(args.runtime), settings)
         results.write_latency(args.results, name, found, weights, model.input_shape[1:])
-        fastest = min((r.p50_ms for r in found if r.status == "ok"), default=None)
-        for r in found:
-            ok = r.status == "ok"
-            rows.append(
-                [
-                    name,
-                    r.runtime + (" *" if ok and r.p50_ms == fastest else ""),
-                    f"{r.p50_ms:.3f}" if ok else "",
-                    f"{r.p90_ms:.3f}" if ok else "",
-                    f"{r.p99_ms:.3f}" if ok else "",
-                    f"{r.throughput:,.0f}" if ok else "",
-                    f"{r.max_abs_diff:.1e}" if ok else "",
-                    "" if ok else f"FAILED: {r.error}",
-                ]
-            )
-    headers = ["arch", "runtime", "p50 ms", "p90 ms", "p99 ms", "batch img/s", "max diff", ""]
-    print(tabulate(rows, headers=headers, disable_numparse=True))
+        measured.append((name, found))
+    print(lat.table(measured))
     print(f"* fastest batch-1 p50 per architecture; figures stored in {args.results}/latency/")
     return 0
 
