@@ -21,6 +21,7 @@ from bench.protocol import PRECISIONS, SCHEDULES
 
 EXIT_RUNS_FAILED = 1
 EXIT_BAD_INPUT = 2
+STATUSES = ("ok", "failed", "locked")  # a run's, as `bench run` counts them
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -442,18 +443,19 @@ def cmd_run(args) -> int:
     force = args.force or repeat is not None
     records = run_suite(specs, splits, dataset_info, Path(args.out), force, progress)
     print(summary_table(records))
-    failed = [r for r in records if r["status"] != "ok"]
+    count = {status: sum(r["status"] == status for r in records) for status in STATUSES}
+    locked = f", {count['locked']} locked by another process" if count["locked"] else ""
     print(
-        f"{len(records) - len(failed)} ok, {len(failed)} failed "
+        f"{count['ok']} ok, {count['failed']} failed{locked} "
         f"in {format_duration(progress.elapsed())}"
     )
-    if repeat is not None and not failed:
+    if repeat is not None and records[0]["status"] == "ok":
         print(repeat.compare_predictions(Path(args.out) / specs[0].run_id))
     if args.report:
         from report import build_report
 
         print(f"report: {build_report(args.out)}")
-    return EXIT_RUNS_FAILED if failed else 0
+    return EXIT_RUNS_FAILED if count["failed"] else 0
 
 
 def _planned_specs(args):

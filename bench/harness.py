@@ -37,6 +37,7 @@ from bench.profiles import Profile
 from bench.progress import Progress
 from bench.protocol import resolve_precision
 from bench.results import ACCURACY_TARGETS, target_key
+from bench.runlock import RunLocked, run_lock
 
 # Training costs about three forward passes per image: forward, and a backward pass
 # that computes gradients for both activations and weights.
@@ -504,32 +505,50 @@ def run_suite(
 ) -> list[dict]:
     """Run every spec in turn; a failing run is recorded as failed and the suite goes on.
 
-    Runs whose finished record already matches their spec are skipped unless ``force``.
-    Returns the records, skipped ones included.
+    Runs whose finished record already matches their spec are skipped unless ``force``, and
+    so are runs that another live process is making (``bench.runlock``): their record here
+    has the status ``locked``. Returns the records, skipped ones included.
     """
     progress = progress or Progress(len(specs))
     records = []
     for spec in specs:
         run_dir = out_dir / spec.run_id
-        previous = _previous_record(run_dir, progress)
-        if not force and is_done(previous, spec, run_dir, splits):
-            edited = not same_spec(previous["spec"], spec)
-            progress.run_skipped(
-                spec.label, "its code changed since, not its network" if edited else ""
+        try:
+            with run_lock(run_dir):
+                records.append(
+                    _run_unless_done(spec, splits, dataset_info, run_dir, force, progress)
+                )
+        except RunLocked as locked:
+            progress.run_skipped(spec.label, str(locked))
+            records.append(
+                {
+                    "run_id": spec.run_id,
+                    "spec": spec.to_dict(),
+                    "status": "locked",
+                    "error": str(locked),
+                }
             )
-            records.append(previous)
-            continue
-        progress.run_started(spec.label)
-        record = _run_one(spec, splits, dataset_info, run_dir, progress, resume=not force)
-        results.write_json(run_dir / results.RECORD, record)
-        records.append(record)
-        summary = (
-            f"ok: test accuracy {record['metrics']['test_accuracy']:.4f}"
-            if record["status"] == "ok"
-            else f"FAILED: {record['error']}"
-        )
-        progress.run_finished(record["wall_seconds"], summary)
     return records
+
+
+def _run_unless_done(spec, splits, dataset_info, run_dir, force, progress) -> dict:
+    """The run's finished record if it has one (and not ``force``), else a new one."""
+    previous = _previous_record(run_dir, progress)
+    if not force and is_done(previous, spec, run_dir, splits):
+        edited = not same_spec(previous["spec"], spec)
+        note = " (its code changed since, not its network)" if edited else ""
+        progress.run_skipped(spec.label, f"already done, skipped{note}")
+        return previous
+    progress.run_started(spec.label)
+    record = _run_one(spec, splits, dataset_info, run_dir, progress, resume=not force)
+    results.write_json(run_dir / results.RECORD, record)
+    summary = (
+        f"ok: test accuracy {record['metrics']['test_accuracy']:.4f}"
+        if record["status"] == "ok"
+        else f"FAILED: {record['error']}"
+    )
+    progress.run_finished(record["wall_seconds"], summary)
+    return record
 
 
 def _previous_record(run_dir: Path, progress: Progress) -> dict | None:

@@ -78,22 +78,14 @@ def atomic_path(path: Path) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp_path = _new_file_beside(path)
     except OSError as exc:
-        raise _write_error(path, exc) from exc
+        raise WriteError.of(path, exc) from exc
     try:
         yield tmp_path
         os.replace(tmp_path, path)
     except OSError as exc:
-        raise _write_error(path, exc) from exc
+        raise WriteError.of(path, exc) from exc
     finally:
         tmp_path.unlink(missing_ok=True)
-
-
-def _write_error(path: Path, exc: OSError) -> WriteError:
-    reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
-    culprit = exc.filename
-    if culprit is not None and Path(culprit).parent != path.parent:
-        reason += f": {culprit}"  # a folder on the way, not the file or its temporary twin
-    return WriteError(f"{path}: cannot write it: {reason}")
 
 
 def _new_file_beside(path: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import resource
 import signal
@@ -253,3 +254,14 @@ def test_a_report_names_a_record_it_cannot_read_and_leaves_it_out(capsys, tmp_pa
     assert line.startswith(f"warning: {cut}: record unreadable (")
     assert line.endswith("), left out of the report")
     assert len(out.splitlines()) == 3  # the header and the two readable runs
+
+
+def test_a_run_locked_by_another_process_is_skipped_not_failed(capsys, tmp_path):
+    lock = tmp_path / "digits-smoke-lenet5-noaug-s0" / "run.lock"
+    lock.parent.mkdir()
+    lock.write_text(f"{os.getppid()}\n")  # a live process: the one that started pytest
+    argv = ["run", "--arch", "lenet5", "--dataset", "digits", "--profile", "smoke"]
+    assert main([*argv, "--augment", "off", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"locked by process {os.getppid()}, skipped" in out
+    assert out.splitlines()[-1].startswith("0 ok, 0 failed, 1 locked by another process in ")

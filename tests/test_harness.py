@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 
 import numpy as np
@@ -163,6 +164,24 @@ def test_a_run_whose_record_cannot_be_read_is_said_and_made_again(
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"warning: {record_path}: record unreadable (")
     assert line.endswith("), running again")
+
+
+def test_a_run_locked_by_a_live_process_is_skipped_and_its_lock_left_alone(
+    tiny_arch, tiny_profile, digits_splits, tmp_path
+):
+    from bench.runlock import LOCK
+
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    lock = tmp_path / spec.run_id / LOCK
+    lock.parent.mkdir()
+    lock.write_text(f"{os.getppid()}\n")  # a live process: the one that started pytest
+    said = io.StringIO()
+    progress = Progress(1, stream=said)
+    (record,) = run_suite([spec], digits_splits, {"name": "digits"}, tmp_path, progress=progress)
+    assert record["status"] == "locked"
+    assert said.getvalue().endswith(f"| locked by process {os.getppid()}, skipped\n")
+    assert lock.read_text() == f"{os.getppid()}\n"
+    assert not (lock.parent / results.RECORD).exists()
 
 
 def test_specs_take_the_architecture_defaults_capped_by_the_profile(tiny_arch, tiny_profile):
