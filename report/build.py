@@ -112,29 +112,8 @@ def render_report(
     comparisons = compare_groups(runs)
     board = leaderboard(frame, comparisons)
     ok_runs = [(folder, record) for folder, record in runs if record.get("status") == "ok"]
-    histories = {
-        record["run_id"]: pd.read_csv(folder / results.HISTORY)
-        for folder, record in ok_runs
-        if (folder / results.HISTORY).exists()
-    }
     data = _DataCache()
-    charts_top = [
-        Chart.of(
-            "chart-pareto",
-            charts.accuracy_against(
-                board, "params", "Accuracy against size", "trainable + other parameters (log)"
-            ),
-        ),
-        Chart.of(
-            "chart-latency",
-            charts.accuracy_against(
-                board, "latency_p50_ms", "Accuracy against latency", "batch-1 latency, ms (log)"
-            ),
-        ),
-        Chart.of("chart-augment", charts.augmentation_effect(board)),
-        Chart.of("chart-curves", charts.learning_curves(histories)),
-        Chart.of("chart-time", charts.training_time(board)),
-    ]
+    charts_top = _top_charts(board, ok_runs)
     runtimes = runtime_rows(results.read_latency(results_dir))
     history = benchmark_history(benchmarks_dir)
     latency_charts = [
@@ -173,6 +152,33 @@ def render_report(
         "tuning_charts": [Chart.of(t.chart_id, t.figure) for t in tuning],
     }
     return _template().render(**context)
+
+
+def _top_charts(board: pd.DataFrame, ok_runs: list[tuple[Path, dict]]) -> list[Chart]:
+    """The charts beside the leaderboard: accuracy against size and latency, augmentation's
+    effect, the learning curves and the training time."""
+    histories = {
+        record["run_id"]: pd.read_csv(folder / results.HISTORY)
+        for folder, record in ok_runs
+        if (folder / results.HISTORY).exists()
+    }
+    return [
+        Chart.of(
+            "chart-pareto",
+            charts.accuracy_against(
+                board, "params", "Accuracy against size", "trainable + other parameters (log)"
+            ),
+        ),
+        Chart.of(
+            "chart-latency",
+            charts.accuracy_against(
+                board, "latency_p50_ms", "Accuracy against latency", "batch-1 latency, ms (log)"
+            ),
+        ),
+        Chart.of("chart-augment", charts.augmentation_effect(board)),
+        Chart.of("chart-curves", charts.learning_curves(histories)),
+        Chart.of("chart-time", charts.training_time(board)),
+    ]
 
 
 def _template():
