@@ -72,8 +72,15 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
 
     An ``OSError`` on the way (a full disk, a folder that cannot be written to, a file where
-    the folder should be) becomes a ``WriteError`` naming ``path``.
+    the folder should be) becomes a ``WriteError`` naming ``path``. A device or a pipe
+    (``/dev/stdout``, ``/dev/full``) is written into, not replaced by a renamed file.
     """
+    if path.exists() and not path.is_file() and not path.is_dir():
+        try:
+            yield path
+        except OSError as exc:
+            raise WriteError.of(path, exc) from exc
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp_path = _new_file_beside(path)

@@ -47,6 +47,17 @@ def test_a_file_that_cannot_be_written_is_a_one_line_error_naming_it(tmp_path):
     assert message.startswith(f"{target}: cannot write it: ") and "\n" not in message
 
 
+def test_a_device_is_written_into_not_replaced(tmp_path):
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # what /dev/full is
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    with pytest.raises(WriteError, match=f"^{full}: cannot write it: No space left on device$"):
+        results.write_text(full, "<html></html>")
+    assert stat.S_ISCHR(full.stat().st_mode)
+
+
 def test_write_json_round_trips_numpy_values(tmp_path):
     import numpy as np
 
