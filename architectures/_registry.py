@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import ArchitectureError
+from bench.names import check_name, is_safe_name
 
 Builder = Callable[..., Any]
 
@@ -114,12 +115,17 @@ def register(
 ) -> Any:
     """Register a builder under ``name`` (default: the function's name).
 
-    Usable bare (``@register``) or with metadata (``@register(reference=...)``).
+    Usable bare (``@register``) or with metadata (``@register(reference=...)``). The name
+    becomes a folder name and a table id, so it must be one safe path component
+    (``bench.names``): letters, digits, ``_``, ``.`` and ``-``, not starting with ``.`` or ``-``.
     ``description`` defaults to the first line of the builder's docstring.
     """
 
     def wrap(builder: Builder) -> Builder:
-        arch_name = name or builder.__name__
+        arch_name = builder.__name__ if name is None else name
+        if not is_safe_name(arch_name):
+            where = (source_files(builder) or [builder.__module__])[0]
+            check_name(arch_name, f"architecture name (in {where})", ArchitectureError)
         doc = (builder.__doc__ or "").strip().splitlines()
         spec = ArchSpec(
             name=arch_name,

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bench import tflog
 from bench.errors import BenchError
 from bench.latency import RUNTIMES
 from bench.profiles import DEFAULT_PROFILE, PROFILES
@@ -20,6 +21,7 @@ from bench.protocol import PRECISIONS, SCHEDULES
 
 EXIT_RUNS_FAILED = 1
 EXIT_BAD_INPUT = 2
+STATUSES = ("ok", "failed", "locked")  # a run's, as `bench run` counts them
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -116,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="bench",
         description="Train, evaluate and compare small CNNs on MNIST-family data.",
+        epilog=f"TensorFlow's own log is kept off the terminal; set {tflog.LOG_ENV}=1 to see it.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -440,18 +443,19 @@ def cmd_run(args) -> int:
     force = args.force or repeat is not None
     records = run_suite(specs, splits, dataset_info, Path(args.out), force, progress)
     print(summary_table(records))
-    failed = [r for r in records if r["status"] != "ok"]
+    count = {status: sum(r["status"] == status for r in records) for status in STATUSES}
+    locked = f", {count['locked']} locked by another process" if count["locked"] else ""
     print(
-        f"{len(records) - len(failed)} ok, {len(failed)} failed "
+        f"{count['ok']} ok, {count['failed']} failed{locked} "
         f"in {format_duration(progress.elapsed())}"
     )
-    if repeat is not None and not failed:
+    if repeat is not None and records[0]["status"] == "ok":
         print(repeat.compare_predictions(Path(args.out) / specs[0].run_id))
     if args.report:
         from report import build_report
 
         print(f"report: {build_report(args.out)}")
-    return EXIT_RUNS_FAILED if failed else 0
+    return EXIT_RUNS_FAILED if count["failed"] else 0
 
 
 def _planned_specs(args):
@@ -548,8 +552,6 @@ def cmd_report(args) -> int:
 
 
 def cmd_latency(args) -> int:
-    from tabulate import tabulate
-
     from bench import latency as lat
     from bench import results
 
@@ -560,29 +562,14 @@ def cmd_latency(args) -> int:
         calls=args.calls, batch_size=args.batch_size, threads=args.threads or 0
     )
     trained = results.latest_models(args.results)
-    rows = []
+    measured = []
     for name in archs:
         model, weights = _latency_model(architectures, name, trained.get(name))
         print(f"{name}: {weights}", flush=True)
         found = lat.measure(model, tuple(args.runtime), settings)
         results.write_latency(args.results, name, found, weights, model.input_shape[1:])
-        fastest = min((r.p50_ms for r in found if r.status == "ok"), default=None)
-        for r in found:
-            ok = r.status == "ok"
-            rows.append(
-                [
-                    name,
-                    r.runtime + (" *" if ok and r.p50_ms == fastest else ""),
-                    f"{r.p50_ms:.3f}" if ok else "",
-                    f"{r.p90_ms:.3f}" if ok else "",
-                    f"{r.p99_ms:.3f}" if ok else "",
-                    f"{r.throughput:,.0f}" if ok else "",
-                    f"{r.max_abs_diff:.1e}" if ok else "",
-                    "" if ok else f"FAILED: {r.error}",
-                ]
-            )
-    headers = ["arch", "runtime", "p50 ms", "p90 ms", "p99 ms", "batch img/s", "max diff", ""]
-    print(tabulate(rows, headers=headers, disable_numparse=True))
+        measured.append((name, found))
+    print(lat.table(measured))
     print(f"* fastest batch-1 p50 per architecture; figures stored in {args.results}/latency/")
     return 0
 
@@ -755,8 +742,9 @@ def summary_table(records: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     # TensorFlow's C++ log (start-up chatter, and a harmless graph-rewrite notice for the
-    # augmentation map under op determinism) would bury the one-line errors and progress.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # augmentation map under op determinism) would bury the one-line errors and progress;
+    # nothing has imported TensorFlow yet. BENCH_TF_LOG=1 lets it through.
+    tflog.silence()
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -43,6 +43,7 @@ MAX_VAL_SIZE = 5000
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _IDX_UBYTE = 0x08
+_IDX_DIMENSIONS = {"images": 3, "labels": 1}  # count x height x width; count
 _MNIST_FIELD, _MNIST_BOX = 28, 20  # MNIST centres each digit's 20x20 box in a 28x28 field
 _ONE_LINE_LIMIT = 200
 
@@ -209,21 +210,23 @@ def _describe_missing(folder: Path, missing: list[str]) -> str:
 # --- IDX files -------------------------------------------------------------------------------
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
+def read_idx(path: str | os.PathLike, expect: str | None = None) -> np.ndarray:
     """One IDX file, gzipped or not, as a read-only uint8 array shaped as its header says.
 
-    Gzip is recognised by its magic bytes, not by the file name. The payload must match the
-    header exactly: a short file is a broken download, a long one is not what it claims to be.
+    Gzip is recognised by its magic bytes, not by the file name. ``expect`` (``"images"`` or
+    ``"labels"``) is what the file must hold, checked on the header's number of dimensions
+    before anything else. The payload must match the header exactly: a short file is a
+    broken download, a long one is not what it claims to be.
     """
-    array, _ = _read_idx_with_digest(Path(path))
+    array, _ = _read_idx_with_digest(Path(path), expect)
     return array
 
 
-def _read_idx_with_digest(path: Path) -> tuple[np.ndarray, str]:
+def _read_idx_with_digest(path: Path, expect: str | None = None) -> tuple[np.ndarray, str]:
     """The array and the sha256 of the bytes as stored (compressed, if they are)."""
     raw = _read_bytes(path)
     data = _gunzip(raw, path) if raw[:2] == _GZIP_MAGIC else raw
-    return _parse_idx(data, path), hashlib.sha256(raw).hexdigest()
+    return _parse_idx(data, path, expect), hashlib.sha256(raw).hexdigest()
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -248,7 +251,7 @@ def _gunzip(raw: bytes, path: Path) -> bytes:
         ) from None
 
 
-def _parse_idx(data: bytes, path: Path) -> np.ndarray:
+def _parse_idx(data: bytes, path: Path, expect: str | None = None) -> np.ndarray:
     if len(data) < 4:
         raise DataError(f"{path}: {len(data)} bytes is too short for an IDX file")
     magic = int.from_bytes(data[:4], "big")
@@ -263,6 +266,8 @@ def _parse_idx(data: bytes, path: Path) -> np.ndarray:
             f"{path}: IDX data type 0x{type_code:02x} is not supported; "
             f"only unsigned bytes (0x{_IDX_UBYTE:02x}) are"
         )
+    if expect is not None:
+        _check_idx_kind(ndim, expect, path)
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
         raise DataError(
@@ -280,6 +285,21 @@ def _parse_idx(data: bytes, path: Path) -> np.ndarray:
     return np.frombuffer(data, np.uint8, count=expected, offset=header_size).reshape(shape)
 
 
+def _check_idx_kind(ndim: int, expect: str, path: Path) -> None:
+    """The header's number of dimensions must be that of ``expect``, images or labels."""
+    wanted = _IDX_DIMENSIONS[expect]
+    if ndim == wanted:
+        return
+    kind = next((k for k, n in _IDX_DIMENSIONS.items() if n == ndim), None)
+    article = "an" if kind and kind[0] in "aeiou" else "a"
+    found = f"this is {article} {kind} file ({_dimensions(ndim)})" if kind else _dimensions(ndim)
+    raise DataError(f"{path}: {found}, expected {expect} ({_dimensions(wanted)})")
+
+
+def _dimensions(n: int) -> str:
+    return f"{n} dimension" + ("" if n == 1 else "s")
+
+
 def _dataset_from_idx(
     files: dict[str, Path], name: str, source: str, label_max: int | None
 ) -> Dataset:
@@ -287,7 +307,8 @@ def _dataset_from_idx(
     arrays: dict[str, np.ndarray] = {}
     checksums: dict[str, str] = {}
     for key, path in files.items():
-        arrays[key], checksums[path.name] = _read_idx_with_digest(path)
+        expect = key.partition("_")[2]  # train_images -> images
+        arrays[key], checksums[path.name] = _read_idx_with_digest(path, expect)
 
     for part in ("train", "test"):
         _check_pair(arrays, files, part)
@@ -307,6 +328,7 @@ def _dataset_from_idx(
     else:
         num_classes = int(y_train.max()) + 1
         _check_labels(y_test, files["test_labels"], num_classes - 1, "among the training labels")
+    _check_labels_repeat(y_train, files["train_labels"], "at index")
 
     return Dataset(
         name=name,
@@ -323,16 +345,6 @@ def _dataset_from_idx(
 def _check_pair(arrays: dict[str, np.ndarray], files: dict[str, Path], part: str) -> None:
     images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
     image_path, label_path = files[f"{part}_images"], files[f"{part}_labels"]
-    if images.ndim != 3:
-        raise DataError(
-            f"{image_path}: expected 3-D images (count x height x width), "
-            f"the header gives {images.ndim}-D; is it a label file?"
-        )
-    if labels.ndim != 1:
-        raise DataError(
-            f"{label_path}: expected 1-D labels, the header gives {labels.ndim}-D; "
-            "is it an image file?"
-        )
     if images.size == 0:
         raise DataError(f"{image_path}: holds no image data (shape {images.shape})")
     if len(images) != len(labels):
@@ -347,6 +359,20 @@ def _check_labels(labels: np.ndarray, path: Path, label_max: int, what: str) -> 
     if bad.size:
         i = int(bad[0])
         raise DataError(f"{path}: label {labels[i]} at index {i} is not {what} (0..{label_max})")
+
+
+def _check_labels_repeat(labels: np.ndarray, path: Path, place: str, first: int = 0) -> None:
+    """Every label must appear at least twice: a split by class puts some of each class on
+    both sides. A label seen once is usually a stray; name it and where it is (``place``,
+    "at index" or "on line", counting from ``first``)."""
+    values, positions, counts = np.unique(labels, return_index=True, return_counts=True)
+    once = np.flatnonzero(counts < 2)
+    if once.size:
+        label, position = values[once[0]], positions[once[0]] + first
+        raise DataError(
+            f"{path}: label {label} appears only once ({place} {position}); expected every "
+            "label at least twice, as the split by class needs"
+        )
 
 
 def _hw(images: np.ndarray) -> str:
@@ -453,6 +479,7 @@ def _load_csv(path: Path) -> Dataset:
     _check_csv_range(pixels, 0, 255, path)
 
     labels = frame["label"].to_numpy(np.int64)
+    _check_labels_repeat(labels, path, "on line", first=2)  # after the header, from 1
     images = pixels.to_numpy(np.uint8).reshape(-1, side, side)  # in range, so no wrap-around
     x_train, y_train, x_test, y_test = _holdout(images, labels, str(path))
     return _dataset_from_arrays(
@@ -472,8 +499,9 @@ def _read_csv_frame(text: bytes, path: Path):
 
     try:
         # Trailing blank lines are harmless; ones in the middle become rows of missing values,
-        # so that reported line numbers stay true.
-        return pd.read_csv(io.BytesIO(text.rstrip()), skip_blank_lines=False)
+        # so that reported line numbers stay true. Read in one piece: in pieces, a column
+        # with text in one of them brings a DtypeWarning before the error that names the cell.
+        return pd.read_csv(io.BytesIO(text.rstrip()), skip_blank_lines=False, low_memory=False)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: empty file; expected a header line label,pixel0,...") from None
     except UnicodeDecodeError:

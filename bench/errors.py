@@ -1,5 +1,10 @@
 """Errors that end a command with one line and exit code 2."""
 
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
 
 class BenchError(Exception):
     """Bad input from the user: a data file, a flag, an architecture.
@@ -15,3 +20,16 @@ class DataError(BenchError):
 
 class ArchitectureError(BenchError):
     """An unknown architecture, or a builder that fails or returns the wrong model."""
+
+
+class WriteError(BenchError):
+    """A file that cannot be written: a full disk, a folder that cannot be written to."""
+
+    @classmethod
+    def of(cls, path: os.PathLike, exc: OSError) -> WriteError:
+        """The error for ``exc``, met while writing ``path``."""
+        reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+        culprit = exc.filename
+        if culprit is not None and Path(culprit).parent != Path(path).parent:
+            reason += f": {culprit}"  # a folder on the way, not the file or its temporary twin
+        return cls(f"{path}: cannot write it: {reason}")

@@ -31,11 +31,13 @@ from bench.environment import capture as capture_environment
 from bench.environment import command_line
 from bench.fingerprint import model_fingerprint, same_but_code, saved_fingerprint
 from bench.modelinfo import model_info
+from bench.names import check_name
 from bench.pipeline import train_dataset
 from bench.profiles import Profile
 from bench.progress import Progress
 from bench.protocol import resolve_precision
 from bench.results import ACCURACY_TARGETS, target_key
+from bench.runlock import RunLocked, run_lock
 
 # Training costs about three forward passes per image: forward, and a backward pass
 # that computes gradients for both activations and weights.
@@ -78,10 +80,12 @@ class RunSpec:
     def run_id(self) -> str:
         """A folder name: readable, and unique per (dataset, profile, arch, variant, aug, seed)."""
         variant = "" if self.variant == "default" else f"-{self.variant}"
-        return (
+        run_id = (
             f"{dataset_slug(self.dataset)}-{self.profile}-{self.arch}{variant}-"
             f"{augment_tag(self.augment)}-s{self.seed}"
         )
+        # Its parts may come from a record file (`run --from`): they must make one folder.
+        return check_name(run_id, "run id")
 
     @property
     def label(self) -> str:
@@ -115,10 +119,10 @@ def augment_tag(augment: bool) -> str:
 
 
 def dataset_slug(dataset: str) -> str:
-    """``idx:/data/fashion`` -> ``idx-fashion``: a file-name-safe dataset name."""
+    """``idx:/data/fashion`` -> ``idx-fashion``: a dataset name safe as one folder name."""
     kind, _, path = dataset.partition(":")
     name = f"{kind}-{Path(path).stem}" if path else kind
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".-") or "_"
 
 
 def make_specs(
@@ -501,8 +505,9 @@ def run_suite(
 ) -> list[dict]:
     """Run every spec in turn; a failing run is recorded as failed and the suite goes on.
 
-    Runs whose finished record already matches their spec are skipped unless ``force``.
-    Returns the records, skipped ones included.
+    Runs whose finished record already matches their spec are skipped unless ``force``, and
+    so are runs that another live process is making (``bench.runlock``): their record here
+    has the status ``locked``. Returns the records, skipped ones included.
     """
     from bench.runcost import suite_costs  # it builds networks through this module
 
@@ -511,25 +516,52 @@ def run_suite(
     records = []
     for spec in specs:
         run_dir = out_dir / spec.run_id
-        previous = results.read_record(run_dir)
-        if not force and is_done(previous, spec, run_dir, splits):
-            edited = not same_spec(previous["spec"], spec)
-            progress.run_skipped(
-                spec.label, "its code changed since, not its network" if edited else ""
+        try:
+            with run_lock(run_dir):
+                records.append(
+                    _run_unless_done(spec, splits, dataset_info, run_dir, force, progress)
+                )
+        except RunLocked as locked:
+            progress.run_skipped(spec.label, str(locked))
+            records.append(
+                {
+                    "run_id": spec.run_id,
+                    "spec": spec.to_dict(),
+                    "status": "locked",
+                    "error": str(locked),
+                }
             )
-            records.append(previous)
-            continue
-        progress.run_started(spec.label)
-        record = _run_one(spec, splits, dataset_info, run_dir, progress, resume=not force)
-        results.write_json(run_dir / results.RECORD, record)
-        records.append(record)
-        summary = (
-            f"ok: test accuracy {record['metrics']['test_accuracy']:.4f}"
-            if record["status"] == "ok"
-            else f"FAILED: {record['error']}"
-        )
-        progress.run_finished(record["wall_seconds"], summary)
     return records
+
+
+def _run_unless_done(spec, splits, dataset_info, run_dir, force, progress) -> dict:
+    """The run's finished record if it has one (and not ``force``), else a new one."""
+    previous = _previous_record(run_dir, progress)
+    if not force and is_done(previous, spec, run_dir, splits):
+        edited = not same_spec(previous["spec"], spec)
+        note = " (its code changed since, not its network)" if edited else ""
+        progress.run_skipped(spec.label, f"already done, skipped{note}")
+        return previous
+    progress.run_started(spec.label)
+    record = _run_one(spec, splits, dataset_info, run_dir, progress, resume=not force)
+    results.write_json(run_dir / results.RECORD, record)
+    summary = (
+        f"ok: test accuracy {record['metrics']['test_accuracy']:.4f}"
+        if record["status"] == "ok"
+        else f"FAILED: {record['error']}"
+    )
+    progress.run_finished(record["wall_seconds"], summary)
+    return record
+
+
+def _previous_record(run_dir: Path, progress: Progress) -> dict | None:
+    """The record an earlier attempt left in ``run_dir``; one that cannot be read is said
+    and treated as none, so that the run is made again."""
+    try:
+        return results.read_record(run_dir)
+    except results.RecordUnreadable as problem:
+        progress.warn(f"{problem}, running again")
+        return None
 
 
 def is_done(

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.tflog import withheld_stderr
+
 RUNTIMES = ("keras", "keras-predict", "litert", "onnx")
 TOLERANCE = 1e-4
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -107,6 +109,36 @@ def _time(runtime, single, batched, one, batch, reference, settings) -> LatencyR
         batch_size=len(batch),
         max_abs_diff=diff,
     )
+
+
+def table(measured: list[tuple[str, list[LatencyResult]]]) -> str:
+    """The figures of each (architecture, results) as a text table, each architecture's
+    fastest batch-1 p50 starred; an ``error`` column only where a runtime failed."""
+    from tabulate import tabulate
+
+    failures = any(r.status != "ok" for _, found in measured for r in found)
+    rows = []
+    for name, found in measured:
+        fastest = min((r.p50_ms for r in found if r.status == "ok"), default=None)
+        for r in found:
+            ok = r.status == "ok"
+            star = " *" if ok and r.p50_ms == fastest else ""
+            error = [("" if ok else f"FAILED: {r.error}")] if failures else []
+            rows.append([name, r.runtime + star, *_figure_cells(r), *error])
+    headers = ["arch", "runtime", "p50 ms", "p90 ms", "p99 ms", "batch img/s", "max diff"]
+    return tabulate(rows, headers=headers + ["error"] * failures, disable_numparse=True)
+
+
+def _figure_cells(r: LatencyResult) -> list[str]:
+    if r.status != "ok":
+        return [""] * 5
+    return [
+        f"{r.p50_ms:.3f}",
+        f"{r.p90_ms:.3f}",
+        f"{r.p99_ms:.3f}",
+        f"{r.throughput:,.0f}",
+        f"{r.max_abs_diff:.1e}",
+    ]
 
 
 def limit_tensorflow_threads(threads: int) -> None:
@@ -203,10 +235,11 @@ def _litert(model, folder, threads, settings) -> tuple[Predict, Predict]:
     model.export(str(path), format="litert", verbose=False)
 
     def interpreter(batch_size: int) -> Predict:
-        runner = Interpreter(model_path=str(path), num_threads=threads)
-        (source,), (target,) = runner.get_input_details(), runner.get_output_details()
-        runner.resize_tensor_input(source["index"], [batch_size, *model.input_shape[1:]])
-        runner.allocate_tensors()
+        with withheld_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+            runner = Interpreter(model_path=str(path), num_threads=threads)
+            (source,), (target,) = runner.get_input_details(), runner.get_output_details()
+            runner.resize_tensor_input(source["index"], [batch_size, *model.input_shape[1:]])
+            runner.allocate_tensors()
 
         def predict(x: np.ndarray) -> np.ndarray:
             runner.set_tensor(source["index"], x)

@@ -47,6 +47,10 @@ class Progress:
         if not self.quiet:
             print(text, file=self.stream, flush=True)
 
+    def warn(self, text: str) -> None:
+        """A line for stderr, printed even when quiet: something went other than asked."""
+        print(f"warning: {text}", file=sys.stderr, flush=True)
+
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
@@ -80,10 +84,10 @@ class Progress:
             f"{format_duration(self.elapsed())} | {left}"
         )
 
-    def run_skipped(self, label: str, why: str = "") -> None:
+    def run_skipped(self, label: str, outcome: str) -> None:
+        """A run not made here: ``already done, skipped``, ``locked by process 123, skipped``."""
         self.index += 1
-        why = f" ({why})" if why else ""
-        self._print(f"[run {self.index}/{self.total}] {label} | already done, skipped{why}")
+        self._print(f"[run {self.index}/{self.total}] {label} | {outcome}")
 
     def run_resumed(self, epochs_done: int, max_epochs: int) -> None:
         self._resumed = True

@@ -38,8 +38,11 @@ class Repeat:
             raise BenchError(f"{path} is not a JSON run record: {exc}") from None
         try:
             spec = RunSpec(**record["spec"])
+            spec.run_id  # noqa: B018 (a check: the spec's names must make one folder name)
         except (KeyError, TypeError) as exc:
             raise BenchError(f"{path} holds no usable run spec ({exc})") from None
+        except BenchError as exc:
+            raise BenchError(f"{path}: {exc}") from None
         import architectures
 
         current = architectures.get(spec.arch).code_digest()

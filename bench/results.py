@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from bench.errors import WriteError
 
 RECORD = "record.json"
 HISTORY = "history.csv"
@@ -67,16 +69,43 @@ COLUMNS = [
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
+
+    An ``OSError`` on the way (a full disk, a folder that cannot be written to, a file where
+    the folder should be) becomes a ``WriteError`` naming ``path``. A device or a pipe
+    (``/dev/stdout``, ``/dev/full``) is written into, not replaced by a renamed file.
+    """
+    if path.exists() and not path.is_file() and not path.is_dir():
+        try:
+            yield path
+        except OSError as exc:
+            raise WriteError.of(path, exc) from exc
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp_path = _new_file_beside(path)
+    except OSError as exc:
+        raise WriteError.of(path, exc) from exc
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+    except OSError as exc:
+        raise WriteError.of(path, exc) from exc
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _new_file_beside(path: Path) -> Path:
+    """A new, empty file with a random name beside ``path``, created as ``open()`` creates
+    files (mode 0666 less the umask), not private as ``tempfile.mkstemp`` makes them: the
+    file is renamed onto ``path`` and keeps its mode."""
+    while True:
+        candidate = path.with_name(f".{path.stem}-{secrets.token_hex(4)}{path.suffix}")
+        try:
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return candidate
 
 
 def write_text(path: Path, text: str) -> None:
@@ -103,25 +132,55 @@ def read_json(path: Path) -> Any | None:
         return None
 
 
+class RecordUnreadable(Exception):
+    """A ``record.json`` that is there but cannot be read as a record: cut short, not JSON,
+    not a JSON object, or not readable at all."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path}: record unreadable ({reason})")
+        self.path = path
+        self.reason = reason
+
+
 def read_record(run_dir: Path) -> dict | None:
-    """The run's record, or None when the run never finished (or the file is unreadable)."""
-    return read_json(run_dir / RECORD)
+    """The run's record, or None when there is none (the run never finished); a record that
+    is there but cannot be read raises ``RecordUnreadable``."""
+    path = Path(run_dir) / RECORD
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise RecordUnreadable(path, exc.strerror or type(exc).__name__) from None
+    except ValueError as exc:  # JSON cut short or garbled, or bytes that are not text
+        raise RecordUnreadable(path, f"not valid JSON: {' '.join(str(exc).split())}") from None
+    if not isinstance(record, dict):
+        raise RecordUnreadable(path, "not a JSON object")
+    return record
 
 
-def iter_runs(root: str | os.PathLike) -> Iterator[tuple[Path, dict]]:
+def iter_runs(
+    root: str | os.PathLike, unreadable: list[RecordUnreadable] | None = None
+) -> Iterator[tuple[Path, dict]]:
     """Every complete run under ``root`` as (run folder, record), in folder order.
 
     A run id (configuration and seed) counts once: where it appears more than once, as a
     ``run --from`` repeat does beside its original, the first one outside a ``repeats``
     folder is kept, so a repeat is never pooled with its original as if it were another seed.
     A ``reference`` folder below ``root`` is left out (point ``root`` at it to read it).
+    Records that cannot be read are left out too, and added to ``unreadable`` when given.
     """
     found: dict[str, tuple[Path, dict]] = {}
     for record_path in sorted(Path(root).glob(f"**/{RECORD}")):
         if _below(root, record_path, REFERENCE_DIR):
             continue
-        record = read_record(record_path.parent)
-        if record is None:
+        try:
+            record = read_record(record_path.parent)
+        except RecordUnreadable as problem:
+            if unreadable is not None:
+                unreadable.append(problem)
+            continue
+        if record is None:  # gone since the glob saw it
             continue
         key = record.get("run_id") or str(record_path.parent)
         kept = found.get(key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,23 @@ class RunView:
     mistakes: list[Mistake]
 
 
-def load_runs(results_dir: str | os.PathLike) -> tuple[pd.DataFrame, list[tuple[Path, dict]]]:
-    """The runs table and the (folder, record) pairs; an empty folder is an error."""
+def load_runs(
+    results_dir: str | os.PathLike, unreadable: list[results.RecordUnreadable] | None = None
+) -> tuple[pd.DataFrame, list[tuple[Path, dict]]]:
+    """The runs table and the (folder, record) pairs; an empty folder is an error.
+
+    A record that cannot be read is left out with a warning line on stderr, and added to
+    ``unreadable`` when given (the page notes it).
+    """
     root = Path(results_dir)
     if not root.is_dir():
         raise BenchError(f"results folder {root} does not exist; check --results")
-    runs = list(results.iter_runs(root))
+    found: list[results.RecordUnreadable] = []
+    runs = list(results.iter_runs(root, found))
+    for problem in found:
+        print(f"warning: {problem}, left out of the report", file=sys.stderr)
+    if unreadable is not None:
+        unreadable.extend(found)
     if not runs:
         raise BenchError(
             f"no finished runs under {root}; run `python -m bench run` first or check --results"
@@ -92,36 +104,15 @@ def render_report(
 ) -> str:
     from plotly.offline import get_plotlyjs
 
-    frame, runs = load_runs(results_dir)
+    unreadable: list[results.RecordUnreadable] = []
+    frame, runs = load_runs(results_dir, unreadable)
     # the runs of check profiles are not compared: their accuracies mean nothing
     measured = [(folder, r) for folder, r in runs if not is_check(r["spec"].get("profile"))]
     comparisons = compare_groups(measured)
     board = leaderboard(frame, comparisons)
     ok_runs = [(folder, record) for folder, record in runs if record.get("status") == "ok"]
-    curves = [
-        (record, pd.read_csv(folder / results.HISTORY))
-        for folder, record in ok_runs
-        if (folder / results.HISTORY).exists()
-    ]
-    effects = augmentation_effects(frame)
     data = _DataCache()
-    charts_top = [
-        Chart.of(
-            "chart-pareto",
-            charts.accuracy_against(
-                board, "params", "Accuracy against size", "trainable + other parameters (log)"
-            ),
-        ),
-        Chart.of(
-            "chart-latency",
-            charts.accuracy_against(
-                board, "latency_p50_ms", "Accuracy against latency", "batch-1 latency, ms (log)"
-            ),
-        ),
-        Chart.of("chart-augment", charts.augmentation_effect(effects)),
-        Chart.of("chart-curves", charts.learning_curves(curves)),
-        Chart.of("chart-time", charts.training_time(board)),
-    ]
+    charts_top = _top_charts(board, frame, ok_runs)
     runtimes = runtime_rows(results.read_latency(results_dir))
     history = benchmark_history(benchmarks_dir)
     latency_charts = [
@@ -156,10 +147,40 @@ def render_report(
         "plotly_js": get_plotlyjs(),
         "chart_config": _CHART_CONFIG,
         "run_count": len(runs),
+        "unreadable": unreadable,
         "tuning": tuning,
         "tuning_charts": [Chart.of(t.chart_id, t.figure) for t in tuning],
     }
     return _template().render(**context)
+
+
+def _top_charts(
+    board: pd.DataFrame, frame: pd.DataFrame, ok_runs: list[tuple[Path, dict]]
+) -> list[Chart]:
+    """The charts beside the leaderboard: accuracy against size and latency, augmentation's
+    paired effect, the learning curves and the training time."""
+    curves = [
+        (record, pd.read_csv(folder / results.HISTORY))
+        for folder, record in ok_runs
+        if (folder / results.HISTORY).exists()
+    ]
+    return [
+        Chart.of(
+            "chart-pareto",
+            charts.accuracy_against(
+                board, "params", "Accuracy against size", "trainable + other parameters (log)"
+            ),
+        ),
+        Chart.of(
+            "chart-latency",
+            charts.accuracy_against(
+                board, "latency_p50_ms", "Accuracy against latency", "batch-1 latency, ms (log)"
+            ),
+        ),
+        Chart.of("chart-augment", charts.augmentation_effect(augmentation_effects(frame))),
+        Chart.of("chart-curves", charts.learning_curves(curves)),
+        Chart.of("chart-time", charts.training_time(board)),
+    ]
 
 
 def _template():
@@ -317,8 +338,36 @@ def _method(records: list[dict], frame: pd.DataFrame) -> dict:
             "validation": distinct("val_size"),
             "test": distinct("test_size"),
         },
+        "protocol": protocol_text(specs),
         "env": env,
         "mixed_commits": len(commits) > 1,
         "runs": len(records),
         "ok": int((frame["status"] == "ok").sum()),
     }
+
+
+def protocol_text(specs: list[dict]) -> str:
+    """How the runs trained, in a sentence per schedule, with their precisions."""
+
+    def spread(group: list[dict], key: str) -> str:
+        return " or ".join(f"{v:g}" for v in sorted({s[key] for s in group if key in s}))
+
+    parts = []
+    onecycle = [s for s in specs if s.get("schedule") == "onecycle"]
+    plateau = [s for s in specs if s.get("schedule", "plateau") == "plateau"]
+    if onecycle:
+        parts.append(
+            f"Schedule onecycle: a fixed budget of {spread(onecycle, 'epochs')} epochs, the "
+            f"learning rate rising linearly to a peak of {spread(onecycle, 'learning_rate')} over "
+            f"the first {spread([{'w': 100 * s['warmup']} for s in onecycle], 'w')}% of the "
+            "steps, then falling along a half cosine to 0; each run keeps its last weights."
+        )
+    if plateau:
+        parts.append(
+            f"Schedule plateau: at most {spread(plateau, 'epochs')} epochs from a learning rate of "
+            f"{spread(plateau, 'learning_rate')}, halved when the validation loss stalls; early "
+            "stopping on validation accuracy keeps the best epoch's weights."
+        )
+    precisions = sorted({s.get("precision", "float32") for s in specs})
+    parts.append(f"Precision: {', '.join(precisions)}.")
+    return " ".join(parts)

@@ -31,6 +31,24 @@ def pytest_configure(config):
         config.option.benchmark_disable = True
 
 
+def fake_record(arch: str, augment: bool, status: str = "ok") -> dict:
+    """A record as a finished (or failed) run writes it, less what only a report reads."""
+    return {
+        "run_id": f"mnist-smoke-{arch}-{augment}",
+        "status": status,
+        "error": None if status == "ok" else "ValueError: boom",
+        "spec": {
+            "dataset": "mnist",
+            "arch": arch,
+            "augment": augment,
+            "seed": 0,
+            "profile": "smoke",
+        },
+        "model": {"params": 10, "flops": 20, "saved_bytes": 30},
+        "metrics": {"test_accuracy": 0.9, "train_seconds": 1.5, "history": [1, 2]},
+    }
+
+
 @pytest.fixture(scope="session")
 def op_determinism():
     """TensorFlow's op determinism, on as in every ``bench run``. It is process-wide and cannot

@@ -184,3 +184,24 @@ def test_a_builder_returning_an_unbuilt_model_is_an_architecture_error(register_
     register_temporary(lambda input_shape, num_classes, hp=None: keras.Sequential(), name="unbuilt")
     with pytest.raises(ArchitectureError, match="'unbuilt'.*keras.Input"):
         architectures.create("unbuilt")
+
+
+@pytest.mark.parametrize(
+    "name", ["../../escape", "x<script>alert(3)</script>", "a/b", ".hidden", "-flag", "", "a b"]
+)
+def test_a_name_that_is_not_one_safe_folder_name_is_refused(register_temporary, name):
+    from conftest import tiny_net
+
+    with pytest.raises(ArchitectureError) as excinfo:
+        register_temporary(tiny_net, name=name)
+    message = str(excinfo.value)
+    assert repr(name) in message and "not usable as a folder name" in message
+    assert "\n" not in message and name not in architectures.names()
+
+
+@pytest.mark.parametrize("name", ["tiny", "tiny_net", "my-net.v2", "_private", "3layers"])
+def test_names_of_letters_digits_and_underscores_dots_dashes_are_accepted(register_temporary, name):
+    from conftest import tiny_net
+
+    register_temporary(tiny_net, name=name)
+    assert name in architectures.names()

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import resource
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import fake_record
 
+from bench import results
 from bench.cli import main
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 
 
 def _one_error_line(capsys) -> str:
@@ -163,3 +171,97 @@ def test_failed_runs_make_the_exit_code_non_zero(capsys, tmp_path, register_temp
     )
     assert code == 1
     assert "failed" in capsys.readouterr().out
+
+
+def _finished_runs(folder: Path) -> Path:
+    for record in (fake_record("a", False), fake_record("b", False)):
+        results.write_json(folder / record["run_id"] / results.RECORD, record)
+    return folder
+
+
+def test_a_report_that_cannot_be_written_is_one_line_naming_the_file(capsys, tmp_path):
+    runs = _finished_runs(tmp_path / "results")
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    out = tmp_path / "taken" / "board.md"
+    assert main(["report", "--results", str(runs), "--format", "md", "--out", str(out)]) == 2
+    assert str(out) in _one_error_line(capsys)
+
+
+def _file_size_limit(limit: int):
+    """For a child process: writes past ``limit`` bytes fail with an OSError, as they do on
+    a full disk (SIGXFSZ ignored, so the process is not killed instead)."""
+
+    def apply():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_write_failing_part_way_is_one_line_naming_the_file(tmp_path):
+    runs = _finished_runs(tmp_path / "results")
+    out = tmp_path / "board.md"
+    command = [sys.executable, "-m", "bench", "report", "--results", str(runs)]
+    command += ["--format", "md", "--out", str(out)]
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, preexec_fn=_file_size_limit(64)
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"error: {out}: cannot write it: File too large"]
+
+
+ESCAPING_ARCH_MODULE = """
+import architectures
+from conftest import tiny_net
+
+
+@architectures.register(name="../../escape")
+def escape(input_shape, num_classes, hp=None):
+    return tiny_net(input_shape, num_classes)
+"""
+
+
+def test_an_architecture_name_that_would_leave_the_results_folder_is_one_line(capsys, tmp_path):
+    module = tmp_path / "escape.py"
+    module.write_text(ESCAPING_ARCH_MODULE)
+    out = tmp_path / "a" / "b"
+    argv = ["run", "--arch", "../../escape", "--arch-module", str(module), "--out", str(out)]
+    assert main([*argv, "--dataset", "digits", "--profile", "smoke", "--augment", "off"]) == 2
+    line = _one_error_line(capsys)
+    assert "'../../escape' is not usable as a folder name" in line and str(module) in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["escape.py"]
+
+
+def test_a_record_whose_names_would_leave_the_results_folder_is_not_repeated(capsys, tmp_path):
+    record = fake_record("lenet5", False)
+    record["spec"].update(dataset="digits", variant="../../escape")
+    path = tmp_path / "run" / results.RECORD
+    results.write_json(path, record)
+    assert main(["run", "--from", str(path), "--out", str(tmp_path / "a" / "b")]) == 2
+    line = _one_error_line(capsys)
+    assert str(path) in line and "not usable as a folder name" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_report_names_a_record_it_cannot_read_and_leaves_it_out(capsys, tmp_path):
+    runs = _finished_runs(tmp_path / "results")
+    cut = runs / "cut" / results.RECORD
+    cut.parent.mkdir()
+    cut.write_text('{"status": "o')
+    assert main(["report", "--results", str(runs), "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert line.startswith(f"warning: {cut}: record unreadable (")
+    assert line.endswith("), left out of the report")
+    assert len(out.splitlines()) == 3  # the header and the two readable runs
+
+
+def test_a_run_locked_by_another_process_is_skipped_not_failed(capsys, tmp_path):
+    lock = tmp_path / "digits-smoke-lenet5-noaug-s0" / "run.lock"
+    lock.parent.mkdir()
+    lock.write_text(f"{os.getppid()}\n")  # a live process: the one that started pytest
+    argv = ["run", "--arch", "lenet5", "--dataset", "digits", "--profile", "smoke"]
+    assert main([*argv, "--augment", "off", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"locked by process {os.getppid()}, skipped" in out
+    assert out.splitlines()[-1].startswith("0 ok, 0 failed, 1 locked by another process in ")

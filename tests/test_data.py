@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -293,9 +294,32 @@ def test_mnist_labels_must_be_digits(tmp_path):
 
 def test_an_image_file_must_be_three_dimensional(tmp_path):
     make_idx_folder(tmp_path)
-    write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros(N_TRAIN))
-    with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz: expected 3-D images"):
+    write_idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((N_TRAIN, SIDE)))
+    with pytest.raises(DataError) as excinfo:
         load_dataset("mnist", tmp_path)
+    assert error_text(excinfo) == (
+        f"{tmp_path / 'train-images-idx3-ubyte.gz'}: 2 dimensions, expected images (3 dimensions)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "ndim", "expected"),
+    [
+        ("train-images-idx3-ubyte", 1, "this is a labels file (1 dimension), expected images"),
+        ("t10k-labels-idx1-ubyte", 3, "this is an images file (3 dimensions), expected labels"),
+    ],
+)
+def test_a_file_whose_header_says_the_other_kind_is_named_for_what_it_is(
+    tmp_path, name, ndim, expected
+):
+    make_idx_folder(tmp_path, gz=False)
+    path = tmp_path / name
+    content = bytearray(path.read_bytes())
+    content[3] = ndim  # the magic number of the other kind: 0x801 for images, 0x803 for labels
+    path.write_bytes(bytes(content))
+    with pytest.raises(DataError) as excinfo:
+        load_dataset("mnist", tmp_path)
+    assert error_text(excinfo).startswith(f"{path}: {expected}")
 
 
 def test_train_and_test_images_must_be_the_same_size(tmp_path):
@@ -320,6 +344,28 @@ def test_the_idx_form_rejects_test_labels_beyond_the_training_range(tmp_path):
     write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.full(N_TEST, 7))
     with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz: label 7 at index 0"):
         load_dataset(f"idx:{tmp_path}")
+
+
+def test_a_training_label_that_appears_once_is_named_with_its_file(tmp_path):
+    make_idx_folder(tmp_path)
+    labels = np.arange(N_TRAIN) % 10
+    labels[5] = 12
+    path = write_idx(tmp_path / "train-labels-idx1-ubyte.gz", labels)
+    with pytest.raises(DataError) as excinfo:
+        load_dataset(f"idx:{tmp_path}")
+    assert error_text(excinfo) == (
+        f"{path}: label 12 appears only once (at index 5); expected every label at least "
+        "twice, as the split by class needs"
+    )
+
+
+def test_a_csv_label_that_appears_once_is_named_with_its_line(tmp_path):
+    rows = csv_rows(n_classes=5)
+    rows[6][0] = 9
+    path = write_csv(tmp_path / "train.csv", rows)
+    with pytest.raises(DataError) as excinfo:
+        load_dataset(f"csv:{path}")
+    assert error_text(excinfo).startswith(f"{path}: label 9 appears only once (on line 8)")
 
 
 def test_the_idx_form_names_the_missing_files(tmp_path):
@@ -388,6 +434,18 @@ def test_a_malformed_csv_names_the_file_and_the_bad_cell(
         load_dataset(f"csv:{path}")
     message = error_text(excinfo)
     assert str(path) in message and expected in message
+
+
+def test_a_bad_cell_in_a_large_csv_is_the_one_thing_said(tmp_path):
+    """Over 1024 rows of 785 columns, pandas reads a CSV in pieces by default; a column with
+    text in one piece and numbers in the others used to bring a DtypeWarning first."""
+    rows = csv_rows(n_rows=1100, n_pixels=784)
+    rows[-1][1] = "x"
+    path = write_csv(tmp_path / "train.csv", rows, n_pixels=784)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match=r"line 1101, column pixel0: not a number \('x'\)"):
+            load_dataset(f"csv:{path}")
 
 
 # --- digits and unknown names ----------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 
 import numpy as np
@@ -149,6 +150,38 @@ def test_a_failed_run_is_retried_next_time(
     (spec,) = make_specs(["flaky"], "digits", tiny_profile, [False])
     assert _suite([spec], digits_splits, tmp_path)[0]["status"] == "failed"
     assert _suite([spec], digits_splits, tmp_path)[0]["status"] == "ok"
+
+
+def test_a_run_whose_record_cannot_be_read_is_said_and_made_again(
+    tiny_arch, tiny_profile, digits_splits, tmp_path, capsys
+):
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    record_path = tmp_path / spec.run_id / results.RECORD
+    record_path.parent.mkdir()
+    record_path.write_text('{"status": "ok", "spec": {"data')  # cut short
+    (record,) = _suite([spec], digits_splits, tmp_path)
+    assert record["status"] == "ok" and results.read_record(record_path.parent)["status"] == "ok"
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"warning: {record_path}: record unreadable (")
+    assert line.endswith("), running again")
+
+
+def test_a_run_locked_by_a_live_process_is_skipped_and_its_lock_left_alone(
+    tiny_arch, tiny_profile, digits_splits, tmp_path
+):
+    from bench.runlock import LOCK
+
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    lock = tmp_path / spec.run_id / LOCK
+    lock.parent.mkdir()
+    lock.write_text(f"{os.getppid()}\n")  # a live process: the one that started pytest
+    said = io.StringIO()
+    progress = Progress(1, stream=said)
+    (record,) = run_suite([spec], digits_splits, {"name": "digits"}, tmp_path, progress=progress)
+    assert record["status"] == "locked"
+    assert said.getvalue().endswith(f"| locked by process {os.getppid()}, skipped\n")
+    assert lock.read_text() == f"{os.getppid()}\n"
+    assert not (lock.parent / results.RECORD).exists()
 
 
 def test_specs_take_the_architecture_defaults_capped_by_the_profile(tiny_arch, tiny_profile):
@@ -341,3 +374,13 @@ def test_the_full_profile_is_the_standard_one_with_three_seeds():
     full, standard = get_profile("full"), get_profile("standard")
     assert full.seeds == 3 and standard.seeds == 1
     assert (full.train_size, full.max_epochs) == (standard.train_size, standard.max_epochs)
+
+
+@pytest.mark.parametrize(
+    "dataset", ["mnist", "idx:/data/fashion", "..", "../../x", "csv:/data/.hidden.csv", "a<b>"]
+)
+def test_a_dataset_name_becomes_one_safe_folder_name(dataset):
+    from bench.harness import dataset_slug
+    from bench.names import is_safe_name
+
+    assert is_safe_name(dataset_slug(dataset))

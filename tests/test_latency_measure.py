@@ -78,3 +78,33 @@ def test_an_architecture_without_a_trained_model_is_measured_freshly_built(tmp_p
     assert main([*argv, "--runtime", "keras", "--batch-size", "4"]) == 0
     assert "freshly built" in capsys.readouterr().out
     assert (tmp_path / "latency" / "lenet5.json").exists()
+
+
+def test_litert_makes_its_interpreter_without_a_word_on_stderr(tiny_model, capfd, monkeypatch):
+    monkeypatch.delenv("BENCH_TF_LOG", raising=False)
+    (result,) = measure(tiny_model, ("litert",), FEW_CALLS)
+    assert result.status == "ok", result.error
+    assert capfd.readouterr().err == ""
+
+
+def _header_and_rule(out: str) -> tuple[str, str]:
+    lines = out.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("--"))
+    return lines[rule - 1], lines[rule]
+
+
+def test_the_latency_table_has_no_empty_column_when_every_runtime_worked(tmp_path, capsys):
+    argv = ["latency", "--arch", "lenet5", "--results", str(tmp_path), "--calls", "5"]
+    assert main([*argv, "--runtime", "keras", "--batch-size", "4"]) == 0
+    header, rule = _header_and_rule(capsys.readouterr().out)
+    assert header.split()[-2:] == ["max", "diff"] and len(rule.split()) == 7
+
+
+def test_the_latency_table_names_its_error_column_when_a_runtime_failed(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import now raises ImportError
+    argv = ["latency", "--arch", "lenet5", "--results", str(tmp_path), "--runtime", "onnx"]
+    assert main(argv) == 0
+    header, rule = _header_and_rule(capsys.readouterr().out)
+    assert header.split()[-1] == "error" and len(rule.split()) == 8

@@ -356,3 +356,22 @@ def test_the_leaderboard_can_be_written_as_csv_to_a_file(small_suite, tmp_path, 
     assert sorted(board["arch"]) == ["custom_cnn", "custom_cnn", "lenet5", "lenet5"]
     assert {"interval_low", "interval_high", "test_accuracy"} <= set(board.columns)
     assert str(out) in capsys.readouterr().out
+
+
+def test_the_page_notes_a_record_it_could_not_read(register_temporary, tmp_path, capsys):
+    def broken(input_shape, num_classes, hp=None):
+        raise ValueError("no model today")
+
+    register_temporary(broken, name="broken")
+    runs = tmp_path / "results"
+    argv = ["run", "--arch", "broken", "--dataset", "digits", "--profile", "smoke"]
+    assert main([*argv, "--augment", "off", "--out", str(runs), "--quiet"]) == 1
+    cut = runs / "cut" / "record.json"
+    cut.parent.mkdir()
+    cut.write_text('{"status": "o')
+    out = tmp_path / "report.html"
+    assert main(["report", "--results", str(runs), "--out", str(out)]) == 0
+
+    note = out.read_text().split('id="unreadable-records"', 1)[1].split("</div>", 1)[0]
+    assert f"<code>{cut}</code>: not valid JSON" in note
+    assert f"warning: {cut}: record unreadable" in capsys.readouterr().err

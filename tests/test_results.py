@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pytest
+from conftest import fake_record
 
 from bench import results
+from bench.errors import WriteError
 
 
 def test_atomic_path_replaces_the_target_only_when_the_block_succeeds(tmp_path):
@@ -19,6 +23,41 @@ def test_atomic_path_replaces_the_target_only_when_the_block_succeeds(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["record.json"]
 
 
+@pytest.fixture
+def umask_022():
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_written_files_get_the_mode_open_gives_them_not_a_private_one(tmp_path, umask_022):
+    results.write_text(tmp_path / "report.html", "<html></html>")
+    with results.atomic_path(tmp_path / "model.keras") as tmp:
+        tmp.write_bytes(b"weights")
+    for name in ("report.html", "model.keras"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
+
+
+def test_a_file_that_cannot_be_written_is_a_one_line_error_naming_it(tmp_path):
+    (tmp_path / "taken").write_text("a file where the folder should be")
+    target = tmp_path / "taken" / "report.html"
+    with pytest.raises(WriteError) as excinfo:
+        results.write_text(target, "<html></html>")
+    message = str(excinfo.value)
+    assert message.startswith(f"{target}: cannot write it: ") and "\n" not in message
+
+
+def test_a_device_is_written_into_not_replaced(tmp_path):
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # what /dev/full is
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    with pytest.raises(WriteError, match=f"^{full}: cannot write it: No space left on device$"):
+        results.write_text(full, "<html></html>")
+    assert stat.S_ISCHR(full.stat().st_mode)
+
+
 def test_write_json_round_trips_numpy_values(tmp_path):
     import numpy as np
 
@@ -26,32 +65,30 @@ def test_write_json_round_trips_numpy_values(tmp_path):
     assert json.loads((tmp_path / "r.json").read_text()) == {"a": 0.5, "b": [0, 1, 2]}
 
 
-def test_read_record_ignores_a_missing_or_broken_record(tmp_path):
-    assert results.read_record(tmp_path) is None
-    (tmp_path / results.RECORD).write_text('{"status": "o')
+def test_the_record_of_a_run_that_never_finished_is_none(tmp_path):
     assert results.read_record(tmp_path) is None
 
 
-def _record(arch: str, augment: bool, status: str = "ok") -> dict:
-    return {
-        "run_id": f"mnist-smoke-{arch}-{augment}",
-        "status": status,
-        "error": None if status == "ok" else "ValueError: boom",
-        "spec": {
-            "dataset": "mnist",
-            "arch": arch,
-            "augment": augment,
-            "seed": 0,
-            "profile": "smoke",
-        },
-        "model": {"params": 10, "flops": 20, "saved_bytes": 30},
-        "metrics": {"test_accuracy": 0.9, "train_seconds": 1.5, "history": [1, 2]},
-    }
+@pytest.mark.parametrize("content", ['{"status": "o', "", "[1, 2]"], ids=["cut", "empty", "list"])
+def test_a_record_that_cannot_be_read_is_an_error_naming_it(tmp_path, content):
+    (tmp_path / results.RECORD).write_text(content)
+    with pytest.raises(results.RecordUnreadable) as excinfo:
+        results.read_record(tmp_path)
+    assert str(excinfo.value).startswith(f"{tmp_path / results.RECORD}: record unreadable (")
+
+
+def test_runs_whose_record_cannot_be_read_are_left_out_and_listed(tmp_path):
+    results.write_json(tmp_path / "good" / results.RECORD, fake_record("a", False))
+    (tmp_path / "cut").mkdir()
+    (tmp_path / "cut" / results.RECORD).write_text('{"status": "o')
+    unreadable = []
+    assert [folder.name for folder, _ in results.iter_runs(tmp_path, unreadable)] == ["good"]
+    assert [problem.path for problem in unreadable] == [tmp_path / "cut" / results.RECORD]
 
 
 def test_load_gives_one_row_per_run_with_the_documented_columns(tmp_path):
     for i, rec in enumerate(
-        [_record("a", False), _record("a", True), _record("b", False, "failed")]
+        [fake_record("a", False), fake_record("a", True), fake_record("b", False, "failed")]
     ):
         results.write_json(tmp_path / f"run{i}" / results.RECORD, rec)
     frame = results.load(tmp_path)
@@ -73,9 +110,9 @@ def test_load_gives_one_row_per_run_with_the_documented_columns(tmp_path):
 
 
 def test_the_reference_runs_are_read_only_when_asked_for(tmp_path):
-    results.write_json(tmp_path / "mine" / results.RECORD, _record("a", False))
+    results.write_json(tmp_path / "mine" / results.RECORD, fake_record("a", False))
     reference = tmp_path / results.REFERENCE_DIR / "runs"
-    results.write_json(reference / "ref" / results.RECORD, _record("b", False))
+    results.write_json(reference / "ref" / results.RECORD, fake_record("b", False))
 
     assert list(results.load(tmp_path)["arch"]) == ["a"]
     assert list(results.load(reference)["arch"]) == ["b"]
@@ -92,7 +129,7 @@ def test_latency_measures_the_default_variants_model_not_a_newer_tuned_one(tmp_p
         ("default", "default", "2026-01-01"),
         ("tuned", "tuned", "2026-02-01"),
     ]:
-        record = _record("a", False)
+        record = fake_record("a", False)
         record["spec"]["variant"] = variant
         record["environment"] = {"date": date}
         results.write_json(tmp_path / name / results.RECORD, record | {"run_id": name})

@@ -1,0 +1,26 @@
+"""Names that become folder names and table identifiers: each must be one safe path component.
+
+Architecture names, run ids and the parts they are made of end up as folders under
+``--out`` and as ids in the report's tables, so a name such as ``../../x`` or ``a<b>/c``
+would write outside the results folder or nest folders no one asked for.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bench.errors import BenchError
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+SAFE_NAME_RULE = "letters, digits, '_', '.' and '-', starting with a letter, digit or '_'"
+
+
+def is_safe_name(name: object) -> bool:
+    return isinstance(name, str) and SAFE_NAME.fullmatch(name) is not None
+
+
+def check_name(name: object, what: str, error: type[BenchError] = BenchError) -> str:
+    """``name`` itself when it is safe; otherwise ``error`` saying that ``what`` is not."""
+    if not is_safe_name(name):
+        raise error(f"{what} {name!r} is not usable as a folder name: use only {SAFE_NAME_RULE}")
+    return name

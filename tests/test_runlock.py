@@ -1,0 +1,47 @@
+"""The lock that keeps two `bench run` processes from training the same run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bench.runlock import EMPTY_GRACE, LOCK, RunLocked, run_lock
+
+
+def test_the_lock_holds_the_pid_while_the_run_is_made_and_goes_after(tmp_path):
+    with run_lock(tmp_path):
+        assert (tmp_path / LOCK).read_text() == f"{os.getpid()}\n"
+    assert not (tmp_path / LOCK).exists()
+
+
+def test_a_second_taker_is_refused_while_the_first_holds_the_lock(tmp_path):
+    with run_lock(tmp_path):
+        with pytest.raises(RunLocked) as excinfo, run_lock(tmp_path):
+            pass
+        assert str(excinfo.value) == f"locked by process {os.getpid()}, skipped"
+        assert (tmp_path / LOCK).read_text() == f"{os.getpid()}\n"  # the refused one left it
+    assert not (tmp_path / LOCK).exists()
+
+
+def test_the_lock_of_a_process_that_is_gone_is_taken_over(tmp_path):
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    (tmp_path / LOCK).write_text(gone.stdout)
+    with run_lock(tmp_path):
+        assert (tmp_path / LOCK).read_text() == f"{os.getpid()}\n"
+
+
+def test_an_empty_lock_counts_as_held_until_its_maker_has_had_time_to_write(tmp_path):
+    lock = tmp_path / LOCK
+    lock.write_text("")
+    with pytest.raises(RunLocked, match="locked by another process"), run_lock(tmp_path):
+        pass
+    past = time.time() - EMPTY_GRACE - 1
+    os.utime(lock, (past, past))
+    with run_lock(tmp_path):
+        assert lock.read_text() == f"{os.getpid()}\n"
