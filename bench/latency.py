@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.protocol import in_float32
 from bench.tflog import withheld_stderr
 
 RUNTIMES = ("keras", "keras-predict", "litert", "onnx")
@@ -66,7 +67,11 @@ def measure(
     settings: LatencySettings | None = None,
     seed: int = 0,
 ) -> list[LatencyResult]:
-    """Measure ``model`` through each runtime; failures are results too, never exceptions."""
+    """Measure ``model`` through each runtime; failures are results too, never exceptions.
+
+    A model trained in mixed precision is measured as its float32 twin (``bench.protocol``):
+    the network and weights that the converters take and that a deployment would export."""
+    model = in_float32(model)
     settings = settings or LatencySettings()
     threads = settings.threads or os.cpu_count() or 1
     shape = tuple(int(d) for d in model.input_shape[1:])

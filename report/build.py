@@ -112,7 +112,8 @@ def render_report(
     board = leaderboard(frame, comparisons)
     ok_runs = [(folder, record) for folder, record in runs if record.get("status") == "ok"]
     data = _DataCache()
-    charts_top = _top_charts(board, frame, ok_runs)
+    effects = augmentation_effects(frame)
+    charts_top = _top_charts(board, effects, ok_runs)
     runtimes = runtime_rows(results.read_latency(results_dir))
     history = benchmark_history(benchmarks_dir)
     latency_charts = [
@@ -155,7 +156,7 @@ def render_report(
 
 
 def _top_charts(
-    board: pd.DataFrame, frame: pd.DataFrame, ok_runs: list[tuple[Path, dict]]
+    board: pd.DataFrame, effects: list, ok_runs: list[tuple[Path, dict]]
 ) -> list[Chart]:
     """The charts beside the leaderboard: accuracy against size and latency, augmentation's
     paired effect, the learning curves and the training time."""
@@ -177,7 +178,7 @@ def _top_charts(
                 board, "latency_p50_ms", "Accuracy against latency", "batch-1 latency, ms (log)"
             ),
         ),
-        Chart.of("chart-augment", charts.augmentation_effect(augmentation_effects(frame))),
+        Chart.of("chart-augment", charts.augmentation_effect(effects)),
         Chart.of("chart-curves", charts.learning_curves(curves)),
         Chart.of("chart-time", charts.training_time(board)),
     ]

@@ -96,3 +96,13 @@ def test_the_record_names_the_precision_and_the_device(
     assert record["status"] == "ok"
     assert record["spec"]["precision"] == "bfloat16"
     assert record["environment"]["device"].startswith(("CPU: ", "GPU: "))
+
+
+def test_a_mixed_precision_model_has_a_float32_twin_for_the_runtimes(tiny_arch, tiny_profile):
+    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False], precision="bfloat16")
+    model = build_for(spec, (28, 28, 1), 10)
+    twin = protocol.in_float32(model)
+    images = np.random.default_rng(0).uniform(0, 1, (4, 28, 28, 1)).astype("float32")
+    assert {layer.compute_dtype for layer in twin.layers} == {"float32"}
+    assert twin.count_params() == model.count_params()
+    np.testing.assert_allclose(twin(images), model(images), atol=0.02)  # bfloat16's rounding

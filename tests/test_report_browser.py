@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("BENCH_CHROMIUM", "/usr/bin/chromium")
-REFERENCE_RUNS = Path(__file__).parents[1] / "results" / "reference" / "runs"
+REFERENCE_RUNS = Path(__file__).parents[1] / "results" / "reference" / "plateau" / "runs"
 WINDOW = {"width": 1400, "height": 1000}
 
 
