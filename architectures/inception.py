@@ -48,29 +48,30 @@ def inception_module(x: Any, filters: Sequence[int], name: str) -> Any:
     function and parameters as three (BatchNorm and ReLU act per channel), in one larger
     matrix product instead of three small ones, and one BatchNorm instead of three.
     """
-    b1, b3_reduce, b3, b5_reduce, b5, pool_proj = filters
+    b1, b3_reduce, _, b5_reduce, _, _ = filters
     fused = conv_bn_relu(x, b1 + b3_reduce + b5_reduce, 1, name=f"{name}_1x1")
     branch1, branch3, branch5 = ops.split(fused, [b1, b1 + b3_reduce], axis=-1)
-
-    branch3 = conv_bn_relu(branch3, b3, 3, name=f"{name}_b3x3")
-
-    branch5 = conv_bn_relu(branch5, b5, 3, name=f"{name}_b5x5a")
-    branch5 = conv_bn_relu(branch5, b5, 3, name=f"{name}_b5x5b")
-
-    branch_pool = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
-    branch_pool = conv_bn_relu(branch_pool, pool_proj, 1, name=f"{name}_pool_proj")
-    return layers.Concatenate(name=f"{name}_concat")([branch1, branch3, branch5, branch_pool])
+    return _branches(x, branch1, branch3, branch5, filters, name)
 
 
 def separate_inception_module(x: Any, filters: Sequence[int], name: str) -> Any:
     """The module as GoogLeNet draws it, each branch with its own 1x1 convolution: the same
     function as ``inception_module``, slower. Kept as the reference that the tests and
     ``benchmarks/training_throughput.py --separate-inception`` compare the fused one with."""
-    b1, b3_reduce, b3, b5_reduce, b5, pool_proj = filters
+    b1, b3_reduce, _, b5_reduce, _, _ = filters
     branch1 = conv_bn_relu(x, b1, 1, name=f"{name}_b1x1")
     branch3 = conv_bn_relu(x, b3_reduce, 1, name=f"{name}_b3x3_reduce")
-    branch3 = conv_bn_relu(branch3, b3, 3, name=f"{name}_b3x3")
     branch5 = conv_bn_relu(x, b5_reduce, 1, name=f"{name}_b5x5_reduce")
+    return _branches(x, branch1, branch3, branch5, filters, name)
+
+
+def _branches(
+    x: Any, branch1: Any, branch3: Any, branch5: Any, filters: Sequence[int], name: str
+) -> Any:
+    """The rest of a module after its 1x1 convolutions: the 3x3 and "5x5" convolutions, the
+    pooling branch, and the concatenation."""
+    _, _, b3, _, b5, pool_proj = filters
+    branch3 = conv_bn_relu(branch3, b3, 3, name=f"{name}_b3x3")
     branch5 = conv_bn_relu(branch5, b5, 3, name=f"{name}_b5x5a")
     branch5 = conv_bn_relu(branch5, b5, 3, name=f"{name}_b5x5b")
     branch_pool = layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
