@@ -358,7 +358,7 @@ def protocol_text(specs: list[dict]) -> str:
     plateau = [s for s in specs if s.get("schedule", "plateau") == "plateau"]
     if onecycle:
         parts.append(
-            f"Schedule onecycle: a fixed budget of {spread(onecycle, 'epochs')} epochs, the "
+            f"Schedule onecycle: a fixed epoch budget of {spread(onecycle, 'epochs')}, the "
             f"learning rate rising linearly to a peak of {spread(onecycle, 'learning_rate')} over "
             f"the first {spread([{'w': 100 * s['warmup']} for s in onecycle], 'w')}% of the "
             "steps, then falling along a half cosine to 0; each run keeps its last weights."

@@ -375,3 +375,14 @@ def test_the_page_notes_a_record_it_could_not_read(register_temporary, tmp_path,
     note = out.read_text().split('id="unreadable-records"', 1)[1].split("</div>", 1)[0]
     assert f"<code>{cut}</code>: not valid JSON" in note
     assert f"warning: {cut}: record unreadable" in capsys.readouterr().err
+
+
+def test_the_method_section_states_each_schedule_the_runs_trained_under():
+    from report.build import protocol_text
+
+    onecycle = {"schedule": "onecycle", "epochs": 8, "learning_rate": 4e-3, "warmup": 0.15}
+    old = {"epochs": 20, "learning_rate": 1e-3}  # a record from before schedules existed
+    text = protocol_text([{**onecycle, "precision": "bfloat16"}, old])
+    assert "onecycle: a fixed epoch budget of 8" in text and "peak of 0.004" in text
+    assert "plateau: at most 20 epochs" in text
+    assert "Precision: bfloat16, float32." in text
