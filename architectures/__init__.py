@@ -6,7 +6,7 @@ to the CLI, or declaring an entry point in the ``mnist_bench.architectures`` gro
     import keras
     from architectures import register
 
-    @register(reference="my paper")
+    @register(reference="my paper", train=dict(epochs=10))
     def tiny_mlp(input_shape, num_classes, hp=None):
         \"\"\"A two-layer perceptron.\"\"\"
         ...
@@ -21,14 +21,23 @@ import pkgutil
 import sys
 from pathlib import Path
 
-from architectures._registry import ArchSpec, TrainDefaults, create, get, names, register
-from bench.errors import ArchitectureError
+from architectures import _registry
+from architectures._registry import (
+    ArchitectureError,
+    ArchSpec,
+    create,
+    get,
+    is_safe_name,
+    names,
+    register,
+)
 
 __all__ = [
     "ArchSpec",
-    "TrainDefaults",
+    "ArchitectureError",
     "create",
     "get",
+    "is_safe_name",
     "load_module",
     "load_entry_points",
     "names",
@@ -39,6 +48,8 @@ ENTRY_POINT_GROUP = "mnist_bench.architectures"
 
 
 def _discover_builtin() -> None:
+    # Imported on the first look at the registry, not with the package: building models
+    # needs Keras, naming them does not (the command line starts without it).
     for info in pkgutil.iter_modules(__path__):
         if not info.name.startswith("_"):
             importlib.import_module(f"{__name__}.{info.name}")
@@ -77,4 +88,4 @@ def load_entry_points() -> None:
             ) from exc
 
 
-_discover_builtin()
+_registry._DISCOVERERS.append(_discover_builtin)

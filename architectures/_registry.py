@@ -9,39 +9,29 @@ on a fresh ``HyperParameters``, returns the defaults. ``create`` always passes o
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
-
-from bench.errors import ArchitectureError
-from bench.names import check_name, is_safe_name
 
 Builder = Callable[..., Any]
 
+# Names become folder names and table ids (``bench.names``), so each is one path component.
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+SAFE_NAME_RULE = "letters, digits, '_', '.' and '-', starting with a letter, digit or '_'"
 
-@dataclasses.dataclass(frozen=True)
-class TrainDefaults:
-    """Per-architecture training settings; profiles may cap ``epochs``.
 
-    Under the default ``schedule``, ``"onecycle"``, a run trains for exactly ``epochs``: the
-    learning rate rises linearly from 0 to ``learning_rate`` over the first ``warmup``
-    fraction of the steps, then falls along a half cosine to 0 at the last step, and the run
-    keeps its last weights. Under ``"plateau"`` (the protocol before it), ``epochs`` is a cap:
-    early stopping on validation accuracy keeps the best epoch's weights, and the rate is
-    cut when the validation loss stalls (``patience`` and the ``lr_`` settings).
+class ArchitectureError(ValueError):
+    """An unknown architecture, or a builder that fails or returns the wrong model.
+
+    The CLI prints it as one line and exits with code 2, like any other bad input.
     """
 
-    epochs: int = 8
-    batch_size: int = 128
-    learning_rate: float = 2e-3  # onecycle: the peak; plateau: the starting rate
-    weight_decay: float = 0.0  # decoupled, as in AdamW: each step shrinks weights by lr * wd
-    schedule: str = "onecycle"
-    warmup: float = 0.15  # onecycle: the fraction of steps spent warming up
-    precision: str = "auto"  # bench.protocol: auto is bfloat16 on CPUs that have it natively
-    patience: int = 5  # plateau: early stopping on validation accuracy
-    lr_patience: int = 2  # plateau: halve the learning rate after this many flat epochs
-    lr_factor: float = 0.5
-    min_learning_rate: float = 1e-5
+
+def is_safe_name(name: object) -> bool:
+    """Whether ``name`` is usable as one folder name (``SAFE_NAME_RULE``)."""
+    return isinstance(name, str) and SAFE_NAME.fullmatch(name) is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +42,8 @@ class ArchSpec:
     builder: Builder
     description: str = ""
     reference: str = ""
-    defaults: TrainDefaults = dataclasses.field(default_factory=TrainDefaults)
+    # Training settings that differ from ``bench.config.TrainConfig``'s defaults, by name.
+    train: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     source: str = ""  # module the builder came from
 
     def code_digest(self) -> str:
@@ -102,6 +93,14 @@ def source_files(builder: Builder) -> list[Path]:
 
 
 _REGISTRY: dict[str, ArchSpec] = {}
+_DISCOVERERS: list[Callable[[], None]] = []  # run once, on the first look at the registry
+
+
+def _discover() -> None:
+    while _DISCOVERERS:
+        _DISCOVERERS.pop(0)()
+
+
 _REGISTRY_FILES = {Path(__file__).resolve(), Path(__file__).resolve().with_name("__init__.py")}
 
 
@@ -111,28 +110,33 @@ def register(
     name: str | None = None,
     description: str | None = None,
     reference: str = "",
-    defaults: TrainDefaults | None = None,
+    train: Mapping[str, Any] | None = None,
 ) -> Any:
     """Register a builder under ``name`` (default: the function's name).
 
     Usable bare (``@register``) or with metadata (``@register(reference=...)``). The name
     becomes a folder name and a table id, so it must be one safe path component
     (``bench.names``): letters, digits, ``_``, ``.`` and ``-``, not starting with ``.`` or ``-``.
-    ``description`` defaults to the first line of the builder's docstring.
+    ``description`` defaults to the first line of the builder's docstring. ``train`` holds the
+    training settings in which the architecture differs from ``bench.config.TrainConfig``'s
+    defaults (``train=dict(epochs=20, batch_size=64)``); the suite checks their names.
     """
 
     def wrap(builder: Builder) -> Builder:
         arch_name = builder.__name__ if name is None else name
         if not is_safe_name(arch_name):
             where = (source_files(builder) or [builder.__module__])[0]
-            check_name(arch_name, f"architecture name (in {where})", ArchitectureError)
+            raise ArchitectureError(
+                f"architecture name (in {where}) {arch_name!r} is not usable as a folder name: "
+                f"use only {SAFE_NAME_RULE}"
+            )
         doc = (builder.__doc__ or "").strip().splitlines()
         spec = ArchSpec(
             name=arch_name,
             builder=builder,
             description=description if description is not None else (doc[0] if doc else ""),
             reference=reference,
-            defaults=defaults or TrainDefaults(),
+            train=MappingProxyType(dict(train or {})),
             source=builder.__module__,
         )
         existing = _REGISTRY.get(arch_name)
@@ -149,11 +153,13 @@ def register(
 
 def names() -> list[str]:
     """Names of all registered architectures, sorted."""
+    _discover()
     return sorted(_REGISTRY)
 
 
 def get(name: str) -> ArchSpec:
     """The spec registered under ``name``; an error listing the known names otherwise."""
+    _discover()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -186,7 +192,7 @@ def create(
     except Exception as exc:  # a user's builder can fail in any way
         raise ArchitectureError(
             f"architecture '{name}' ({spec.source}): builder raised "
-            f"{type(exc).__name__}: {_one_line(exc)}"
+            f"{type(exc).__name__}: {one_line(exc)}"
         ) from exc
     if not isinstance(model, keras.Model):
         raise ArchitectureError(
@@ -209,6 +215,7 @@ def create(
     return model
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:300] + ("..." if len(text) > 300 else "")
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """``exc``'s message on one line, cut to ``limit`` characters (its type if it has none)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -24,7 +24,7 @@ from typing import Any
 import keras
 from keras import layers
 
-from architectures import TrainDefaults, register
+from architectures import register
 from architectures._layers import conv_bn_relu
 
 CHANNELS = (32, 88, 128, 128, 88)  # conv1..conv5 at width 1.0
@@ -36,7 +36,7 @@ CHANNELS = (32, 88, 128, 128, 88)  # conv1..conv5 at width 1.0
         "Krizhevsky, Sutskever & Hinton (2012), ImageNet classification with deep "
         "convolutional neural networks, NeurIPS"
     ),
-    defaults=TrainDefaults(epochs=8, batch_size=128, learning_rate=4e-3),
+    train=dict(epochs=8, batch_size=128, learning_rate=4e-3),
 )
 def alexnet_style(input_shape: tuple[int, ...], num_classes: int, hp: Any = None) -> keras.Model:
     """AlexNet-style: 7x7 first kernel, 5 convs, overlapping pooling, BatchNorm, 2x1024 head."""

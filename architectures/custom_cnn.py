@@ -14,7 +14,7 @@ from typing import Any
 import keras
 from keras import layers
 
-from architectures import TrainDefaults, register
+from architectures import register
 
 
 @register(
@@ -23,7 +23,7 @@ from architectures import TrainDefaults, register
         'Y. Ghouzam (2017), "Introduction to CNN Keras - 0.997 (top 6%)", '
         "Kaggle Digit Recognizer notebook"
     ),
-    defaults=TrainDefaults(epochs=8, batch_size=128, learning_rate=4e-3),
+    train=dict(epochs=8, batch_size=128, learning_rate=4e-3),
 )
 def custom_cnn(input_shape: tuple[int, ...], num_classes: int, hp: Any = None) -> keras.Model:
     """Kaggle-style CNN: two conv5x5(32), two conv3x3(64), dense 256, dropout throughout."""

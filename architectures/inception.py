@@ -28,7 +28,7 @@ from typing import Any
 import keras
 from keras import layers, ops
 
-from architectures import TrainDefaults, register
+from architectures import register
 from architectures._layers import conv_bn_relu
 
 # Branch widths per module: (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool projection).
@@ -82,7 +82,7 @@ def _branches(
 @register(
     name="inception_lite",
     reference="Szegedy et al. (2015), Going deeper with convolutions, CVPR",
-    defaults=TrainDefaults(epochs=8, batch_size=128, learning_rate=4e-3),
+    train=dict(epochs=8, batch_size=128, learning_rate=4e-3),
 )
 def inception_lite(input_shape: tuple[int, ...], num_classes: int, hp: Any = None) -> keras.Model:
     """Inception-style: four Inception v1 modules (two at 14x14, two at 7x7), GAP head."""

@@ -27,7 +27,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from architectures import TrainDefaults, register
+from architectures import register
 
 # Table I of the paper: the S2 maps each C3 map is connected to. Six C3 maps see three
 # neighbouring S2 maps, six see four neighbouring ones, three see four non-neighbouring
@@ -157,9 +157,7 @@ def lecun_tanh(x: Any) -> Any:
     # 0.9860), then the batch size between 128 and 64 (0.9882 and 0.9884); without weight
     # decay the net fits its training set to 99.9% within 15 epochs. Float32: its small
     # layers train faster in it than in bfloat16 (benchmarks/training_throughput.py).
-    defaults=TrainDefaults(
-        epochs=20, batch_size=64, learning_rate=1e-3, weight_decay=0.2, precision="float32"
-    ),
+    train=dict(epochs=20, batch_size=64, learning_rate=1e-3, weight_decay=0.2, precision="float32"),
 )
 def lenet5(input_shape: tuple[int, ...], num_classes: int, hp: Any = None) -> keras.Model:
     """LeNet-5 (1998): 32x32 padded input, scaled tanh, average pooling, C3's partial table."""

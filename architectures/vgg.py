@@ -21,7 +21,7 @@ from typing import Any
 import keras
 from keras import layers
 
-from architectures import TrainDefaults, register
+from architectures import register
 from architectures._layers import conv_bn_relu
 
 
@@ -38,7 +38,7 @@ def vgg_block(x: Any, filters: int, name: str) -> Any:
         "Simonyan & Zisserman (2015), Very deep convolutional networks for large-scale "
         "image recognition, ICLR"
     ),
-    defaults=TrainDefaults(epochs=8, batch_size=128, learning_rate=4e-3),
+    train=dict(epochs=8, batch_size=128, learning_rate=4e-3),
 )
 def vgg_lite(input_shape: tuple[int, ...], num_classes: int, hp: Any = None) -> keras.Model:
     """VGG-style: three blocks of two 3x3 convs (32-64-128) with BatchNorm, dense 256 head."""

@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# The registry sits below bench and imports nothing from it; its error is bad input too.
+from architectures._registry import ArchitectureError, one_line
+
+__all__ = ["ArchitectureError", "BenchError", "DataError", "WriteError", "one_line", "BAD_INPUT"]
+
 
 class BenchError(Exception):
     """Bad input from the user: a data file, a flag, an architecture.
@@ -18,10 +23,6 @@ class DataError(BenchError):
     """A dataset that cannot be found or read."""
 
 
-class ArchitectureError(BenchError):
-    """An unknown architecture, or a builder that fails or returns the wrong model."""
-
-
 class WriteError(BenchError):
     """A file that cannot be written: a full disk, a folder that cannot be written to."""
 
@@ -33,3 +34,6 @@ class WriteError(BenchError):
         if culprit is not None and Path(culprit).parent != Path(path).parent:
             reason += f": {culprit}"  # a folder on the way, not the file or its temporary twin
         return cls(f"{path}: cannot write it: {reason}")
+
+
+BAD_INPUT = (BenchError, ArchitectureError)  # what a command reports in one line, exit code 2

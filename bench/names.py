@@ -7,16 +7,10 @@ would write outside the results folder or nest folders no one asked for.
 
 from __future__ import annotations
 
-import re
-
+from architectures._registry import SAFE_NAME_RULE, is_safe_name
 from bench.errors import BenchError
 
-SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-SAFE_NAME_RULE = "letters, digits, '_', '.' and '-', starting with a letter, digit or '_'"
-
-
-def is_safe_name(name: object) -> bool:
-    return isinstance(name, str) and SAFE_NAME.fullmatch(name) is not None
+__all__ = ["SAFE_NAME_RULE", "check_name", "is_safe_name"]
 
 
 def check_name(name: object, what: str, error: type[BenchError] = BenchError) -> str:

@@ -56,7 +56,7 @@ class Progress:
 
     def plan(self, costs: Sequence[Cost]) -> None:
         """The suite's runs' costs, in order: any unit proportional to their training time
-        (``bench.runcost``); each is computed only when an estimate first needs it."""
+        (``bench.train.runcost``); each is computed only when an estimate first needs it."""
         self._costs = costs
 
     def _cost(self, index: int) -> float | None:

@@ -5,7 +5,7 @@ TensorFlow's native libraries log through absl before anything can configure it,
 absl::InitializeLog() ...", oneDNN's notice) from coming before a command's own output or
 its one-line error. The ``bench`` command therefore imports TensorFlow with file descriptor
 2, where C++ code writes, diverted (``silence``); what was caught is shown only if the import
-fails. LiteRT's interpreter gets the same treatment where it is made (``bench.latency``).
+fails. LiteRT's interpreter gets the same treatment where it is made (``bench.measure.latency``).
 """
 
 from __future__ import annotations

@@ -22,9 +22,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from tensorflow.python.framework import config as tf_config  # noqa: E402
 
 import architectures  # noqa: E402
-from bench.data import load_dataset, split_dataset  # noqa: E402
-from bench.harness import compile_for_training, make_specs, training_dataset  # noqa: E402
-from bench.profiles import get_profile  # noqa: E402
+from bench.config import (
+    get_profile,  # noqa: E402
+    plan,  # noqa: E402
+)
+from bench.data.sources import load_dataset, split_dataset  # noqa: E402
+from bench.train.suite import compile_for_training, training_dataset  # noqa: E402
 
 MODES = {"off": tf_config.disable_op_determinism, "on": tf_config.enable_op_determinism}
 
@@ -39,7 +42,7 @@ def main() -> None:
     splits = split_dataset(load_dataset("mnist"), train_size=args.images)
     x, y = splits.x_train, splits.y_train
     for arch in args.arch or architectures.names():
-        (spec,) = make_specs([arch], "mnist", get_profile("standard"), [True])
+        (spec,) = plan([arch], "mnist", get_profile("standard"), [True])
         models = {}
         for mode, switch in MODES.items():  # each copy traces its kernels in its own mode
             switch()

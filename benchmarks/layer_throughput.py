@@ -24,7 +24,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import architectures  # noqa: E402
-from bench.flops import count_flops, layer_flops  # noqa: E402
+from bench.config import TrainConfig  # noqa: E402
+from bench.measure.flops import count_flops, layer_flops  # noqa: E402
 
 
 def timed_calls(call: Callable[[], object], rounds: int) -> list[float]:
@@ -75,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
 
     spec = architectures.get(args.arch)
-    batch = args.batch_size or spec.defaults.batch_size
+    batch = args.batch_size or TrainConfig.of(spec).batch_size
     model = architectures.create(args.arch)
     by_name = {layer.name: layer for layer in model.layers}
 

@@ -33,16 +33,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.data import load_dataset, split_dataset  # noqa: E402
-from bench.environment import enable_determinism  # noqa: E402
-from bench.harness import (  # noqa: E402
+from bench.config import get_profile  # noqa: E402
+from bench.data.sources import load_dataset, split_dataset  # noqa: E402
+from bench.store.environment import enable_determinism  # noqa: E402
+from bench.train.suite import (  # noqa: E402
     build_for,
     compile_for_training,
-    make_specs,
+    plan,
     steps_per_epoch,
     training_dataset,
 )
-from bench.profiles import get_profile  # noqa: E402
 
 
 class ValidationHits(keras.callbacks.Callback):
@@ -70,7 +70,7 @@ def last_minus_best(hits: np.ndarray) -> float:
 
 
 def train_one(config: dict, splits) -> dict:
-    (spec,) = make_specs(
+    (spec,) = plan(
         [config["arch"]],
         "mnist",
         get_profile("standard"),

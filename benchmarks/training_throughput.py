@@ -35,19 +35,23 @@ import tensorflow as tf  # noqa: E402
 
 import architectures  # noqa: E402
 from architectures import inception  # noqa: E402
-from bench.data import load_dataset, split_dataset  # noqa: E402
-from bench.environment import cpu_model, enable_determinism  # noqa: E402
-from bench.flops import count_flops  # noqa: E402
-from bench.harness import (  # noqa: E402
+from bench.config import (  # noqa: E402
+    PRECISIONS,
+    TrainConfig,
+    get_profile,  # noqa: E402
+    resolve_precision,
+)
+from bench.data.sources import load_dataset, split_dataset  # noqa: E402
+from bench.measure.flops import count_flops  # noqa: E402
+from bench.store.environment import cpu_model, enable_determinism  # noqa: E402
+from bench.train.suite import (  # noqa: E402
     TRAIN_FLOPS_PER_FORWARD,
     build_for,
     compile_for_training,
-    make_specs,
+    plan,
     steps_per_epoch,
     training_dataset,
 )
-from bench.profiles import get_profile  # noqa: E402
-from bench.protocol import PRECISIONS, resolve_precision  # noqa: E402
 
 
 @dataclasses.dataclass
@@ -70,7 +74,7 @@ class Option:
 
 def prepare(option: Option, x, y, augment: bool) -> None:
     """Build, compile and warm up (trace) the option's model on the harness pipeline."""
-    (spec,) = make_specs([option.arch], "mnist", get_profile("standard"), [augment])
+    (spec,) = plan([option.arch], "mnist", get_profile("standard"), [augment])
     spec = dataclasses.replace(spec, precision=option.precision, batch_size=option.batch_size)
     keras.utils.clear_session()
     module = inception.inception_module
@@ -121,7 +125,7 @@ def main() -> None:
     x, y = splits.x_train, splits.y_train
     options = []
     for arch, precision, jit in itertools.product(archs, precisions, args.jit):
-        for batch in args.batch_size or [architectures.get(arch).defaults.batch_size]:
+        for batch in args.batch_size or [TrainConfig.of(architectures.get(arch)).batch_size]:
             separate = (
                 [False, True] if args.separate_inception and arch == "inception_lite" else [0]
             )

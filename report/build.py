@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench import results
-from bench.data import NAMED_DATASETS, Splits, load_dataset, split_dataset
+from bench.config import is_check
+from bench.data.sources import NAMED_DATASETS, Splits, load_dataset, split_dataset
 from bench.errors import BenchError
-from bench.profiles import is_check
+from bench.store import results
 from report import charts
 from report.dataview import DataView, data_view
 from report.highlights import check_profiles, highlights

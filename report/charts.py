@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from bench.stats import Interval
+from bench.measure.stats import Interval
 from report.labels import label_points
 from report.significance import AugmentationEffect
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from bench.profiles import PROFILES, Profile, is_check
+from bench.config import PROFILES, Profile, is_check
 from report.significance import ComparisonGroup, group_key
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from bench.results import ACCURACY_TARGETS, target_key
-from bench.stats import mean_interval
+from bench.measure.stats import mean_interval
+from bench.store.results import ACCURACY_TARGETS, target_key
 
 GROUP_KEYS = ["dataset", "profile", "arch", "augment", "variant"]
 MISSING = "\u2014"  # em dash: not measured (yet)
@@ -128,7 +128,7 @@ _MEAN_OVER_SEEDS = [
 
 
 def leaderboard(runs: pd.DataFrame, comparisons: list | None = None) -> pd.DataFrame:
-    """Pool the finished runs of ``runs`` (``bench.results.load``) by configuration.
+    """Pool the finished runs of ``runs`` (``bench.store.results.load``) by configuration.
 
     Sorted by test accuracy, best first. Columns that no run measured are all NaN.
     ``comparisons`` (``report.significance.compare_groups``) fills ``better_than``.

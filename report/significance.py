@@ -3,7 +3,7 @@
 Architectures are compared within a group of runs that saw the same test images and
 the same training setting: (dataset, profile, augmentation, variant). Each pair gets
 McNemar's test (mid-p) per seed on the saved test predictions, combined over seeds
-and Holm-corrected over the group's pairs (``bench.stats.compare_pairs``). The effect
+and Holm-corrected over the group's pairs (``bench.measure.stats.compare_pairs``). The effect
 of augmentation is the paired difference over seeds, per architecture.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench import results
-from bench.stats import Interval, PairComparison, compare_pairs, paired_difference
+from bench.measure.stats import Interval, PairComparison, compare_pairs, paired_difference
+from bench.store import results
 
 ALPHA = 0.05
 

@@ -11,8 +11,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import architectures  # noqa: E402
 from architectures import _registry  # noqa: E402
-from bench.data import load_dataset, split_dataset  # noqa: E402
-from bench.profiles import Profile  # noqa: E402
+from bench.config import Profile  # noqa: E402
+from bench.data.sources import load_dataset, split_dataset  # noqa: E402
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -54,7 +54,7 @@ def op_determinism():
     """TensorFlow's op determinism, on as in every ``bench run``. It is process-wide and cannot
     be switched off: the tests after one that asks for it run with it on, as they do after any
     test that calls the CLI in process."""
-    from bench.environment import enable_determinism
+    from bench.store.environment import enable_determinism
 
     enable_determinism()
 
@@ -126,7 +126,7 @@ def broken(input_shape, num_classes, hp=None):
 def small_suite(tmp_path_factory):
     """A smoke suite on digits: lenet5 and custom_cnn with and without augmentation,
     plus one architecture whose builder throws (a failed run)."""
-    from bench.cli import main
+    from bench.cli.main import main
 
     root = tmp_path_factory.mktemp("suite")
     module = root / "broken_arch.py"
@@ -144,7 +144,7 @@ def small_suite(tmp_path_factory):
 @pytest.fixture(scope="session")
 def report_path(small_suite, tmp_path_factory):
     """The HTML report of ``small_suite``, built through the command line."""
-    from bench.cli import main
+    from bench.cli.main import main
 
     out = tmp_path_factory.mktemp("report") / "report.html"
     assert main(["report", "--results", str(small_suite), "--out", str(out)]) == 0

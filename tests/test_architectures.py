@@ -13,7 +13,7 @@ import tensorflow as tf
 import architectures
 from architectures.lenet import C3_CONNECTIONS, SparseConv2D
 from bench.errors import ArchitectureError
-from bench.flops import count_flops
+from bench.measure.flops import count_flops
 
 BUILT_IN = ["lenet5", "custom_cnn", "alexnet_style", "vgg_lite", "inception_lite"]
 REGISTERED = architectures.names()

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import results
-from bench.checkpoint import PARTIAL, STATE, EpochCheckpoint
-from bench.harness import make_specs, run_suite
-from bench.profiles import Profile
+from bench.config import Profile, plan
 from bench.progress import Progress
+from bench.store import results
+from bench.train.checkpoint import PARTIAL, STATE, EpochCheckpoint
+from bench.train.suite import run_suite
 
 THREE_EPOCHS = Profile("three", "a test profile", max_epochs=3)
 
@@ -66,7 +66,7 @@ def cut_off(monkeypatch):
 def test_a_cut_off_run_leaves_a_checkpoint_and_no_record(
     dropout_arch, digits_splits, tmp_path, cut_off
 ):
-    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False])
     run_dir = cut_off(spec, digits_splits, tmp_path)
     state = json.loads((run_dir / PARTIAL / STATE).read_text())
     assert state["epoch"] == 1 and len(state["history"]) == 1
@@ -77,7 +77,7 @@ def test_a_cut_off_run_leaves_a_checkpoint_and_no_record(
 def test_a_resumed_run_goes_on_from_its_checkpoint(
     dropout_arch, digits_splits, tmp_path, cut_off, augment
 ):
-    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [augment])
+    (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [augment])
     run_dir = cut_off(spec, digits_splits, tmp_path)
     first_epoch = json.loads((run_dir / PARTIAL / STATE).read_text())["history"][0]
     record = _suite(spec, digits_splits, tmp_path)
@@ -93,7 +93,7 @@ def test_a_resumed_run_goes_on_from_its_checkpoint(
 def test_a_checkpoint_made_before_an_edit_that_left_the_network_as_it_was_is_resumed(
     dropout_arch, digits_splits, tmp_path, cut_off
 ):
-    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False])
     cut_off(spec, digits_splits, tmp_path)
     edited = dataclasses.replace(spec, arch_digest="edited")  # as after a comment was added
     assert _suite(edited, digits_splits, tmp_path)["resumed_after_epoch"] == 1
@@ -102,7 +102,7 @@ def test_a_checkpoint_made_before_an_edit_that_left_the_network_as_it_was_is_res
 def test_a_checkpoint_of_another_network_is_not_resumed_after_an_edit(
     dropout_arch, digits_splits, tmp_path, cut_off
 ):
-    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False])
     state_path = cut_off(spec, digits_splits, tmp_path) / PARTIAL / STATE
     state = json.loads(state_path.read_text())
     state_path.write_text(json.dumps({**state, "architecture": "another network"}))
@@ -116,7 +116,7 @@ def test_a_checkpoint_of_another_network_is_not_resumed_after_an_edit(
 def test_a_resumed_run_trains_and_predicts_as_the_unbroken_run_does(
     dropout_arch, digits_splits, tmp_path, cut_off, op_determinism, augment, after
 ):
-    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [augment])
+    (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [augment])
     cut_off(spec, digits_splits, tmp_path / "cut", after=after)
     _suite(spec, digits_splits, tmp_path / "cut")
     _suite(spec, digits_splits, tmp_path / "unbroken")
@@ -141,9 +141,9 @@ def test_a_checkpoint_restores_every_variable_and_the_callbacks_state(
 ):
     import keras
 
-    from bench.harness import EpochLog, compile_for_training, training_callbacks
+    from bench.train.suite import EpochLog, compile_for_training, training_callbacks
 
-    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False], schedule="plateau")
+    (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False], schedule="plateau")
 
     def attempt(seed):
         keras.utils.set_random_seed(seed)  # a different start each time
@@ -182,15 +182,15 @@ def test_a_checkpoint_restores_every_variable_and_the_callbacks_state(
 
 
 def test_force_starts_over(dropout_arch, digits_splits, tmp_path, cut_off):
-    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False])
     cut_off(spec, digits_splits, tmp_path)
     assert _suite(spec, digits_splits, tmp_path, force=True)["resumed_after_epoch"] is None
 
 
 def test_a_checkpoint_of_other_settings_is_not_used(dropout_arch, digits_splits, tmp_path, cut_off):
-    (spec,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False])
+    (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False])
     cut_off(spec, digits_splits, tmp_path)
-    (changed,) = make_specs([dropout_arch], "digits", THREE_EPOCHS, [False], learning_rate=5e-3)
+    (changed,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False], learning_rate=5e-3)
     assert changed.run_id == spec.run_id
     assert _suite(changed, digits_splits, tmp_path)["resumed_after_epoch"] is None
 
@@ -200,9 +200,7 @@ def test_a_run_cut_off_after_early_stopping_does_not_train_on(
 ):
     # With patience 0, training stops at the first epoch that does not improve validation
     # accuracy: here the second (this net stays at chance for its first epochs).
-    (spec,) = make_specs(
-        [dropout_arch], "digits", THREE_EPOCHS, [False], schedule="plateau", patience=0
-    )
+    (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False], schedule="plateau", patience=0)
     run_dir = cut_off(spec, digits_splits, tmp_path, after=2)
     assert json.loads((run_dir / PARTIAL / STATE).read_text())["stopped"]
     record = _suite(spec, digits_splits, tmp_path)

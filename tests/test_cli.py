@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import fake_record
 
-from bench import results
-from bench.cli import main
+from bench.cli.main import main
+from bench.store import results
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import data
-from bench.data import (
+from bench.data import sources as data
+from bench.data.sources import (
     DATASET_HELP,
     Dataset,
     load_dataset,

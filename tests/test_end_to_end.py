@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import architectures
-from bench import results
+from bench.store import results
 
 
 def _has_mnist() -> bool:

@@ -6,7 +6,7 @@ import keras
 import pytest
 from keras import layers
 
-from bench.fingerprint import model_fingerprint, same_but_code, saved_fingerprint
+from bench.identity import model_fingerprint, same_but_code, saved_fingerprint
 
 
 def small_net(width: int = 4, activation="relu", name: str | None = None):

@@ -7,7 +7,7 @@ import pytest
 from keras import layers
 
 import architectures
-from bench.flops import LayerFlops, count_flops, layer_flops
+from bench.measure.flops import LayerFlops, count_flops, layer_flops
 
 
 def test_lenet5_flops_equal_the_hand_count():

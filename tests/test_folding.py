@@ -8,7 +8,7 @@ import pytest
 from keras import layers
 
 import architectures
-from bench.folding import FoldedBatchNorm, fold_batchnorm, foldable_pairs
+from bench.measure.folding import FoldedBatchNorm, fold_batchnorm, foldable_pairs
 
 
 def trained_statistics(model: keras.Model, seed: int = 0) -> keras.Model:

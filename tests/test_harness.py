@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from bench import results
-from bench.harness import make_specs, run_suite, time_to_accuracy
-from bench.profiles import get_profile
+from bench.config import get_profile, plan
 from bench.progress import Progress
+from bench.store import results
+from bench.train.suite import run_suite, time_to_accuracy
 
 
 def _suite(specs, splits, out, **kwargs):
@@ -24,7 +24,7 @@ def _suite(specs, splits, out, **kwargs):
 def test_a_run_writes_record_history_predictions_and_model(
     tiny_arch, tiny_profile, digits_splits, tmp_path
 ):
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
     run_dir = tmp_path / spec.run_id
     assert record["status"] == "ok"
@@ -50,9 +50,9 @@ def test_a_run_writes_record_history_predictions_and_model(
 def test_a_run_records_the_fingerprint_of_the_network_it_trained(
     tiny_arch, tiny_profile, digits_splits, tmp_path
 ):
-    from bench.fingerprint import saved_fingerprint
+    from bench.identity import saved_fingerprint
 
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
     network = record["model"]["network"]
     assert network is not None
@@ -60,7 +60,7 @@ def test_a_run_records_the_fingerprint_of_the_network_it_trained(
 
 
 def test_predictions_match_the_recorded_accuracy(tiny_arch, tiny_profile, digits_splits, tmp_path):
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [True])
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [True])
     (record,) = _suite([spec], digits_splits, tmp_path)
     saved = np.load(tmp_path / spec.run_id / results.PREDICTIONS)
     assert np.array_equal(saved["y_true"], digits_splits.y_test)
@@ -71,10 +71,10 @@ def test_predictions_match_the_recorded_accuracy(tiny_arch, tiny_profile, digits
 def test_the_recorded_saved_size_is_the_deployable_model_without_optimizer_state(
     tiny_arch, tiny_profile, digits_splits, tmp_path
 ):
-    from bench.harness import build_for
-    from bench.modelinfo import saved_size
+    from bench.measure.modelinfo import saved_size
+    from bench.train.build import build_for
 
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
     untrained = build_for(spec, digits_splits.input_shape, 10)
     assert record["model"]["saved_bytes"] == saved_size(untrained)
@@ -84,7 +84,7 @@ def test_the_recorded_saved_size_is_the_deployable_model_without_optimizer_state
 def test_a_finished_run_is_skipped_and_force_reruns_it(
     tiny_arch, tiny_profile, digits_splits, tmp_path
 ):
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     (first,) = _suite([spec], digits_splits, tmp_path)
     (again,) = _suite([spec], digits_splits, tmp_path)
     assert again["environment"]["date"] == first["environment"]["date"]
@@ -94,9 +94,9 @@ def test_a_finished_run_is_skipped_and_force_reruns_it(
 
 
 def test_a_changed_spec_is_run_again(tiny_arch, tiny_profile, digits_splits, tmp_path):
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     _suite([spec], digits_splits, tmp_path)
-    (changed,) = make_specs([tiny_arch], "digits", tiny_profile, [False], epochs=1)
+    (changed,) = plan([tiny_arch], "digits", tiny_profile, [False], epochs=1)
     (record,) = _suite([changed], digits_splits, tmp_path)
     assert record["metrics"]["epochs"] == 1
 
@@ -108,7 +108,7 @@ def test_a_failing_builder_is_recorded_and_the_suite_goes_on(
         raise ValueError("no such layer")
 
     register_temporary(broken, name="broken")
-    specs = make_specs(["broken", tiny_arch], "digits", tiny_profile, [False])
+    specs = plan(["broken", tiny_arch], "digits", tiny_profile, [False])
     failed, ok = _suite(specs, digits_splits, tmp_path)
     assert failed["status"] == "failed"
     assert "broken" in failed["error"] and "no such layer" in failed["error"]
@@ -127,7 +127,7 @@ def test_a_nan_loss_fails_the_run(register_temporary, tiny_profile, digits_split
         return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
 
     register_temporary(diverges, name="diverges")
-    (spec,) = make_specs(["diverges"], "digits", tiny_profile, [False])
+    (spec,) = plan(["diverges"], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
     assert record["status"] == "failed"
     assert "NaN" in record["error"]
@@ -147,7 +147,7 @@ def test_a_failed_run_is_retried_next_time(
         return tiny_net(input_shape, num_classes)
 
     register_temporary(flaky, name="flaky")
-    (spec,) = make_specs(["flaky"], "digits", tiny_profile, [False])
+    (spec,) = plan(["flaky"], "digits", tiny_profile, [False])
     assert _suite([spec], digits_splits, tmp_path)[0]["status"] == "failed"
     assert _suite([spec], digits_splits, tmp_path)[0]["status"] == "ok"
 
@@ -155,7 +155,7 @@ def test_a_failed_run_is_retried_next_time(
 def test_a_run_whose_record_cannot_be_read_is_said_and_made_again(
     tiny_arch, tiny_profile, digits_splits, tmp_path, capsys
 ):
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     record_path = tmp_path / spec.run_id / results.RECORD
     record_path.parent.mkdir()
     record_path.write_text('{"status": "ok", "spec": {"data')  # cut short
@@ -169,9 +169,9 @@ def test_a_run_whose_record_cannot_be_read_is_said_and_made_again(
 def test_a_run_locked_by_a_live_process_is_skipped_and_its_lock_left_alone(
     tiny_arch, tiny_profile, digits_splits, tmp_path
 ):
-    from bench.runlock import LOCK
+    from bench.train.runlock import LOCK
 
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     lock = tmp_path / spec.run_id / LOCK
     lock.parent.mkdir()
     lock.write_text(f"{os.getppid()}\n")  # a live process: the one that started pytest
@@ -185,7 +185,7 @@ def test_a_run_locked_by_a_live_process_is_skipped_and_its_lock_left_alone(
 
 
 def test_specs_take_the_architecture_defaults_capped_by_the_profile(tiny_arch, tiny_profile):
-    specs = make_specs([tiny_arch], "digits", tiny_profile, [False, True], seeds=[3])
+    specs = plan([tiny_arch], "digits", tiny_profile, [False, True], seeds=[3])
     assert [s.augment for s in specs] == [False, True]
     assert all(s.epochs == 2 and s.seed == 3 and s.batch_size == 128 for s in specs)
     assert specs[0].run_id != specs[1].run_id
@@ -216,7 +216,7 @@ def _edited_spec(
     stem = stem.format(width=width)
     path.write_text(EDITED_ARCH.format(imports=imports, stem=stem) + comment)
     architectures.load_module(path)
-    (spec,) = make_specs(["edited"], "digits", profile, [False])
+    (spec,) = plan(["edited"], "digits", profile, [False])
     return spec
 
 
@@ -224,8 +224,8 @@ def _edited_spec(
 def finished_edited_run(tmp_path, tiny_profile, digits_splits):
     """A finished run of the ``edited`` architecture: its record, which names the network
     it trained, and its saved model."""
-    from bench.fingerprint import model_fingerprint
-    from bench.harness import build_for
+    from bench.identity import model_fingerprint
+    from bench.train.build import build_for
 
     spec = _edited_spec(tmp_path, tiny_profile)
     run_dir = tmp_path / spec.run_id
@@ -242,17 +242,17 @@ def finished_edited_run(tmp_path, tiny_profile, digits_splits):
 
 
 def test_a_finished_run_of_the_same_spec_is_done(finished_edited_run, tiny_profile):
-    from bench.harness import is_done
+    from bench.train.suite import is_done
 
     record, _ = finished_edited_run
-    (spec,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    (spec,) = plan(["edited"], "digits", tiny_profile, [False])
     assert is_done(record, spec)
 
 
 def test_editing_an_architectures_file_makes_its_finished_runs_stale(
     finished_edited_run, tiny_profile
 ):
-    from bench.harness import is_done
+    from bench.train.suite import is_done
 
     record, run_dir = finished_edited_run
     after = _edited_spec(run_dir.parent, tiny_profile, comment="# a changed builder file\n")
@@ -264,7 +264,7 @@ def test_editing_an_architectures_file_makes_its_finished_runs_stale(
 def test_a_finished_run_counts_after_an_edit_that_leaves_its_network_as_it_was(
     finished_edited_run, tiny_profile, digits_splits
 ):
-    from bench.harness import is_done
+    from bench.train.suite import is_done
 
     record, run_dir = finished_edited_run
     after = _edited_spec(run_dir.parent, tiny_profile, comment="# a comment changes no layer\n")
@@ -290,7 +290,7 @@ def test_a_suite_skips_a_run_whose_builder_was_edited_without_changing_its_netwo
 def test_a_finished_run_is_redone_when_the_edited_builder_makes_another_network(
     finished_edited_run, tiny_profile, digits_splits
 ):
-    from bench.harness import is_done
+    from bench.train.suite import is_done
 
     record, run_dir = finished_edited_run
     after = _edited_spec(run_dir.parent, tiny_profile, width=8)
@@ -307,7 +307,7 @@ def test_after_an_edit_that_keeps_its_network_a_run_counts_if_its_record_or_mode
 ):
     """A copy of the results without the model files keeps its runs through the record;
     records written before they named the network fall back to the saved model."""
-    from bench.harness import is_done
+    from bench.train.suite import is_done
 
     record, run_dir = finished_edited_run
     if not record_names_network:
@@ -332,7 +332,7 @@ def test_editing_a_block_the_builder_imports_changes_its_digest(
     )
 
     blocks.write_text(blocks.read_text().replace("Conv2D(4", "Conv2D(8"))
-    (after,) = make_specs(["edited"], "digits", tiny_profile, [False])
+    (after,) = plan(["edited"], "digits", tiny_profile, [False])
     assert after.arch_digest != before.arch_digest
 
 
@@ -354,13 +354,13 @@ def test_time_to_accuracy_is_the_first_epoch_reaching_each_target_and_the_second
 
 
 def test_a_run_records_its_time_to_accuracy(tiny_arch, tiny_profile, digits_splits, tmp_path):
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False])
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
     assert {"epochs_to_98", "seconds_to_99", "seconds_to_99_5"} <= set(record["metrics"])
 
 
 def test_several_seeds_come_outermost_so_a_cut_suite_holds_whole_tables(tiny_profile):
-    specs = make_specs(["lenet5", "custom_cnn"], "digits", tiny_profile, [False, True], [3, 4])
+    specs = plan(["lenet5", "custom_cnn"], "digits", tiny_profile, [False, True], [3, 4])
     assert [(s.seed, s.arch, s.augment) for s in specs[:4]] == [
         (3, "lenet5", False),
         (3, "lenet5", True),
@@ -380,7 +380,7 @@ def test_the_full_profile_is_the_standard_one_with_three_seeds():
     "dataset", ["mnist", "idx:/data/fashion", "..", "../../x", "csv:/data/.hidden.csv", "a<b>"]
 )
 def test_a_dataset_name_becomes_one_safe_folder_name(dataset):
-    from bench.harness import dataset_slug
+    from bench.config import dataset_slug
     from bench.names import is_safe_name
 
     assert is_safe_name(dataset_slug(dataset))

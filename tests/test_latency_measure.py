@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from conftest import tiny_net
 
-from bench import results
-from bench.cli import main
-from bench.latency import LatencySettings, compiled_predict, measure
+from bench.cli.main import main
+from bench.measure.latency import LatencySettings, compiled_predict, measure
+from bench.store import results
 
 FEW_CALLS = LatencySettings(calls=20, warmup=2, batch_size=8, batch_calls=2, predict_calls=3)
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 import math
 
-from bench.flops import count_flops
-from bench.harness import make_specs, run_suite
+from bench.config import plan
+from bench.measure.flops import count_flops
 from bench.progress import Progress, epoch_line, format_duration
-from bench.runcost import suite_costs
+from bench.train.runcost import suite_costs
+from bench.train.suite import run_suite
 
 
 def _lines(stream: io.StringIO) -> list[str]:
@@ -89,12 +90,14 @@ def _wider_net(input_shape, num_classes, hp=None):
 def test_a_runs_cost_is_forward_flops_times_epochs_times_images_counted_once_per_network(
     tiny_arch, tiny_profile, digits_splits, monkeypatch
 ):
-    import bench.runcost
+    import bench.train.runcost
 
-    specs = make_specs([tiny_arch], "digits", tiny_profile, [False, True], seeds=[0, 1])
+    specs = plan([tiny_arch], "digits", tiny_profile, [False, True], seeds=[0, 1])
     builds = []
-    build_for = bench.runcost.build_for
-    monkeypatch.setattr(bench.runcost, "build_for", lambda *a: builds.append(a) or build_for(*a))
+    build_for = bench.train.runcost.build_for
+    monkeypatch.setattr(
+        bench.train.runcost, "build_for", lambda *a: builds.append(a) or build_for(*a)
+    )
     costs = suite_costs(specs, digits_splits)
     assert builds == []  # nothing built until asked
     model = build_for(specs[0], digits_splits.input_shape, digits_splits.num_classes)
@@ -108,7 +111,7 @@ def test_a_network_that_does_not_build_has_no_cost(register_temporary, tiny_prof
         raise RuntimeError("no model today")
 
     name = register_temporary(broken, name="broken_for_cost")
-    (spec,) = make_specs([name], "digits", tiny_profile, [False])
+    (spec,) = plan([name], "digits", tiny_profile, [False])
     (cost,) = suite_costs([spec], digits_splits)
     assert cost() is None
 
@@ -116,12 +119,12 @@ def test_a_network_that_does_not_build_has_no_cost(register_temporary, tiny_prof
 def test_a_suite_estimates_what_is_left_from_its_runs_costs(
     tiny_arch, register_temporary, tiny_profile, digits_splits, tmp_path, monkeypatch
 ):
-    import bench.harness
+    import bench.train.suite
 
     wide = register_temporary(_wider_net, name="wider_net")
-    specs = make_specs([tiny_arch, wide], "digits", tiny_profile, [False])
+    specs = plan([tiny_arch, wide], "digits", tiny_profile, [False])
     record = {"status": "ok", "wall_seconds": 600.0, "metrics": {"test_accuracy": 0.5}}
-    monkeypatch.setattr(bench.harness, "_run_one", lambda *args, **kwargs: dict(record))
+    monkeypatch.setattr(bench.train.suite, "_run_one", lambda *args, **kwargs: dict(record))
     stream = io.StringIO()
     run_suite(specs, digits_splits, {}, tmp_path, progress=Progress(2, stream=stream))
     tiny, wider = (cost() for cost in suite_costs(specs, digits_splits))

@@ -9,9 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import protocol, results
-from bench.harness import RunSpec, build_for, is_done, make_specs, run_suite
+from bench import config
+from bench.config import RunSpec, plan
 from bench.progress import Progress
+from bench.store import results
+from bench.train import protocol
+from bench.train.build import build_for
+from bench.train.suite import is_done, run_suite
 
 
 def _suite(specs, splits, out):
@@ -40,14 +44,14 @@ def test_plateau_starts_at_its_rate_and_leaves_changes_to_its_callback():
 
 
 def test_the_built_in_architectures_train_under_onecycle_by_default(tiny_profile):
-    specs = make_specs(["custom_cnn", "lenet5"], "digits", tiny_profile, [False])
+    specs = plan(["custom_cnn", "lenet5"], "digits", tiny_profile, [False])
     assert {spec.schedule for spec in specs} == {"onecycle"}
 
 
 def test_an_onecycle_run_trains_its_whole_budget_and_ends_at_rate_zero(
     tiny_arch, tiny_profile, digits_splits, tmp_path
 ):
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False], patience=1)
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False], patience=1)
     (record,) = _suite([spec], digits_splits, tmp_path)
     history = pd.read_csv(tmp_path / spec.run_id / results.HISTORY)
     assert record["metrics"]["epochs"] == spec.epochs == 2
@@ -59,7 +63,7 @@ def test_an_onecycle_run_trains_its_whole_budget_and_ends_at_rate_zero(
 def test_a_record_made_before_schedules_existed_is_a_finished_plateau_run(
     tiny_arch, tiny_profile, digits_splits, tmp_path
 ):
-    (spec,) = make_specs(
+    (spec,) = plan(
         [tiny_arch], "digits", tiny_profile, [False], schedule="plateau", precision="float32"
     )
     (record,) = _suite([spec], digits_splits, tmp_path)
@@ -70,17 +74,17 @@ def test_a_record_made_before_schedules_existed_is_a_finished_plateau_run(
 
 
 def test_auto_precision_is_bfloat16_exactly_where_the_cpu_has_it(monkeypatch):
-    monkeypatch.setattr(protocol, "gpu_names", lambda: ())
+    monkeypatch.setattr(config, "gpu_names", lambda: ())
     for has_bf16, expected in ((True, "bfloat16"), (False, "float32")):
-        monkeypatch.setattr(protocol, "cpu_has_bf16", lambda has=has_bf16: has)
-        assert protocol.resolve_precision("auto") == expected
-    assert protocol.resolve_precision("float16") == "float16"
+        monkeypatch.setattr(config, "cpu_has_bf16", lambda has=has_bf16: has)
+        assert config.resolve_precision("auto") == expected
+    assert config.resolve_precision("float16") == "float16"
 
 
 def test_a_mixed_precision_model_computes_in_bfloat16_with_a_float32_output(
     tiny_arch, tiny_profile
 ):
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False], precision="bfloat16")
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False], precision="bfloat16")
     model = build_for(spec, (28, 28, 1), 10)
     assert model.get_layer("conv").compute_dtype == "bfloat16"
     output = model(np.zeros((2, 28, 28, 1), "float32"))
@@ -91,7 +95,7 @@ def test_a_mixed_precision_model_computes_in_bfloat16_with_a_float32_output(
 def test_the_record_names_the_precision_and_the_device(
     tiny_arch, tiny_profile, digits_splits, tmp_path
 ):
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False], precision="bfloat16")
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False], precision="bfloat16")
     (record,) = _suite([spec], digits_splits, tmp_path)
     assert record["status"] == "ok"
     assert record["spec"]["precision"] == "bfloat16"
@@ -99,7 +103,7 @@ def test_the_record_names_the_precision_and_the_device(
 
 
 def test_a_mixed_precision_model_has_a_float32_twin_for_the_runtimes(tiny_arch, tiny_profile):
-    (spec,) = make_specs([tiny_arch], "digits", tiny_profile, [False], precision="bfloat16")
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False], precision="bfloat16")
     model = build_for(spec, (28, 28, 1), 10)
     twin = protocol.in_float32(model)
     images = np.random.default_rng(0).uniform(0, 1, (4, 28, 28, 1)).astype("float32")

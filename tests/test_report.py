@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.cli import main
+from bench.cli.main import main
 from report.charts import augmentation_effect, learning_curves, pareto_front
 from report.highlights import highlights
 from report.images import png_bytes
@@ -102,7 +102,7 @@ def test_the_markdown_leaderboard_has_one_row_per_configuration(small_suite):
 
 
 def _markdown(results) -> str:
-    from bench import results as store
+    from bench.store import results as store
 
     return markdown(leaderboard(store.load(results)))
 
@@ -180,7 +180,7 @@ def test_highlights_name_the_best_and_the_smallest_close_to_it():
 def test_a_check_profile_is_not_ranked_and_the_page_says_its_accuracies_mean_nothing(
     report_html, small_suite
 ):
-    from bench import results as store
+    from bench.store import results as store
 
     assert highlights(leaderboard(store.load(small_suite))) == []
     assert 'class="warning check-profile">Profile smoke' in report_html

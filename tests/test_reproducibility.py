@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from bench.cli import main
+from bench.cli.main import main
 
 RUN = "digits-smoke-custom_cnn-aug-s0"
 
@@ -43,7 +43,7 @@ def test_a_repeat_with_the_same_seed_gives_identical_test_predictions(repeated):
 
 
 def test_a_repeat_is_not_pooled_with_its_original_as_another_seed(repeated):
-    from bench import results
+    from bench.store import results
 
     original, _, _ = repeated
     (row,) = results.load(original).itertuples()
@@ -83,7 +83,7 @@ def test_a_repeat_refuses_settings_that_its_record_fixes(capsys, repeated, flag)
 
 
 def test_repeating_a_resumed_run_warns_that_predictions_may_differ(repeated, tmp_path):
-    from bench.repeat import Repeat
+    from bench.train.repeat import Repeat
 
     original, _, _ = repeated
     record = json.loads((original / RUN / "record.json").read_text())
@@ -106,7 +106,7 @@ def edited_since(repeated, tmp_path):
 
 
 def test_repeating_a_run_whose_builder_changed_but_not_its_network_does_not_warn(edited_since):
-    from bench.repeat import Repeat
+    from bench.train.repeat import Repeat
 
     assert Repeat.load(edited_since).warnings() == []
 
@@ -114,7 +114,7 @@ def test_repeating_a_run_whose_builder_changed_but_not_its_network_does_not_warn
 def test_repeating_a_run_whose_model_file_is_gone_reads_its_network_from_the_record(
     edited_since,
 ):
-    from bench.repeat import Repeat
+    from bench.train.repeat import Repeat
 
     (edited_since / "model.keras").unlink()
     assert Repeat.load(edited_since).warnings() == []
@@ -123,8 +123,8 @@ def test_repeating_a_run_whose_model_file_is_gone_reads_its_network_from_the_rec
 def test_repeating_a_run_of_another_network_warns_that_its_code_changed(edited_since):
     import keras
 
-    from bench.fingerprint import model_fingerprint
-    from bench.repeat import Repeat
+    from bench.identity import model_fingerprint
+    from bench.train.repeat import Repeat
 
     inputs = keras.Input((8, 8, 1))
     another = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(inputs)))

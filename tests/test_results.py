@@ -9,8 +9,8 @@ import stat
 import pytest
 from conftest import fake_record
 
-from bench import results
 from bench.errors import WriteError
+from bench.store import results
 
 
 def test_atomic_path_replaces_the_target_only_when_the_block_succeeds(tmp_path):

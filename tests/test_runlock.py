@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bench.runlock import EMPTY_GRACE, LOCK, RunLocked, run_lock
+from bench.train.runlock import EMPTY_GRACE, LOCK, RunLocked, run_lock
 
 
 def test_the_lock_holds_the_pid_while_the_run_is_made_and_goes_after(tmp_path):

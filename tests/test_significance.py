@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from bench import results
+from bench.store import results
 from report.leaderboard import leaderboard, markdown, table_csv
 from report.significance import augmentation_effects, compare_groups
 

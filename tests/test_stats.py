@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bench.stats import (
+from bench.measure.stats import (
     McNemar,
     PairComparison,
     combine_seeds,

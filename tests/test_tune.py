@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from bench import results
-from bench.checkpoint import EpochCheckpoint
-from bench.cli import main
-from bench.harness import make_specs
-from bench.profiles import Profile, get_profile
-from bench.tuning import (
+from bench.cli.main import main
+from bench.config import Profile, get_profile, plan
+from bench.store import results
+from bench.train.checkpoint import EpochCheckpoint
+from bench.tune.search import (
     BEST,
     SearchSettings,
     TrialProgress,
@@ -82,7 +81,7 @@ def test_a_search_saves_the_best_and_running_it_again_runs_only_the_missing_tria
 def test_a_search_cut_off_keeps_the_best_of_the_trials_it_finished(
     tiny_arch, digits_splits, tmp_path, monkeypatch
 ):
-    spec = make_specs([tiny_arch], "digits", Profile("one", "1 epoch", max_epochs=1), [False])[0]
+    spec = plan([tiny_arch], "digits", Profile("one", "1 epoch", max_epochs=1), [False])[0]
     save = EpochCheckpoint.on_epoch_end
     epochs = []
 
@@ -120,7 +119,7 @@ def test_a_resumed_trial_is_left_out_of_the_estimate_of_time_left(capsys):
 def test_a_cut_off_trial_goes_on_from_its_last_epoch_and_is_scored_on_all_of_them(
     tiny_arch, digits_splits, tmp_path, monkeypatch, capsys
 ):
-    spec = make_specs([tiny_arch], "digits", Profile("three", "3 epochs", max_epochs=3), [False])[0]
+    spec = plan([tiny_arch], "digits", Profile("three", "3 epochs", max_epochs=3), [False])[0]
     settings = SearchSettings(max_trials=1)
     save = EpochCheckpoint.on_epoch_end
     histories = []
@@ -176,7 +175,7 @@ def test_trials_are_scored_on_validation_accuracy_and_never_read_the_test_set(
     digits_splits, tiny_arch, tmp_path
 ):
     no_test_set = dataclasses.replace(digits_splits, x_test=None, y_test=None)
-    spec = make_specs([tiny_arch], "digits", get_profile("smoke"), [False])[0]
+    spec = plan([tiny_arch], "digits", get_profile("smoke"), [False])[0]
 
     outcome = search(spec, no_test_set, tmp_path, SearchSettings(max_trials=2, quiet=True))
 
@@ -190,14 +189,14 @@ def test_trials_are_scored_on_validation_accuracy_and_never_read_the_test_set(
 
 
 def test_an_architecture_without_a_search_space_gets_learning_rate_and_dropout(tiny_arch):
-    spec = make_specs([tiny_arch], "digits", get_profile("smoke"), [False])[0]
+    spec = plan([tiny_arch], "digits", get_profile("smoke"), [False])[0]
     space = {hp.name: hp for hp in search_space(spec, (28, 28, 1), 10).space}
     assert set(space) == {"learning_rate", "dropout"}
     assert space["dropout"].default == 0.0  # the default configuration is the plain model
 
 
 def test_an_architecture_searches_its_own_space_plus_the_learning_rate_around_its_default():
-    spec = make_specs(["custom_cnn"], "digits", get_profile("smoke"), [False])[0]
+    spec = plan(["custom_cnn"], "digits", get_profile("smoke"), [False])[0]
     space = {hp.name: hp for hp in search_space(spec, (28, 28, 1), 10).space}
     assert set(space) == {"dense_units", "dropout", "learning_rate"}
     assert space["learning_rate"].default == spec.learning_rate

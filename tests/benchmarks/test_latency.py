@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import architectures
-from bench.latency import compiled_predict
+from bench.measure.latency import compiled_predict
 
 BATCH_SIZES = (1, 256)
 ROUNDS = {1: 200, 256: 20}

@@ -3,9 +3,9 @@
 A run's cost is its network's forward FLOPs per image x its epochs x its training images:
 training time grows with all three, and ``bench.progress.Progress`` turns cost into seconds
 by the seconds per unit of cost of the runs already finished. The FLOPs come from building
-the network (``bench.harness.build_for``) and counting (``bench.flops.count_flops``), once
-per distinct network and only when an estimate first asks, which is after the suite's
-first run: nothing is built up front, and building is far quicker than a run's training.
+the network (``bench.train.build.build_for``) and counting (``bench.measure.flops``), once
+per distinct network and only when an estimate first asks, which is after the suite's first
+run: nothing is built up front, and building is far quicker than a run's training.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from __future__ import annotations
 import functools
 import json
 
-from bench.data import Splits
-from bench.flops import count_flops
-from bench.harness import RunSpec, build_for
+from bench.config import RunSpec
+from bench.data.sources import Splits
+from bench.measure.flops import count_flops
 from bench.progress import Cost
+from bench.train.build import build_for
 
 
 def suite_costs(specs: list[RunSpec], splits: Splits) -> list[Cost]:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import results
+from bench.config import RunSpec
 from bench.errors import BenchError
-from bench.harness import RunSpec, builds_network, trained_network
+from bench.store import results
+from bench.train.suite import builds_network, trained_network
 
 
 @dataclasses.dataclass
@@ -73,7 +74,7 @@ class Repeat:
         resumed = self.record.get("resumed_after_epoch")
         if resumed:
             found.append(
-                f"the original was resumed after epoch {resumed} (bench.checkpoint); "
+                f"the original was resumed after epoch {resumed} (bench.train.checkpoint); "
                 "predictions may differ"
             )
         return found

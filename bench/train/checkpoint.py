@@ -10,7 +10,7 @@ arrays file it belongs to, so a kill at any moment leaves the previous epoch's c
 whole. A run that ends, well or not, deletes the folder; ``--force`` ignores it.
 
 After the break the shuffle goes on with the orders an unbroken run would have drawn
-(``bench.harness.training_dataset``), so with op determinism on a resumed run is
+(``bench.train.suite.training_dataset``), so with op determinism on a resumed run is
 bit-identical to an unbroken one, augmented or not. (Without it, augmentation's parallel
 draws race for the generator state and no two runs are identical anyway.) The record says
 after which epoch a run resumed (``resumed_after_epoch``).
@@ -24,8 +24,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from bench import results
-from bench.fingerprint import same_but_code
+from bench.identity import same_but_code
+from bench.store import results
 
 PARTIAL = ".partial"
 STATE = "state.json"
@@ -51,7 +51,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         super().__init__()
         self.folder = Path(folder)
         self.spec = spec
-        self.architecture = architecture  # the model's fingerprint (bench.fingerprint)
+        self.architecture = architecture  # the model's fingerprint (bench.identity)
         self.history = history  # the epoch log's rows, extended in place on restore
         self.early_stopping = early_stopping
         self.lr_schedule = lr_schedule

@@ -1,6 +1,6 @@
 """How a run trains: its learning-rate schedule, the weights it keeps, its numeric precision.
 
-Two schedules (``TrainDefaults`` says what each does):
+Two schedules (``bench.config.TrainConfig`` says what each does):
 
 * ``onecycle`` (the default): a fixed budget of ``epochs``, a linear warm-up to the peak rate
   and a half-cosine decay to 0 at the last step; the run keeps its last weights. The
@@ -18,15 +18,10 @@ the arithmetic runs in bfloat16, which CPUs with AVX512-BF16 or AMX do natively)
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-SCHEDULES = ("onecycle", "plateau")
-PRECISIONS = ("float32", "bfloat16", "float16")
 _POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
-_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
 
 
 def learning_rate(schedule: str, peak: float, epochs: int, steps_per_epoch: int, warmup: float):
@@ -66,15 +61,6 @@ def schedule_callbacks(
     ]
 
 
-def resolve_precision(precision: str = "auto") -> str:
-    """``precision`` itself, or for ``auto`` the fastest safe one for this machine."""
-    if precision != "auto":
-        return precision
-    if gpu_names():
-        return "float16"
-    return "bfloat16" if cpu_has_bf16() else "float32"
-
-
 def set_precision(precision: str) -> None:
     """Make models built from now on compute in ``precision`` (process-wide in Keras)."""
     import keras
@@ -98,39 +84,6 @@ def built_in(precision: str, build: Callable[[], Any]) -> Any:
     if layer.dtype_policy.compute_dtype != "float32":
         layer.dtype_policy = "float32"
     return model
-
-
-@functools.lru_cache(maxsize=1)
-def cpu_has_bf16() -> bool:
-    """Whether the CPU does bfloat16 arithmetic natively (Linux's CPU flags say)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return bool(_BF16_FLAGS & set(line.split(":", 1)[1].split()))
-    return False
-
-
-@functools.lru_cache(maxsize=1)
-def gpu_names() -> tuple[str, ...]:
-    """The GPUs TensorFlow sees, by their device names (empty on a CPU-only install)."""
-    import tensorflow as tf
-
-    names = []
-    for gpu in tf.config.list_physical_devices("GPU"):
-        details = tf.config.experimental.get_device_details(gpu)
-        names.append(details.get("device_name", gpu.name))
-    return tuple(names)
-
-
-def device_name() -> str:
-    """What trains: the first GPU's name, else the CPU's."""
-    from bench.environment import cpu_model
-
-    gpus = gpu_names()
-    return f"GPU: {gpus[0]}" if gpus else f"CPU: {cpu_model()}"
 
 
 def in_float32(model) -> Any:

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.protocol import in_float32
 from bench.tflog import withheld_stderr
+from bench.train.protocol import in_float32
 
 RUNTIMES = ("keras", "keras-predict", "litert", "onnx")
 TOLERANCE = 1e-4
@@ -69,7 +69,7 @@ def measure(
 ) -> list[LatencyResult]:
     """Measure ``model`` through each runtime; failures are results too, never exceptions.
 
-    A model trained in mixed precision is measured as its float32 twin (``bench.protocol``):
+    A model trained in mixed precision is measured as its float32 twin (``bench.train.protocol``):
     the network and weights that the converters take and that a deployment would export."""
     model = in_float32(model)
     settings = settings or LatencySettings()
@@ -172,7 +172,7 @@ def time_calls(call: Callable[[], object], calls: int, warmup: int) -> np.ndarra
 def compiled_predict(model, batch_size: int, trials: int = 15) -> Predict:
     """Inference through a ``tf.function`` traced once for ``batch_size`` images.
 
-    The traced model is ``model`` with its BatchNorms folded (``bench.folding``): the
+    The traced model is ``model`` with its BatchNorms folded (``bench.measure.folding``): the
     same outputs from fewer ops, as the LiteRT and ONNX converters do. Two compilations
     are traced: with XLA, which fuses the many small ops of a batch-1 forward pass, and
     the plain graph, whose executor can run independent branches (an Inception module's)
@@ -181,7 +181,7 @@ def compiled_predict(model, batch_size: int, trials: int = 15) -> Predict:
     """
     import tensorflow as tf
 
-    from bench.folding import fold_batchnorm
+    from bench.measure.folding import fold_batchnorm
 
     model = fold_batchnorm(model)
     shape = (batch_size, *model.input_shape[1:])
@@ -220,7 +220,7 @@ def _fastest(functions: list, x, trials: int):
 
 
 def _keras_compiled(model, folder, threads, settings) -> tuple[Predict, Predict]:
-    from bench.folding import fold_batchnorm
+    from bench.measure.folding import fold_batchnorm
 
     folded = fold_batchnorm(model)  # once for both; folding it again finds nothing to do
     return compiled_predict(folded, 1), compiled_predict(folded, settings.batch_size)

@@ -23,14 +23,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bench import results
+from bench.config import TrainConfig
 from bench.errors import BenchError
 from bench.progress import epoch_line, format_duration, resumed_line, took
+from bench.store import results
+from bench.train.build import build_model, declares_search_space
 
 if TYPE_CHECKING:  # the heavy modules (TensorFlow) load only when a search runs
-    from bench.data import Splits
-    from bench.harness import RunSpec
-    from bench.profiles import Profile
+    from bench.config import Profile, RunSpec
+    from bench.data.sources import Splits
 
 OBJECTIVE = "val_accuracy"  # maximised; the test set never takes part in a search
 TUNERS = ("random", "hyperband", "bayesian")
@@ -39,8 +40,6 @@ TUNING_DIR = "tuning"
 BEST = "best.json"
 # The learning rate is searched for every architecture, around its own default.
 LEARNING_RATE_RANGE = (1e-4, 3e-3)
-# What an architecture that declares no search space of its own gets besides the learning rate.
-DEFAULT_DROPOUT = dict(min_value=0.0, max_value=0.5, step=0.1, default=0.0)
 # The fit argument by which a trial's hypermodel learns where to keep its epoch checkpoints.
 CHECKPOINT_FOLDER = "checkpoint_folder"
 _ENV_ID = "KERASTUNER_TUNER_ID"
@@ -77,7 +76,7 @@ class BestConfig:
     updated: str = ""
     arch_digest: str = ""  # the builder's source hash when searched (RunSpec.arch_digest)
     # What the best values built, so that an edit that changes no layer keeps them usable
-    # (bench.fingerprint; None where the network holds code from outside Keras).
+    # (bench.identity; None where the network holds code from outside Keras).
     network: str | None = None
     input_shape: list[int] | None = None
     num_classes: int | None = None
@@ -119,7 +118,7 @@ class SearchOutcome:
 
 def arch_dir(out_dir: str | os.PathLike, dataset: str, arch: str) -> Path:
     """``DIR/tuning/<dataset>/<arch>``: every search of ``arch`` on ``dataset``."""
-    from bench.harness import dataset_slug
+    from bench.config import dataset_slug
 
     return Path(out_dir) / TUNING_DIR / dataset_slug(dataset) / arch
 
@@ -131,7 +130,7 @@ def project_name(spec: RunSpec, tuner: str) -> str:
     its trials with stale ones."""
     import hashlib
 
-    from bench.harness import augment_tag
+    from bench.config import augment_tag
 
     digest = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode()).hexdigest()
     return f"{spec.profile}-{tuner}-{augment_tag(spec.augment)}-s{spec.seed}-{digest[:8]}"
@@ -148,79 +147,6 @@ def read_best(path: str | os.PathLike) -> BestConfig | None:
 
 
 # --- the model: the architecture plus the tuning hyperparameters -------------------------------
-
-
-def declares_search_space(arch: str, input_shape: tuple[int, ...], num_classes: int) -> bool:
-    """Whether the builder reads any hyperparameter (else it gets the default space)."""
-    import keras_tuner
-
-    import architectures
-
-    probe = keras_tuner.HyperParameters()
-    architectures.create(arch, input_shape, num_classes, probe)
-    return bool(probe.space)
-
-
-def fixed_hyperparameters(values: dict[str, Any]) -> Any:
-    """A ``HyperParameters`` that gives exactly ``values``: a tuned run's configuration."""
-    import keras_tuner
-
-    hp = keras_tuner.HyperParameters()
-    for name, value in values.items():
-        hp.Fixed(name, value)
-    return hp
-
-
-def build_model(
-    arch: str,
-    input_shape: tuple[int, ...],
-    num_classes: int,
-    hp: Any,
-    own_space: bool | None = None,
-    seed: int | None = None,
-) -> Any:
-    """Architecture ``arch`` with ``hp``'s values (a ``HyperParameters`` or a dict).
-
-    An architecture that declares no search space gets a dropout layer before its classifier
-    whose rate is the ``dropout`` hyperparameter (0 by default, which is the plain model).
-    With ``seed``, the random generators are seeded just before the model is made, so a
-    trial and the tuned run of its values start from the same weights.
-    """
-    import architectures
-
-    if isinstance(hp, dict):
-        hp = fixed_hyperparameters(hp)
-    if own_space is None:
-        # the probe draws initial weights too: done before seeding, it changes nothing
-        own_space = declares_search_space(arch, input_shape, num_classes)
-    if seed is not None:
-        import keras
-
-        keras.utils.set_random_seed(seed)
-    model = architectures.create(arch, input_shape, num_classes, hp)
-    if own_space or _classifier(model) is None:
-        return model
-    return _with_dropout_before_classifier(model, hp.Float("dropout", **DEFAULT_DROPOUT))
-
-
-def _classifier(model: Any) -> Any:
-    """The output layer when it is one layer with weights on one input (a Dense head), else None."""
-    try:
-        head = model.layers[-1]
-        if head.output is not model.outputs[0] or not head.weights:
-            return None
-        head.input  # noqa: B018  (raises when the layer has several inputs or calls)
-    except (AttributeError, IndexError, ValueError):
-        return None
-    return head
-
-
-def _with_dropout_before_classifier(model: Any, rate: float) -> Any:
-    import keras
-
-    head = _classifier(model)
-    features = keras.layers.Dropout(rate, name="tuned_dropout")(head.input)
-    return keras.Model(model.inputs, head(features), name=model.name)
 
 
 def _learning_rate(hp: Any, default: float) -> float:
@@ -248,11 +174,11 @@ def _hypermodel(
     import keras_tuner
 
     import architectures
-    from bench import protocol
-    from bench.harness import EpochLog, checkpointed_fit, compile_for_training, steps_per_epoch
+    from bench.train import protocol
+    from bench.train.suite import EpochLog, checkpointed_fit, compile_for_training, steps_per_epoch
 
     own_space = declares_search_space(spec.arch, input_shape, num_classes)
-    default_lr = architectures.get(spec.arch).defaults.learning_rate
+    default_lr = TrainConfig.of(architectures.get(spec.arch)).learning_rate
 
     class BenchHyperModel(keras_tuner.HyperModel):
         def build(self, hp):
@@ -424,7 +350,7 @@ def _tuner_class(kind: str) -> type:
             return None
 
         def run_trial(self, trial, *args, **kwargs):
-            from bench.checkpoint import PARTIAL
+            from bench.train.checkpoint import PARTIAL
 
             folder = Path(self.get_trial_dir(trial.trial_id)) / PARTIAL
             return super().run_trial(trial, *args, **kwargs, **{CHECKPOINT_FOLDER: folder})
@@ -596,7 +522,7 @@ def _save_best(
 
 
 def _cut_off_trials(project_dir: Path) -> int:
-    from bench.checkpoint import PARTIAL, STATE
+    from bench.train.checkpoint import PARTIAL, STATE
 
     return sum(1 for _ in project_dir.glob(f"trial_*/{PARTIAL}/{STATE}"))
 
@@ -739,8 +665,8 @@ def _best_config(
 def _network(
     arch: str, input_shape: tuple[int, ...], num_classes: int, values: dict[str, Any]
 ) -> str | None:
-    """The fingerprint of what ``arch``'s builder makes of ``values`` (bench.fingerprint)."""
-    from bench.fingerprint import model_fingerprint
+    """The fingerprint of what ``arch``'s builder makes of ``values`` (bench.identity)."""
+    from bench.identity import model_fingerprint
 
     return model_fingerprint(build_model(arch, input_shape, num_classes, values))
 
@@ -761,7 +687,7 @@ def tuned_specs(
     """Runs of each architecture's best configuration (variant ``tuned``), from best.json;
     ``announce`` gets a line per architecture saying which search found it."""
     import architectures
-    from bench.harness import augment_tag, make_specs
+    from bench.config import augment_tag, plan
 
     if overrides.pop("learning_rate", None) is not None:
         raise BenchError("--tuned trains with the tuned learning rate; drop --learning-rate")
@@ -790,7 +716,7 @@ def tuned_specs(
                 f"{format_values(best.hyperparameters)}"
                 + (" (its code changed since, not its network)" if edited else "")
             )
-        specs += make_specs(
+        specs += plan(
             [arch],
             dataset,
             profile,
@@ -801,4 +727,4 @@ def tuned_specs(
             learning_rate=best.learning_rate,
             hyperparameters=best.architecture_values,
         )
-    return sorted(specs, key=lambda spec: spec.seed)  # seeds outermost, as in make_specs
+    return sorted(specs, key=lambda spec: spec.seed)  # seeds outermost, as in plan

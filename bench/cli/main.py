@@ -14,10 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import tflog
-from bench.errors import BenchError
-from bench.latency import RUNTIMES
-from bench.profiles import DEFAULT_PROFILE, PROFILES
-from bench.protocol import PRECISIONS, SCHEDULES
+from bench.config import DEFAULT_PROFILE, PRECISIONS, PROFILES, SCHEDULES
+from bench.errors import BAD_INPUT, BenchError
+from bench.measure.latency import RUNTIMES
 
 EXIT_RUNS_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -70,7 +69,7 @@ def _add_determinism_arg(parser: argparse.ArgumentParser, outcome: str, note: st
 def _apply_determinism(args) -> None:
     """Turn op determinism on when ``--determinism on`` (the default) asks for it."""
     if args.determinism == "on":
-        from bench.environment import enable_determinism
+        from bench.store.environment import enable_determinism
 
         enable_determinism()
 
@@ -94,7 +93,7 @@ def _add_arch_args(
 
 
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
-    from bench.data import DATASET_HELP
+    from bench.data.sources import DATASET_HELP
 
     parser.add_argument(
         "--dataset", default="mnist", help=f"dataset (default: mnist). {DATASET_HELP}"
@@ -350,7 +349,7 @@ def _selected_architectures(args):
 def cmd_list(args) -> int:
     from tabulate import tabulate
 
-    from bench.modelinfo import model_info
+    from bench.measure.modelinfo import model_info
 
     architectures = _load_architectures(args.arch_module)
     try:
@@ -394,7 +393,7 @@ def cmd_list(args) -> int:
 
 def _load_splits(args, spec):
     """The dataset named by ``--dataset``/``--data-dir``, split as ``spec`` says."""
-    from bench.data import load_dataset, split_dataset
+    from bench.data.sources import load_dataset, split_dataset
 
     dataset = load_dataset(args.dataset, args.data_dir)
     splits = split_dataset(
@@ -418,8 +417,8 @@ def _dataset_info(dataset) -> dict:
 
 
 def cmd_run(args) -> int:
-    from bench.harness import run_suite
     from bench.progress import Progress, format_duration
+    from bench.train.suite import run_suite
 
     if args.from_record:
         repeat = _repeat_from(args)
@@ -460,8 +459,7 @@ def cmd_run(args) -> int:
 
 def _planned_specs(args):
     """The runs that --all/--arch, the profile, --augment, the seeds and overrides ask for."""
-    from bench.harness import make_specs
-    from bench.profiles import get_profile
+    from bench.config import get_profile, plan
 
     architectures, archs = _selected_architectures(args)
     profile = get_profile(args.profile)
@@ -479,14 +477,14 @@ def _planned_specs(args):
     )
     seeds = range(args.seed, args.seed + (args.seeds or profile.seeds))
     if args.tuned:
-        from bench.tuning import tuned_specs
+        from bench.tune.search import tuned_specs
 
         announce = None if args.quiet else print
         specs = tuned_specs(
             args.out, archs, args.dataset, profile, augment_modes, seeds, announce, **overrides
         )
     else:
-        specs = make_specs(archs, args.dataset, profile, augment_modes, seeds, **overrides)
+        specs = plan(archs, args.dataset, profile, augment_modes, seeds, **overrides)
     return specs, profile.name
 
 
@@ -512,7 +510,7 @@ REPEAT_FIXES = (
 
 def _repeat_from(args):
     """Set up ``run --from RECORD``: the record's spec, its dataset, and where to write."""
-    from bench.repeat import Repeat
+    from bench.train.repeat import Repeat
 
     defaults = build_parser().parse_args(["run", "--from", args.from_record])
     for name in REPEAT_FIXES:
@@ -539,7 +537,7 @@ def cmd_report(args) -> int:
         board = leaderboard(frame, compare_groups(runs))
         text = markdown(board) + "\n" if args.format == "md" else table_csv(board)
         if args.out:
-            from bench import results
+            from bench.store import results
 
             results.write_text(Path(args.out), text)
             print(f"leaderboard: {args.out} ({len(board)} rows)")
@@ -552,8 +550,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_latency(args) -> int:
-    from bench import latency as lat
-    from bench import results
+    from bench.measure import latency as lat
+    from bench.store import results
 
     if args.threads:
         lat.limit_tensorflow_threads(args.threads)  # before any model exists
@@ -584,7 +582,7 @@ def _latency_model(architectures, name: str, model_path):
 
 
 def _add_tune_parser(commands) -> None:
-    from bench.tuning import TUNERS
+    from bench.tune.search import TUNERS
 
     tune = commands.add_parser(
         "tune",
@@ -643,9 +641,8 @@ def _add_tune_parser(commands) -> None:
 
 
 def cmd_tune(args) -> int:
-    from bench import tuning
-    from bench.harness import make_specs
-    from bench.profiles import get_profile
+    from bench.config import get_profile, plan
+    from bench.tune import search as tuning
 
     architectures, archs = _selected_architectures(args)
     profile = get_profile(args.profile)
@@ -656,7 +653,7 @@ def cmd_tune(args) -> int:
     env = {}
     if args.distributed is not None:
         env = tuning.distributed_env(args.distributed, args.oracle, args.worker_id)
-    specs = make_specs(archs, args.dataset, profile, [args.augment == "on"], seeds=[args.seed])
+    specs = plan(archs, args.dataset, profile, [args.augment == "on"], seeds=[args.seed])
     if (env or tuning.distributed_role() != "local") and len(specs) > 1:
         raise BenchError("a distributed search takes one architecture: use --arch NAME")
     dataset, splits = _load_splits(args, specs[0])
@@ -682,7 +679,7 @@ def cmd_tune(args) -> int:
 
 
 def _tune_summary(outcome) -> str:
-    from bench.tuning import OBJECTIVE, format_values, trial_number
+    from bench.tune.search import OBJECTIVE, format_values, trial_number
 
     ran = len(outcome.trials_run)
     if outcome.error is not None:
@@ -750,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except BenchError as exc:
+    except BAD_INPUT as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -9,10 +9,8 @@ used to choose anything.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import os
-import re
 import sys
 import time
 import traceback
@@ -23,161 +21,25 @@ import keras
 import numpy as np
 
 import architectures
-from bench import protocol, results
-from bench.augment import AugmentConfig, build_augmenter
-from bench.checkpoint import PARTIAL, EpochCheckpoint
-from bench.data import Splits
-from bench.environment import capture as capture_environment
-from bench.environment import command_line
-from bench.fingerprint import model_fingerprint, same_but_code, saved_fingerprint
-from bench.modelinfo import model_info
-from bench.names import check_name
-from bench.pipeline import train_dataset
-from bench.profiles import Profile
+from bench.config import RunSpec, same_spec
+from bench.data.augment import AugmentConfig, build_augmenter
+from bench.data.pipeline import train_dataset
+from bench.data.sources import Splits
+from bench.identity import model_fingerprint, same_but_code, saved_fingerprint
+from bench.measure.modelinfo import model_info
 from bench.progress import Progress
-from bench.protocol import resolve_precision
-from bench.results import ACCURACY_TARGETS, target_key
-from bench.runlock import RunLocked, run_lock
+from bench.store import results
+from bench.store.environment import capture as capture_environment
+from bench.store.environment import command_line, device_name
+from bench.store.results import ACCURACY_TARGETS, target_key
+from bench.train import protocol
+from bench.train.build import build_for
+from bench.train.checkpoint import PARTIAL, EpochCheckpoint
+from bench.train.runlock import RunLocked, run_lock
 
 # Training costs about three forward passes per image: forward, and a backward pass
 # that computes gradients for both activations and weights.
 TRAIN_FLOPS_PER_FORWARD = 3
-
-
-@dataclasses.dataclass(frozen=True)
-class RunSpec:
-    """Everything that decides a run's outcome; two runs with equal specs are the same run."""
-
-    dataset: str
-    arch: str
-    augment: bool
-    seed: int = 0
-    profile: str = "standard"
-    variant: str = "default"
-    epochs: int = 30
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
-    # A record's spec is read back through this class, so a setting added later takes, as
-    # its default here, the value that the runs made before it had (bench.protocol).
-    schedule: str = "plateau"
-    warmup: float = 0.15
-    precision: str = "float32"
-    patience: int = 5
-    lr_patience: int = 2
-    lr_factor: float = 0.5
-    min_learning_rate: float = 1e-5
-    augment_strength: float = 1.0
-    train_size: int | None = None
-    val_size: int | None = None
-    test_size: int | None = None
-    split_seed: int = 0
-    arch_digest: str = ""  # the builder's source file hash: edited code means a new run
-    # Tuned runs: the searched values the builder reads (bench.tuning); None: its defaults.
-    hyperparameters: dict | None = None
-
-    @property
-    def run_id(self) -> str:
-        """A folder name: readable, and unique per (dataset, profile, arch, variant, aug, seed)."""
-        variant = "" if self.variant == "default" else f"-{self.variant}"
-        run_id = (
-            f"{dataset_slug(self.dataset)}-{self.profile}-{self.arch}{variant}-"
-            f"{augment_tag(self.augment)}-s{self.seed}"
-        )
-        # Its parts may come from a record file (`run --from`): they must make one folder.
-        return check_name(run_id, "run id")
-
-    @property
-    def label(self) -> str:
-        aug = "on" if self.augment else "off"
-        return f"{self.dataset} {self.arch} augment={aug} seed={self.seed}"
-
-    def to_dict(self) -> dict:
-        data = dataclasses.asdict(self)
-        if data["hyperparameters"] is None:
-            del data["hyperparameters"]  # records written before tuning existed still match
-        return data
-
-    @classmethod
-    def from_dict(cls, data: object) -> RunSpec | None:
-        """The spec a record holds, settings added since taking their old values; None when
-        ``data`` is no spec (a record of another version, or a broken one)."""
-        try:
-            return cls(**data)  # type: ignore[arg-type]
-        except TypeError:
-            return None
-
-
-def same_spec(recorded: object, spec: RunSpec) -> bool:
-    """Whether a record's spec (a dict) is ``spec``, read as ``RunSpec.from_dict`` reads it."""
-    return RunSpec.from_dict(recorded) == spec
-
-
-def augment_tag(augment: bool) -> str:
-    """``aug`` or ``noaug``, as run and search folder names spell augmentation."""
-    return "aug" if augment else "noaug"
-
-
-def dataset_slug(dataset: str) -> str:
-    """``idx:/data/fashion`` -> ``idx-fashion``: a dataset name safe as one folder name."""
-    kind, _, path = dataset.partition(":")
-    name = f"{kind}-{Path(path).stem}" if path else kind
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".-") or "_"
-
-
-def make_specs(
-    archs: list[str],
-    dataset: str,
-    profile: Profile,
-    augment_modes: list[bool],
-    seeds: Sequence[int] = (0,),
-    **overrides,
-) -> list[RunSpec]:
-    """One spec per (seed, architecture, augmentation), from each architecture's defaults,
-    capped by the profile, then ``overrides`` (e.g. ``epochs=3``; None values ignored).
-
-    Seeds come outermost, so a suite cut short still holds complete tables for its
-    first seeds.
-    """
-    specs = []
-    for seed, arch in itertools.product(seeds, archs):
-        arch_spec = architectures.get(arch)
-        defaults = arch_spec.defaults
-        settings = {
-            "epochs": _capped(defaults.epochs, profile.max_epochs),
-            "batch_size": _capped(defaults.batch_size, profile.max_batch_size),
-            "learning_rate": defaults.learning_rate,
-            "weight_decay": defaults.weight_decay,
-            "schedule": defaults.schedule,
-            "warmup": defaults.warmup,
-            "precision": defaults.precision,
-            "patience": defaults.patience,
-            "lr_patience": defaults.lr_patience,
-            "lr_factor": defaults.lr_factor,
-            "min_learning_rate": defaults.min_learning_rate,
-            "train_size": profile.train_size,
-            "val_size": profile.val_size,
-            "test_size": profile.test_size,
-            "arch_digest": arch_spec.code_digest(),
-        }
-        settings.update({k: v for k, v in overrides.items() if v is not None})
-        settings["precision"] = resolve_precision(settings["precision"])
-        for augment in augment_modes:
-            specs.append(
-                RunSpec(
-                    dataset=dataset,
-                    arch=arch,
-                    augment=augment,
-                    seed=seed,
-                    profile=profile.name,
-                    **settings,
-                )
-            )
-    return specs
-
-
-def _capped(value: int, cap: int | None) -> int:
-    return value if cap is None else min(value, cap)
 
 
 class RunFailed(Exception):
@@ -226,7 +88,7 @@ class EpochLog(keras.callbacks.Callback):
 # checks that a resumed run skipping this many orders per epoch done trains as an unbroken one.
 ORDERS_PER_FIT_EPOCH = 2
 
-# How a run trains; tuning trials (bench.tuning) train the same way.
+# How a run trains; tuning trials (bench.tune.search) train the same way.
 FIT_OPTIONS = dict(
     validation_batch_size=1024,
     shuffle=False,  # the dataset reshuffles itself every epoch
@@ -271,7 +133,7 @@ def steps_per_epoch(spec: RunSpec, train_images: int) -> int:
 
 
 def training_callbacks(spec: RunSpec, epoch_log: EpochLog) -> list:
-    """Epoch log, stop on NaN, and the schedule's own (``bench.protocol``)."""
+    """Epoch log, stop on NaN, and the schedule's own (``bench.train.protocol``)."""
     return [
         epoch_log,
         keras.callbacks.TerminateOnNaN(),
@@ -342,25 +204,6 @@ def checkpointed_fit(
     return done
 
 
-def build_for(spec: RunSpec, input_shape: tuple, num_classes: int):
-    """The untrained model of ``spec``: the builder's defaults, or its tuned values."""
-    if spec.hyperparameters is None:
-
-        def build():
-            keras.utils.set_random_seed(spec.seed)
-            return architectures.create(spec.arch, input_shape, num_classes)
-
-    else:
-        from bench.tuning import build_model
-
-        def build():
-            return build_model(
-                spec.arch, input_shape, num_classes, spec.hyperparameters, seed=spec.seed
-            )
-
-    return protocol.built_in(spec.precision, build)
-
-
 def train_and_evaluate(
     spec: RunSpec,
     splits: Splits,
@@ -371,7 +214,7 @@ def train_and_evaluate(
     """Train ``spec`` on ``splits``, evaluate once on the test set, write the run folder.
 
     With ``resume``, training goes on from the checkpoint an earlier attempt that was cut
-    off left in ``run_dir`` (``bench.checkpoint``). Returns the record's metrics, model
+    off left in ``run_dir`` (``bench.train.checkpoint``). Returns the record's metrics, model
     figures and per-class report (the history goes to ``history.csv``); raises on failure.
     """
     keras.utils.clear_session()
@@ -506,10 +349,10 @@ def run_suite(
     """Run every spec in turn; a failing run is recorded as failed and the suite goes on.
 
     Runs whose finished record already matches their spec are skipped unless ``force``, and
-    so are runs that another live process is making (``bench.runlock``): their record here
+    so are runs that another live process is making (``bench.train.runlock``): their record here
     has the status ``locked``. Returns the records, skipped ones included.
     """
-    from bench.runcost import suite_costs  # it builds networks through this module
+    from bench.train.runcost import suite_costs  # it builds networks through this module
 
     progress = progress or Progress(len(specs))
     progress.plan(suite_costs(specs, splits))
@@ -573,7 +416,7 @@ def is_done(
     """Whether ``record`` is a finished run of ``spec``.
 
     A run whose builder's code has changed since still counts when the code builds now for
-    ``splits`` the network the run trained (``trained_network``, ``bench.fingerprint``).
+    ``splits`` the network the run trained (``trained_network``, ``bench.identity``).
     """
     if record is None or record.get("status") != "ok":
         return False
@@ -635,5 +478,5 @@ def _run_one(spec, splits, dataset_info, run_dir, progress, resume=True) -> dict
             traceback=traceback.format_exc(limit=20),
         )
     record["wall_seconds"] = time.perf_counter() - started
-    record["environment"] = {**capture_environment(), "device": protocol.device_name()}
+    record["environment"] = {**capture_environment(), "device": device_name()}
     return record

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.errors import DataError
+from bench.errors import DataError, one_line
 
 DATA_DIR_ENV = "BENCH_DATA_DIR"
 NAMED_DATASETS = ("mnist", "fashion_mnist")
@@ -45,7 +45,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _IDX_UBYTE = 0x08
 _IDX_DIMENSIONS = {"images": 3, "labels": 1}  # count x height x width; count
 _MNIST_FIELD, _MNIST_BOX = 28, 20  # MNIST centres each digit's 20x20 box in a 28x28 field
-_ONE_LINE_LIMIT = 200
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -118,7 +117,7 @@ def _load_named(name: str, data_dir: str | os.PathLike | None) -> Dataset:
     try:
         arrays = _load_from_keras(name)
     except Exception as exc:  # no cache and no network, or a broken cache: all the same here
-        looked.append(f"Keras' cache {_keras_cache_dir()} (download failed: {_one_line(exc)})")
+        looked.append(f"Keras' cache {_keras_cache_dir()} (download failed: {one_line(exc)})")
     else:
         return _dataset_from_arrays(name, *arrays, num_classes=10, source="keras cache")
 
@@ -235,7 +234,7 @@ def _read_bytes(path: Path) -> bytes:
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except OSError as exc:
-        raise DataError(f"{path}: cannot read it: {exc.strerror or _one_line(exc)}") from None
+        raise DataError(f"{path}: cannot read it: {exc.strerror or one_line(exc)}") from None
 
 
 def _gunzip(raw: bytes, path: Path) -> bytes:
@@ -246,9 +245,7 @@ def _gunzip(raw: bytes, path: Path) -> bytes:
             f"{path}: truncated gzip stream (the file is incomplete); download it again"
         ) from None
     except (OSError, zlib.error) as exc:  # BadGzipFile is an OSError
-        raise DataError(
-            f"{path}: corrupt gzip data ({_one_line(exc)}); download it again"
-        ) from None
+        raise DataError(f"{path}: corrupt gzip data ({one_line(exc)}); download it again") from None
 
 
 def _parse_idx(data: bytes, path: Path, expect: str | None = None) -> np.ndarray:
@@ -421,7 +418,7 @@ def _holdout(
     except ValueError as exc:
         raise DataError(
             f"{source}: {len(y)} rows in {np.unique(y).size} classes are too few to hold out a "
-            f"stratified test set ({_one_line(exc)})"
+            f"stratified test set ({one_line(exc)})"
         ) from None
     return x_train, y_train, x_test, y_test
 
@@ -510,7 +507,7 @@ def _read_csv_frame(text: bytes, path: Path):
             "label,pixel0,..."
         ) from None
     except (pd.errors.ParserError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable CSV file: {_one_line(exc)}") from None
+        raise DataError(f"{path}: not a readable CSV file: {one_line(exc)}") from None
 
 
 def _check_csv_header(columns: list[str], path: Path) -> int:
@@ -568,11 +565,6 @@ def _check_csv_range(frame, low: int, high: int | None, path: Path) -> None:
             f"{path}: line {row + 2}, column {column}: value {values[row]} is out of range "
             f"(allowed: {allowed})"
         )
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= _ONE_LINE_LIMIT else text[: _ONE_LINE_LIMIT - 3] + "..."
 
 
 # --- splitting -------------------------------------------------------------------------------
@@ -658,7 +650,7 @@ def _stratified_split(
             indices, test_size=n_out, stratify=labels[indices], random_state=seed
         )
     except ValueError as exc:
-        raise DataError(f"cannot split {name} by class: {_one_line(exc)}") from None
+        raise DataError(f"cannot split {name} by class: {one_line(exc)}") from None
     return kept, taken
 
 

@@ -268,10 +268,10 @@ def latest_models(root: str | os.PathLike) -> dict[str, Path]:
 def write_latency(
     root: str | os.PathLike, arch: str, found: list, weights: str, input_shape
 ) -> Path:
-    """Store one architecture's latency figures (``bench.latency.LatencyResult`` list)."""
+    """Store one architecture's latency figures (``bench.measure.latency.LatencyResult`` list)."""
     import dataclasses
 
-    from bench.environment import capture
+    from bench.store.environment import capture
 
     path = Path(root) / LATENCY_DIR / f"{arch}.json"
     write_json(

@@ -7,7 +7,7 @@ import math
 import tempfile
 from pathlib import Path
 
-from bench.flops import count_flops
+from bench.measure.flops import count_flops
 
 
 @dataclasses.dataclass(frozen=True)

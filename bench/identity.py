@@ -1,4 +1,7 @@
-"""Architecture fingerprints: whether two models are the same network, whatever the code.
+"""The one rule for "is this still the same network?", and the fingerprints it rests on.
+
+``same_network`` is what every finished run, checkpoint, stored search and repeat is checked
+with before it is reused.
 
 A run is redone when its builder's code changes (``ArchSpec.code_digest``). Many edits leave
 the network as it was (a comment, a block moved into a shared helper), and redoing hours of
@@ -16,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +57,25 @@ def saved_fingerprint(path: Path) -> str | None:
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return None
     return config_fingerprint(config) if isinstance(config, dict) else None
+
+
+def same_network(
+    recorded: object,
+    current: dict,
+    recorded_network: str | None,
+    current_network: Callable[[], str | None],
+) -> bool:
+    """Whether work recorded under the spec ``recorded`` (a dict) counts for ``current``.
+
+    Equal specs count. Specs that differ only in the builder's code digest count when the
+    code now builds the network the work was done with: ``recorded_network``, the recorded
+    fingerprint, equals ``current_network()`` (called only then: it builds a model).
+    """
+    if recorded == current:
+        return True
+    if not isinstance(recorded, dict) or not same_but_code(recorded, current):
+        return False
+    return recorded_network is not None and recorded_network == current_network()
 
 
 def same_but_code(recorded: dict, current: dict) -> bool:

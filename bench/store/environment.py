@@ -122,3 +122,39 @@ def git_commit() -> str | None:
         return None
     dirty = "-dirty" if status.stdout.strip() else ""
     return commit.stdout.strip() + dirty
+
+
+_BF16_FLAGS = {"avx512_bf16", "amx_bf16"}
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """Whether the CPU does bfloat16 arithmetic natively (Linux's CPU flags say)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return bool(_BF16_FLAGS & set(line.split(":", 1)[1].split()))
+    return False
+
+
+@functools.lru_cache(maxsize=1)
+def gpu_names() -> tuple[str, ...]:
+    """The GPUs TensorFlow sees, by their device names (empty on a CPU-only install)."""
+    import tensorflow as tf
+
+    names = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(gpu)
+        names.append(details.get("device_name", gpu.name))
+    return tuple(names)
+
+
+def device_name() -> str:
+    """What trains: the first GPU's name, else the CPU's."""
+    from bench.store.environment import cpu_model
+
+    gpus = gpu_names()
+    return f"GPU: {gpus[0]}" if gpus else f"CPU: {cpu_model()}"
