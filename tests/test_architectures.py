@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 
 import keras
 import keras_tuner
@@ -26,6 +28,12 @@ def built(name: str, num_classes: int = 10) -> keras.Model:
 
 def trainable_count(model: keras.Model) -> int:
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def _tiny(input_shape, num_classes, hp=None):
+    inputs = keras.Input(input_shape)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(keras.layers.Flatten()(inputs))
+    return keras.Model(inputs, outputs)
 
 
 def c3_mask() -> np.ndarray:
@@ -205,3 +213,32 @@ def test_names_of_letters_digits_and_underscores_dots_dashes_are_accepted(regist
 
     register_temporary(tiny_net, name=name)
     assert name in architectures.names()
+
+
+def test_importing_the_registry_loads_no_keras():
+    code = "import sys, architectures; print('keras' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_the_built_ins_register_on_the_first_look_at_the_registry():
+    code = "import architectures; print(' '.join(architectures.names()))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert set(done.stdout.split()) >= {"lenet5", "custom_cnn", "inception_lite"}
+
+
+def test_an_unknown_training_setting_is_named_with_its_architecture(register_temporary):
+    from bench.config import TrainConfig
+
+    register_temporary(_tiny, name="odd_settings", train={"epoch": 3})
+    with pytest.raises(ArchitectureError, match="odd_settings.*unknown training setting epoch"):
+        TrainConfig.of(architectures.get("odd_settings"))
+
+
+def test_an_architectures_training_settings_replace_the_defaults(register_temporary):
+    from bench.config import TrainConfig
+
+    register_temporary(_tiny, name="own_settings", train={"epochs": 3, "batch_size": 16})
+    config = TrainConfig.of(architectures.get("own_settings"))
+    assert (config.epochs, config.batch_size) == (3, 16)
+    assert config.schedule == TrainConfig().schedule
