@@ -26,7 +26,7 @@ from bench.config import (
     get_profile,  # noqa: E402
     plan,  # noqa: E402
 )
-from bench.data.sources import load_dataset, split_dataset  # noqa: E402
+from bench.data import load_dataset, split_dataset  # noqa: E402
 from bench.train.suite import compile_for_training, training_dataset  # noqa: E402
 
 MODES = {"off": tf_config.disable_op_determinism, "on": tf_config.enable_op_determinism}

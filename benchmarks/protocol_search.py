@@ -34,7 +34,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.config import get_profile  # noqa: E402
-from bench.data.sources import load_dataset, split_dataset  # noqa: E402
+from bench.data import load_dataset, split_dataset  # noqa: E402
 from bench.store.environment import enable_determinism  # noqa: E402
 from bench.train.suite import (  # noqa: E402
     build_for,

@@ -41,7 +41,7 @@ from bench.config import (  # noqa: E402
     get_profile,  # noqa: E402
     resolve_precision,
 )
-from bench.data.sources import load_dataset, split_dataset  # noqa: E402
+from bench.data import load_dataset, split_dataset  # noqa: E402
 from bench.measure.flops import count_flops  # noqa: E402
 from bench.store.environment import cpu_model, enable_determinism  # noqa: E402
 from bench.train.suite import (  # noqa: E402

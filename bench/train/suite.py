@@ -24,7 +24,7 @@ import architectures
 from bench.config import RunSpec, same_spec
 from bench.data.augment import AugmentConfig, build_augmenter
 from bench.data.pipeline import train_dataset
-from bench.data.sources import Splits
+from bench.data.splits import Splits
 from bench.identity import model_fingerprint, same_but_code, saved_fingerprint
 from bench.measure.modelinfo import model_info
 from bench.progress import Progress

@@ -31,7 +31,7 @@ from bench.train.build import build_model, declares_search_space
 
 if TYPE_CHECKING:  # the heavy modules (TensorFlow) load only when a search runs
     from bench.config import Profile, RunSpec
-    from bench.data.sources import Splits
+    from bench.data import Splits
 
 OBJECTIVE = "val_accuracy"  # maximised; the test set never takes part in a search
 TUNERS = ("random", "hyperband", "bayesian")
