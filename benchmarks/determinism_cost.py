@@ -26,8 +26,9 @@ from bench.config import (
     get_profile,  # noqa: E402
     plan,  # noqa: E402
 )
-from bench.data.sources import load_dataset, split_dataset  # noqa: E402
-from bench.train.suite import compile_for_training, training_dataset  # noqa: E402
+from bench.data import load_dataset, split_dataset  # noqa: E402
+from bench.train.checkpoint import training_dataset  # noqa: E402
+from bench.train.fit import compile_for_training  # noqa: E402
 
 MODES = {"off": tf_config.disable_op_determinism, "on": tf_config.enable_op_determinism}
 

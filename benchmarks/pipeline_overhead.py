@@ -17,9 +17,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import architectures  # noqa: E402
+from bench.data import load_dataset, split_dataset  # noqa: E402
 from bench.data.augment import build_augmenter  # noqa: E402
 from bench.data.pipeline import train_dataset  # noqa: E402
-from bench.data.sources import load_dataset, split_dataset  # noqa: E402
 
 
 def _model(arch: str):

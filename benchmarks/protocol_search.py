@@ -33,16 +33,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.config import get_profile  # noqa: E402
-from bench.data.sources import load_dataset, split_dataset  # noqa: E402
+from bench.config import get_profile, plan  # noqa: E402
+from bench.data import load_dataset, split_dataset  # noqa: E402
 from bench.store.environment import enable_determinism  # noqa: E402
-from bench.train.suite import (  # noqa: E402
-    build_for,
-    compile_for_training,
-    plan,
-    steps_per_epoch,
-    training_dataset,
-)
+from bench.train.build import build_for  # noqa: E402
+from bench.train.checkpoint import training_dataset  # noqa: E402
+from bench.train.fit import compile_for_training, steps_per_epoch  # noqa: E402
 
 
 class ValidationHits(keras.callbacks.Callback):

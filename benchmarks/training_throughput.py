@@ -39,19 +39,16 @@ from bench.config import (  # noqa: E402
     PRECISIONS,
     TrainConfig,
     get_profile,  # noqa: E402
+    plan,
     resolve_precision,
 )
-from bench.data.sources import load_dataset, split_dataset  # noqa: E402
+from bench.data import load_dataset, split_dataset  # noqa: E402
 from bench.measure.flops import count_flops  # noqa: E402
 from bench.store.environment import cpu_model, enable_determinism  # noqa: E402
-from bench.train.suite import (  # noqa: E402
-    TRAIN_FLOPS_PER_FORWARD,
-    build_for,
-    compile_for_training,
-    plan,
-    steps_per_epoch,
-    training_dataset,
-)
+from bench.train.build import build_for  # noqa: E402
+from bench.train.checkpoint import training_dataset  # noqa: E402
+from bench.train.fit import compile_for_training, steps_per_epoch  # noqa: E402
+from bench.train.metrics import TRAIN_FLOPS_PER_FORWARD  # noqa: E402
 
 
 @dataclasses.dataclass

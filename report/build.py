@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from bench.config import is_check
-from bench.data.sources import NAMED_DATASETS, Splits, load_dataset, split_dataset
+from bench.data import NAMED_DATASETS, Splits, load_dataset, split_dataset
 from bench.errors import BenchError
 from bench.store import results
 from report import charts

@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 
+from bench.data import Splits
 from bench.data.augment import AugmentConfig, build_augmenter
-from bench.data.sources import Splits
 from report import charts
 from report.images import data_uri
 

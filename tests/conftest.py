@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import architectures  # noqa: E402
 from architectures import _registry  # noqa: E402
 from bench.config import Profile  # noqa: E402
-from bench.data.sources import load_dataset, split_dataset  # noqa: E402
+from bench.data import load_dataset, split_dataset  # noqa: E402
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -141,7 +141,7 @@ def test_a_checkpoint_restores_every_variable_and_the_callbacks_state(
 ):
     import keras
 
-    from bench.train.suite import EpochLog, compile_for_training, training_callbacks
+    from bench.train.fit import EpochLog, compile_for_training, training_callbacks
 
     (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False], schedule="plateau")
 

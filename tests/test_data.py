@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.data import sources as data
-from bench.data.sources import (
+from bench.data import (
     DATASET_HELP,
     Dataset,
     load_dataset,
     read_idx,
     split_dataset,
 )
+from bench.data import sources as data
 from bench.errors import DataError
 
 N_TRAIN, N_TEST, SIDE = 30, 10, 28

@@ -12,7 +12,8 @@ import pytest
 from bench.config import get_profile, plan
 from bench.progress import Progress
 from bench.store import results
-from bench.train.suite import run_suite, time_to_accuracy
+from bench.train.metrics import time_to_accuracy
+from bench.train.suite import run_suite
 
 
 def _suite(specs, splits, out, **kwargs):

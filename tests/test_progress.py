@@ -124,7 +124,7 @@ def test_a_suite_estimates_what_is_left_from_its_runs_costs(
     wide = register_temporary(_wider_net, name="wider_net")
     specs = plan([tiny_arch, wide], "digits", tiny_profile, [False])
     record = {"status": "ok", "wall_seconds": 600.0, "metrics": {"test_accuracy": 0.5}}
-    monkeypatch.setattr(bench.train.suite, "_run_one", lambda *args, **kwargs: dict(record))
+    monkeypatch.setattr(bench.train.suite, "run_record", lambda *args, **kwargs: dict(record))
     stream = io.StringIO()
     run_suite(specs, digits_splits, {}, tmp_path, progress=Progress(2, stream=stream))
     tiny, wider = (cost() for cost in suite_costs(specs, digits_splits))

@@ -393,7 +393,7 @@ def cmd_list(args) -> int:
 
 def _load_splits(args, spec):
     """The dataset named by ``--dataset``/``--data-dir``, split as ``spec`` says."""
-    from bench.data.sources import load_dataset, split_dataset
+    from bench.data import load_dataset, split_dataset
 
     dataset = load_dataset(args.dataset, args.data_dir)
     splits = split_dataset(

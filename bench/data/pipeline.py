@@ -39,11 +39,3 @@ def train_dataset(
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def eval_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 1024):
-    """Batches for evaluation: fixed order, no augmentation, large batches."""
-    import tensorflow as tf
-
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
-    return ds.prefetch(tf.data.AUTOTUNE)

@@ -8,6 +8,7 @@ import keras
 
 import architectures
 from bench.config import RunSpec
+from bench.identity import model_fingerprint
 from bench.train import protocol
 
 # What an architecture that declares no search space of its own gets besides the learning rate.
@@ -103,3 +104,9 @@ def build_for(spec: RunSpec, input_shape: tuple, num_classes: int):
             )
 
     return protocol.built_in(spec.precision, build)
+
+
+def built_network(spec: RunSpec, input_shape: tuple, num_classes: int) -> str | None:
+    """The fingerprint (``bench.identity``) of the network the code now builds for ``spec``."""
+    keras.utils.clear_session()
+    return model_fingerprint(build_for(spec, input_shape, num_classes))

@@ -10,7 +10,7 @@ arrays file it belongs to, so a kill at any moment leaves the previous epoch's c
 whole. A run that ends, well or not, deletes the folder; ``--force`` ignores it.
 
 After the break the shuffle goes on with the orders an unbroken run would have drawn
-(``bench.train.suite.training_dataset``), so with op determinism on a resumed run is
+(``training_dataset``), so with op determinism on a resumed run is
 bit-identical to an unbroken one, augmented or not. (Without it, augmentation's parallel
 draws race for the generator state and no two runs are identical anyway.) The record says
 after which epoch a run resumed (``resumed_after_epoch``).
@@ -24,11 +24,37 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from bench.identity import same_but_code
+from bench.config import RunSpec
+from bench.data.augment import AugmentConfig, build_augmenter
+from bench.data.pipeline import train_dataset
+from bench.identity import same_network
 from bench.store import results
 
 PARTIAL = ".partial"
 STATE = "state.json"
+
+# Keras's fit opens the training dataset twice an epoch (before the first batch, and again
+# after the last), and each opening draws the next shuffle order; tests/test_checkpoint.py
+# checks that a resumed run skipping this many orders per epoch done trains as an unbroken one.
+ORDERS_PER_FIT_EPOCH = 2
+
+
+def training_augmenter(spec: RunSpec):
+    """The spec's augmentation layers, or None when it trains without."""
+    if not spec.augment:
+        return None
+    return build_augmenter(AugmentConfig(strength=spec.augment_strength), seed=spec.seed)
+
+
+def training_dataset(
+    spec: RunSpec, x: np.ndarray, y: np.ndarray, augmenter=None, epochs_done: int = 0
+):
+    """The shuffled, batched training pipeline, augmented by ``augmenter`` (default: the
+    spec's own augmentation), for a ``fit`` that goes on after ``epochs_done`` epochs."""
+    if augmenter is None:
+        augmenter = training_augmenter(spec)
+    skip = ORDERS_PER_FIT_EPOCH * epochs_done
+    return train_dataset(x, y, spec.batch_size, spec.seed, augmenter, skip_orders=skip)
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -79,14 +105,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
         return int(state["epoch"])
 
     def _fits(self, state: dict) -> bool:
-        recorded = state.get("spec")
-        if recorded == self.spec:
-            return True
-        return (
-            isinstance(recorded, dict)
-            and same_but_code(recorded, self.spec)
-            and self.architecture is not None
-            and state.get("architecture") == self.architecture
+        return same_network(
+            state.get("spec"), self.spec, state.get("architecture"), lambda: self.architecture
         )
 
     @property

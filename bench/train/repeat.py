@@ -15,8 +15,10 @@ import numpy as np
 
 from bench.config import RunSpec
 from bench.errors import BenchError
+from bench.identity import same_network
 from bench.store import results
-from bench.train.suite import builds_network, trained_network
+from bench.train.build import built_network
+from bench.train.suite import trained_network
 
 
 @dataclasses.dataclass
@@ -67,7 +69,7 @@ class Repeat:
         """Differences that make the repeat less than exact, worth a line each."""
         found = []
         recorded = self.record["spec"].get("arch_digest")
-        if recorded and recorded != self.spec.arch_digest and not self._same_network():
+        if recorded and not self._same_network(recorded):
             found.append(f"the code of {self.spec.arch} changed since the record was made")
         if not self.record.get("environment", {}).get("op_determinism", False):
             found.append("the original ran without op determinism; predictions may differ")
@@ -79,14 +81,20 @@ class Repeat:
             )
         return found
 
-    def _same_network(self) -> bool:
-        """Whether the edited code still builds the network the original trained."""
+    def _same_network(self, recorded_digest: str) -> bool:
+        """Whether the code now builds the network the original trained, when the code's
+        digest was ``recorded_digest`` (``bench.identity``)."""
         dataset = self.record.get("dataset", {})
-        if "input_shape" not in dataset or "num_classes" not in dataset:
-            return False
+
+        def current_network() -> str | None:
+            if "input_shape" not in dataset or "num_classes" not in dataset:
+                return None
+            shape = tuple(dataset["input_shape"])
+            return built_network(self.spec, shape, dataset["num_classes"])
+
+        original = dataclasses.replace(self.spec, arch_digest=recorded_digest)
         network = trained_network(self.record, self.original_dir)
-        shape = tuple(dataset["input_shape"])
-        return builds_network(self.spec, network, shape, dataset["num_classes"])
+        return same_network(original.to_dict(), self.spec.to_dict(), network, current_network)
 
     def check_dataset(self, dataset) -> None:
         """The data must be the data the original saw, file for file."""

@@ -14,7 +14,7 @@ import functools
 import json
 
 from bench.config import RunSpec
-from bench.data.sources import Splits
+from bench.data.splits import Splits
 from bench.measure.flops import count_flops
 from bench.progress import Cost
 from bench.train.build import build_for

@@ -31,7 +31,7 @@ from bench.train.build import build_model, declares_search_space
 
 if TYPE_CHECKING:  # the heavy modules (TensorFlow) load only when a search runs
     from bench.config import Profile, RunSpec
-    from bench.data.sources import Splits
+    from bench.data import Splits
 
 OBJECTIVE = "val_accuracy"  # maximised; the test set never takes part in a search
 TUNERS = ("random", "hyperband", "bayesian")
@@ -175,7 +175,13 @@ def _hypermodel(
 
     import architectures
     from bench.train import protocol
-    from bench.train.suite import EpochLog, checkpointed_fit, compile_for_training, steps_per_epoch
+    from bench.train.fit import (
+        EpochLog,
+        FitPlan,
+        checkpointed_fit,
+        compile_for_training,
+        steps_per_epoch,
+    )
 
     own_space = declares_search_space(spec.arch, input_shape, num_classes)
     default_lr = TrainConfig.of(architectures.get(spec.arch)).learning_rate
@@ -193,12 +199,8 @@ def _hypermodel(
         def fit(self, hp, model, x, y, validation_data=None, callbacks=None, **kwargs):
             epochs = kwargs.get("epochs", spec.epochs)  # hyperband sets its own
             epoch_log = EpochLog(progress, epochs)
-            checkpointed_fit(
-                model,
+            plan = FitPlan(
                 spec,
-                x,
-                y,
-                validation_data,
                 kwargs[CHECKPOINT_FOLDER],
                 epoch_log,
                 identity={**spec.to_dict(), "trial": hp.values},
@@ -207,6 +209,7 @@ def _hypermodel(
                 # keras-tuner's own callbacks (its best-epoch checkpoint) come first
                 first_callbacks=callbacks or [],
             )
+            checkpointed_fit(model, plan, x, y, validation_data)
             # keras-tuner scores the trial on the history returned, which must hold the
             # epochs trained before a cut as well as those after it
             history = keras.callbacks.History()
