@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench import tflog
 from bench.config import TRAIN_SETTINGS, RunSpec, get_profile
 from bench.errors import BenchError
 
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from bench.data.sources import Dataset, Splits
     from bench.progress import Progress
     from bench.tune.search import SearchOutcome, SearchSettings
+
+# A notebook's or script's output stays as clear as the command line's: TensorFlow's C++ log
+# off unless BENCH_TF_LOG=1 asks for it.
+tflog.silence()
 
 AUGMENT_MODES = {"on": [True], "off": [False], "both": [False, True]}
 PathLike = str | os.PathLike
