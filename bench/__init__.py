@@ -1,3 +1,36 @@
-"""mnist-bench: compare small convolutional networks on MNIST-family data."""
+"""mnist-bench: compare small convolutional networks on MNIST-family data.
+
+The functions below (``bench.plan``, ``bench.run``, ...) are ``bench.api``'s, loaded on first
+use so that ``import bench`` and the command line's ``--help`` stay free of TensorFlow.
+"""
+
+from __future__ import annotations
 
 __version__ = "0.1.0"
+__all__ = [
+    "build_report",
+    "data_for",
+    "dataset_info",
+    "leaderboard",
+    "list_architectures",
+    "load_architectures",
+    "load_data",
+    "load_results",
+    "measure_latency",
+    "plan",
+    "prepare_search",
+    "run",
+    "search",
+]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from bench import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'bench' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -265,3 +265,14 @@ def test_a_run_locked_by_another_process_is_skipped_not_failed(capsys, tmp_path)
     out = capsys.readouterr().out
     assert f"locked by process {os.getppid()}, skipped" in out
     assert out.splitlines()[-1].startswith("0 ok, 0 failed, 1 locked by another process in ")
+
+
+def test_building_the_parser_loads_no_tensorflow():
+    code = (
+        "import sys; from bench.cli.main import build_parser; build_parser(); "
+        "print('keras' in sys.modules, 'tensorflow' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "False"]

@@ -1,0 +1,388 @@
+"""The Python API: what the command line does, as functions for notebooks and scripts.
+
+The ``bench`` commands parse their flags, call these and print; the arguments are named as
+the flags and ``bench.config`` name them. Heavy libraries load inside the functions, so that
+``import bench`` stays light.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench import tflog
+from bench.config import TRAIN_SETTINGS, RunSpec, get_profile
+from bench.errors import BenchError
+
+if TYPE_CHECKING:
+    import pandas
+
+    from bench.data import Dataset, Splits
+    from bench.progress import Progress
+    from bench.tune.search import SearchOutcome, SearchSettings
+
+# A notebook's or script's output stays as clear as the command line's: TensorFlow's C++ log
+# off unless BENCH_TF_LOG=1 asks for it.
+tflog.silence()
+
+AUGMENT_MODES = {"on": [True], "off": [False], "both": [False, True]}
+PathLike = str | os.PathLike
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Data:
+    """A dataset as read and its splits: the arrays a run trains on, and the source and
+    checksums its record keeps."""
+
+    dataset: Dataset
+    splits: Splits
+
+    @property
+    def info(self) -> dict:
+        return dataset_info(self.dataset)
+
+
+def dataset_info(dataset: Dataset) -> dict:
+    """What a run's record says about its data."""
+    return {
+        "name": dataset.name,
+        "source": dataset.source,
+        "checksums": dataset.checksums,
+        "num_classes": dataset.num_classes,
+        "input_shape": list(dataset.input_shape),
+    }
+
+
+def load_architectures(arch_modules: Sequence[PathLike] = ()):
+    """The architecture registry, with the entry points and ``arch_modules`` (files that
+    register more architectures) loaded."""
+    import architectures
+
+    architectures.load_entry_points()
+    for path in arch_modules:
+        architectures.load_module(path)
+    return architectures
+
+
+def select_architectures(
+    archs: str | Sequence[str] | None = None, arch_modules: Sequence[PathLike] = ()
+) -> list[str]:
+    """``archs`` (None: every registered one); an unknown name fails here, before any data
+    is read."""
+    architectures = load_architectures(arch_modules)
+    names = [archs] if isinstance(archs, str) else list(archs or architectures.names())
+    for name in names:
+        architectures.get(name)
+    return names
+
+
+def load_data(
+    dataset: str = "mnist",
+    data_dir: PathLike | None = None,
+    profile: str = "standard",
+    val_size: int | None = None,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    split_seed: int = 0,
+) -> Data:
+    """``dataset`` (mnist, fashion_mnist, digits, idx:DIR or csv:FILE) split as ``profile``
+    splits it; a size given here replaces the profile's."""
+    chosen = get_profile(profile)
+    for name, size in (("val_size", val_size), ("train_size", train_size)):
+        if size is not None and size <= 0:
+            raise BenchError(f"{name} must be a positive number of images, got {size}")
+    return _load(
+        dataset,
+        data_dir,
+        val_size=chosen.val_size if val_size is None else val_size,
+        train_size=chosen.train_size if train_size is None else train_size,
+        test_size=chosen.test_size if test_size is None else test_size,
+        seed=split_seed,
+    )
+
+
+def data_for(spec: RunSpec, data_dir: PathLike | None = None) -> Data:
+    """The data ``spec`` trains on, split as it says."""
+    return _load(
+        spec.dataset,
+        data_dir,
+        val_size=spec.val_size,
+        train_size=spec.train_size,
+        test_size=spec.test_size,
+        seed=spec.split_seed,
+    )
+
+
+def _load(dataset: str, data_dir: PathLike | None, **split) -> Data:
+    from bench.data import load_dataset, split_dataset
+
+    loaded = load_dataset(dataset, data_dir)
+    return Data(loaded, split_dataset(loaded, **split))
+
+
+def plan(
+    archs: str | Sequence[str] | None = None,
+    dataset: str = "mnist",
+    profile: str = "standard",
+    augment: str | bool = "both",
+    seeds: int | None = None,
+    seed: int = 0,
+    *,
+    arch_modules: Sequence[PathLike] = (),
+    tuned: bool = False,
+    out: PathLike = "results",
+    announce: Callable[[str], None] | None = None,
+    **settings: Any,
+) -> list[RunSpec]:
+    """The runs of a suite: each architecture of ``archs`` (None: all) with augmentation
+    ``on``, ``off`` or ``both``, for ``seeds`` seeds from ``seed`` (None: the profile's
+    count); ``settings`` replace training settings (``epochs=3``; None leaves one as is).
+
+    ``tuned`` runs each architecture's best configuration from ``bench.search`` (found
+    under ``out``) as variant ``tuned``; ``announce`` gets a line per architecture on it.
+    """
+    names = select_architectures(archs, arch_modules)
+    chosen = get_profile(profile)
+    modes = _augment_modes(augment)
+    if seeds is not None and seeds <= 0:
+        raise BenchError(f"seeds must be a positive count, got {seeds}")
+    _check_settings(settings)
+    seed_range = range(seed, seed + (seeds or chosen.seeds))
+    if tuned:
+        from bench.tune.search import tuned_specs
+
+        return tuned_specs(out, names, dataset, chosen, modes, seed_range, announce, **settings)
+    from bench.config import plan as plan_specs
+
+    return plan_specs(names, dataset, chosen, modes, seed_range, **settings)
+
+
+def _augment_modes(augment: str | bool) -> list[bool]:
+    if isinstance(augment, bool):
+        return [augment]
+    if augment not in AUGMENT_MODES:
+        raise BenchError(f"augment must be one of {', '.join(AUGMENT_MODES)}, got {augment!r}")
+    return AUGMENT_MODES[augment]
+
+
+# Set per suite by plan() itself, not by the caller.
+_PLANNED = ("dataset", "arch", "augment", "seed", "profile", "arch_digest")
+
+
+def _check_settings(settings: dict) -> None:
+    known = [f.name for f in dataclasses.fields(RunSpec) if f.name not in _PLANNED]
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise BenchError(
+            f"unknown setting {', '.join(unknown)}; training settings: "
+            f"{', '.join(TRAIN_SETTINGS)}; and val_size, train_size, test_size"
+        )
+
+
+def run(
+    specs: Sequence[RunSpec],
+    data: Data | None = None,
+    out: PathLike = "results",
+    force: bool = False,
+    quiet: bool = False,
+    data_dir: PathLike | None = None,
+    determinism: bool = True,
+    progress: Progress | None = None,
+) -> list[dict]:
+    """Train and evaluate ``specs`` into ``out``, one folder per run, and return their
+    records; finished runs are skipped unless ``force``. ``data`` defaults to the specs'
+    dataset (from ``data_dir``) split as the first spec says.
+
+    ``determinism`` turns on TensorFlow's op determinism (process-wide) so that a seed
+    gives the same predictions on the same machine.
+    """
+    if not specs:
+        raise BenchError("no runs to make: plan() gave none")
+    datasets = sorted({spec.dataset for spec in specs})
+    if len(datasets) > 1:
+        raise BenchError(f"the runs of one suite train on one dataset, not {datasets}")
+    if determinism:
+        enable_determinism()
+    data = data or data_for(specs[0], data_dir)
+    from bench.progress import Progress
+    from bench.train.suite import run_suite
+
+    progress = progress or Progress(len(specs), quiet=quiet)
+    return run_suite(list(specs), data.splits, data.info, Path(out), force, progress)
+
+
+def enable_determinism() -> None:
+    from bench.store.environment import enable_determinism as enable
+
+    enable()
+
+
+@dataclasses.dataclass
+class Search:
+    """Hyperparameter searches ready to go: one per spec, on ``data``'s training and
+    validation splits (the test split is not used)."""
+
+    specs: list[RunSpec]
+    data: Data
+    out: Path
+    settings: SearchSettings
+    role: str  # local, chief or worker
+
+    def outcomes(self) -> Iterator[SearchOutcome]:
+        """Search each architecture in turn, yielding what each search found."""
+        from bench.tune.search import search as search_one
+
+        for spec in self.specs:
+            yield search_one(spec, self.data.splits, self.out, self.settings)
+
+
+def prepare_search(
+    archs: str | Sequence[str] | None = None,
+    dataset: str = "mnist",
+    data_dir: PathLike | None = None,
+    profile: str = "standard",
+    tuner: str = "random",
+    max_trials: int | None = None,
+    time_budget: float | None = None,
+    augment: bool = False,
+    seed: int = 0,
+    out: PathLike = "results",
+    quiet: bool = False,
+    arch_modules: Sequence[PathLike] = (),
+    distributed: str | None = None,
+    oracle: str | None = None,
+    worker_id: int | None = None,
+    determinism: bool = True,
+) -> Search:
+    """Plan the searches ``search`` runs, load their data and take the ``distributed`` role
+    (``chief`` or ``worker``, with the chief's ``oracle`` address HOST:PORT)."""
+    from bench.tune.search import SearchSettings, distributed_env, distributed_role
+
+    specs = plan(archs, dataset, profile, augment, seed=seed, seeds=1, arch_modules=arch_modules)
+    if distributed is None and (oracle or worker_id is not None):
+        raise BenchError("--oracle and --worker-id go with --distributed chief|worker")
+    if distributed is not None and not oracle:
+        raise BenchError("--distributed needs --oracle HOST:PORT, the chief's address")
+    env = {}
+    if distributed is not None:
+        env = distributed_env(distributed, oracle, worker_id)
+    if (env or distributed_role() != "local") and len(specs) > 1:
+        raise BenchError("a distributed search takes one architecture: use --arch NAME")
+    data = data_for(specs[0], data_dir)
+    if determinism:
+        enable_determinism()
+    os.environ.update(env)  # keras-tuner reads its chief/worker settings from these
+    settings = SearchSettings(tuner, max_trials, time_budget, quiet)
+    return Search(specs, data, Path(out), settings, distributed_role())
+
+
+def search(*args: Any, **kwargs: Any) -> list[SearchOutcome]:
+    """Search hyperparameters with keras-tuner: ``prepare_search``'s arguments, every search
+    run in turn. State is kept under ``out``/tuning, so a second call continues; the best
+    configuration of each goes to its best.json, for ``plan(..., tuned=True)``."""
+    return list(prepare_search(*args, **kwargs).outcomes())
+
+
+def measure_latency(
+    archs: str | Sequence[str] | None = None,
+    results: PathLike = "results",
+    runtimes: Sequence[str] | None = None,
+    calls: int = 200,
+    batch_size: int = 256,
+    threads: int | None = None,
+    arch_modules: Sequence[PathLike] = (),
+    announce: Callable[[str], None] | None = None,
+) -> list[tuple[str, list]]:
+    """Batch-1 latency and batch throughput of each architecture through each runtime (None:
+    all), stored under ``results``/latency; trained models found in ``results`` are timed,
+    freshly built ones otherwise. ``announce`` gets a line per architecture on its weights."""
+    from bench.measure import latency as lat
+    from bench.store import results as store
+
+    runtimes = tuple(runtimes or lat.RUNTIMES)
+    unknown = sorted(set(runtimes) - set(lat.RUNTIMES))
+    if unknown:
+        raise BenchError(f"unknown runtime {', '.join(unknown)}; known: {', '.join(lat.RUNTIMES)}")
+    if threads:
+        lat.limit_tensorflow_threads(threads)  # before any model exists
+    names = select_architectures(archs, arch_modules)
+    settings = lat.LatencySettings(calls=calls, batch_size=batch_size, threads=threads or 0)
+    trained = store.latest_models(results)
+    measured = []
+    for name in names:
+        model, weights = _latency_model(name, trained.get(name))
+        if announce is not None:
+            announce(f"{name}: {weights}")
+        found = lat.measure(model, runtimes, settings)
+        store.write_latency(results, name, found, weights, model.input_shape[1:])
+        measured.append((name, found))
+    return measured
+
+
+def _latency_model(name: str, model_path: Path | None):
+    """The trained model of ``name`` where one exists, else a freshly built one."""
+    import keras
+
+    import architectures
+
+    if model_path is not None:
+        return keras.saving.load_model(model_path, compile=False), f"trained ({model_path})"
+    return architectures.create(name), "freshly built weights (no trained model found)"
+
+
+def list_architectures(
+    arch_modules: Sequence[PathLike] = (),
+    input_shape: Sequence[int] = (28, 28, 1),
+    num_classes: int = 10,
+) -> list[dict]:
+    """Each registered architecture: parameters, forward FLOPs per image, saved size."""
+    from bench.measure.modelinfo import model_info
+
+    architectures = load_architectures(arch_modules)
+    rows = []
+    for name in architectures.names():
+        spec = architectures.get(name)
+        model = architectures.create(name, input_shape=tuple(input_shape), num_classes=num_classes)
+        info = model_info(model)
+        rows.append(
+            {
+                "name": name,
+                "params": info.params,
+                "flops": info.flops,
+                "saved_bytes": info.saved_bytes,
+                "description": spec.description,
+                "reference": spec.reference,
+            }
+        )
+    return rows
+
+
+def load_results(out: PathLike = "results") -> pandas.DataFrame:
+    """One row per run found under ``out``, as the report reads them."""
+    from bench.store import results
+
+    return results.load(out)
+
+
+def leaderboard(results: PathLike = "results") -> pandas.DataFrame:
+    """The report's leaderboard of the runs under ``results``, with significance marks."""
+    from report import leaderboard as board
+    from report import load_runs
+    from report.significance import compare_groups
+
+    frame, runs = load_runs(results)
+    return board(frame, compare_groups(runs))
+
+
+def build_report(
+    results: PathLike = "results",
+    out: PathLike | None = None,
+    benchmarks: PathLike = ".benchmarks",
+) -> Path:
+    """Write the self-contained HTML report of ``results`` (default: RESULTS/report.html)."""
+    from report import build_report as build
+
+    return build(results, out, benchmarks)

@@ -1,0 +1,105 @@
+"""What the commands share: the one-line parser, number types, and the architecture, data
+and determinism flags."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+from bench.config import DEFAULT_PROFILE, PROFILES
+
+EXIT_RUNS_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line (and exit code 2), not a usage block."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _number(
+    accepts: Callable[[float], bool], wanted: str, kind: type = float
+) -> Callable[[str], float]:
+    """An argparse type: a ``kind`` (float or int) that ``accepts`` admits, else an error
+    naming ``wanted``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = math.nan  # admitted by no check below
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text}")
+        return value
+
+    return parse
+
+
+positive_int = _number(lambda value: value > 0, "a positive integer", int)
+non_negative_int = _number(lambda value: value >= 0, "an integer of 0 or more", int)
+positive_float = _number(lambda value: value > 0, "a positive number")
+non_negative_float = _number(lambda value: value >= 0, "a number of 0 or more")
+# Zoom and shift ranges are 10% times the strength and must stay below 100%.
+augment_strength = _number(lambda value: 0 <= value < 10, "a number of 0 or more and below 10")
+
+
+def add_determinism_arg(parser: argparse.ArgumentParser, outcome: str, note: str) -> None:
+    parser.add_argument(
+        "--determinism",
+        choices=["on", "off"],
+        default="on",
+        help=f"TensorFlow's op determinism, so that the same seed gives the same {outcome} "
+        f"on the same machine; {note} (default: on)",
+    )
+
+
+def add_arch_args(
+    parser: argparse.ArgumentParser, selection: bool, required: bool = True
+) -> argparse._MutuallyExclusiveGroup | None:
+    group = None
+    if selection:
+        group = parser.add_mutually_exclusive_group(required=required)
+        group.add_argument("--all", action="store_true", help="every registered architecture")
+        group.add_argument("--arch", nargs="+", metavar="NAME", help="these architectures")
+    parser.add_argument(
+        "--arch-module",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a Python file that registers more architectures (repeatable)",
+    )
+    return group
+
+
+def add_data_args(parser: argparse.ArgumentParser) -> None:
+    from bench.data import DATASET_HELP
+
+    parser.add_argument(
+        "--dataset", default="mnist", help=f"dataset (default: mnist). {DATASET_HELP}"
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder with the four IDX files, directly or in a subfolder named after the "
+        "dataset (default: $BENCH_DATA_DIR, then Keras' cache)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default=DEFAULT_PROFILE,
+        help="; ".join(f"{p.name}: {p.description}" for p in PROFILES.values())
+        + f" (default: {DEFAULT_PROFILE})",
+    )
+
+
+def given(args: argparse.Namespace, *names: str) -> dict:
+    """The flags ``names`` as keyword arguments of ``bench.api``, which names them alike."""
+    return {name: getattr(args, name) for name in names}
+
+
+def arch_selection(args: argparse.Namespace) -> dict:
+    """--arch (None with --all) and --arch-module, as ``bench.api`` names them."""
+    return {"archs": args.arch, "arch_modules": args.arch_module}

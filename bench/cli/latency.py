@@ -1,0 +1,67 @@
+"""``bench latency``: inference latency and throughput of each architecture per runtime."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import api
+from bench.cli.args import add_arch_args, arch_selection, given, positive_int
+from bench.measure.latency import RUNTIMES
+
+HELP = "measure inference latency and throughput through each runtime"
+DESCRIPTION = (
+    "Measure batch-1 latency (p50/p90/p99) and batch throughput of each "
+    "architecture through a compiled tf.function, model.predict, LiteRT and ONNX Runtime. "
+    "Trained models in --results are used where there are any (freshly built ones "
+    "otherwise: latency does not depend on the weights); the figures are stored in "
+    "DIR/latency/ for the report."
+)
+
+
+def add_parser(commands) -> argparse.ArgumentParser:
+    latency = commands.add_parser("latency", help=HELP, description=DESCRIPTION)
+    add_arch_args(latency, selection=True, required=False)
+    latency.add_argument(
+        "--results", default="results", metavar="DIR", help="results folder (default: results)"
+    )
+    latency.add_argument(
+        "--runtime",
+        nargs="+",
+        choices=list(RUNTIMES),
+        default=list(RUNTIMES),
+        help="runtimes to measure (default: all)",
+    )
+    latency.add_argument(
+        "--calls",
+        type=positive_int,
+        default=200,
+        help="timed batch-1 calls per runtime (default: 200)",
+    )
+    latency.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=256,
+        help="batch size for throughput (default: 256)",
+    )
+    latency.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="threads each runtime may use, TensorFlow's included (default: every core)",
+    )
+    latency.set_defaults(handler=cmd_latency)
+    return latency
+
+
+def cmd_latency(args) -> int:
+    from bench.measure.latency import table
+
+    measured = api.measure_latency(
+        **arch_selection(args),
+        **given(args, "results", "calls", "batch_size", "threads"),
+        runtimes=args.runtime,
+        announce=lambda line: print(line, flush=True),
+    )
+    print(table(measured))
+    print(f"* fastest batch-1 p50 per architecture; figures stored in {args.results}/latency/")
+    return 0

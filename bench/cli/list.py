@@ -1,0 +1,74 @@
+"""``bench list``: the registered architectures with their size and cost."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bench import api
+from bench.cli.args import add_arch_args, positive_int
+from bench.errors import BenchError
+
+HELP = "list registered architectures with their size and cost"
+DESCRIPTION = (
+    "List registered architectures: parameters, forward FLOPs per image, "
+    "saved size and description."
+)
+
+
+def add_parser(commands) -> argparse.ArgumentParser:
+    lst = commands.add_parser("list", help=HELP, description=DESCRIPTION)
+    add_arch_args(lst, selection=False)
+    lst.add_argument(
+        "--format",
+        choices=["table", "json"],
+        default="table",
+        help="a table to read, or JSON for scripts (default: table)",
+    )
+    lst.add_argument(
+        "--input-shape",
+        default="28,28,1",
+        metavar="H,W,C",
+        help="input shape to build for (default: 28,28,1)",
+    )
+    lst.add_argument(
+        "--num-classes",
+        type=positive_int,
+        default=10,
+        help="classes to build the output layer for (default: 10)",
+    )
+    lst.set_defaults(handler=cmd_list)
+    return lst
+
+
+def cmd_list(args) -> int:
+    api.load_architectures(args.arch_module)
+    try:
+        input_shape = tuple(int(v) for v in args.input_shape.split(","))
+    except ValueError:
+        raise BenchError(
+            f"--input-shape {args.input_shape}: expected H,W,C such as 28,28,1"
+        ) from None
+    rows = api.list_architectures(input_shape=input_shape, num_classes=args.num_classes)
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    else:
+        print(_table(rows))
+    return 0
+
+
+def _table(rows: list[dict]) -> str:
+    from tabulate import tabulate
+
+    table = [
+        [
+            r["name"],
+            f"{r['params']:,}",
+            f"{r['flops'] / 1e6:.2f}",
+            f"{r['saved_bytes'] / 1e6:.2f}",
+            r["description"],
+        ]
+        for r in rows
+    ]
+    headers = ["name", "params", "MFLOPs", "saved MB", "description"]
+    return tabulate(table, headers=headers, disable_numparse=True)

@@ -1,0 +1,63 @@
+"""``bench report``: the HTML comparison page, or the leaderboard as Markdown or CSV."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench import api
+
+HELP = "build the HTML comparison page (or a Markdown or CSV leaderboard) from results"
+DESCRIPTION = (
+    "Build one self-contained HTML page comparing the runs of a results "
+    "folder (a partial suite is fine), or print the leaderboard as Markdown or CSV."
+)
+
+
+def add_parser(commands) -> argparse.ArgumentParser:
+    report = commands.add_parser("report", help=HELP, description=DESCRIPTION)
+    report.add_argument(
+        "--results",
+        default="results",
+        metavar="DIR",
+        help="results folder to read (default: results)",
+    )
+    report.add_argument(
+        "--out",
+        metavar="FILE",
+        help="file to write (default: DIR/report.html for html; md and csv print the table "
+        "unless given a file)",
+    )
+    report.add_argument(
+        "--benchmarks",
+        default=".benchmarks",
+        metavar="DIR",
+        help="pytest-benchmark's saved runs, for the latency history (default: .benchmarks)",
+    )
+    report.add_argument(
+        "--format",
+        choices=["html", "md", "csv"],
+        default="html",
+        help="html: write the page; md: print the leaderboard as a Markdown table; csv: print "
+        "it as CSV, intervals as low and high columns (default: html)",
+    )
+    report.set_defaults(handler=cmd_report)
+    return report
+
+
+def cmd_report(args) -> int:
+    if args.format in ("md", "csv"):
+        from bench.store import results
+        from report import markdown, table_csv
+
+        board = api.leaderboard(args.results)
+        text = markdown(board) + "\n" if args.format == "md" else table_csv(board)
+        if args.out:
+            results.write_text(Path(args.out), text)
+            print(f"leaderboard: {args.out} ({len(board)} rows)")
+        else:
+            print(text, end="")
+        return 0
+    path = api.build_report(args.results, args.out, args.benchmarks)
+    print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0

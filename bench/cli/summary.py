@@ -1,0 +1,43 @@
+"""The table ``bench run`` prints when its runs are done."""
+
+from __future__ import annotations
+
+STATUSES = ("ok", "failed", "locked")  # a run's, as `bench run` counts them
+HEADERS = [
+    "arch",
+    "augment",
+    "status",
+    "test acc",
+    "params",
+    "MFLOPs",
+    "epochs",
+    "s/epoch",
+    "img/s",
+    "GFLOP/s",
+    "error",
+]
+
+
+def summary_table(records: list[dict]) -> str:
+    from tabulate import tabulate
+
+    return tabulate([_row(r) for r in records], headers=HEADERS, disable_numparse=True)
+
+
+def _row(r: dict) -> list:
+    spec, metrics, model = r["spec"], r.get("metrics", {}), r.get("model", {})
+    ok = r["status"] == "ok"
+    variant = spec.get("variant", "default")
+    return [
+        spec["arch"] if variant == "default" else f"{spec['arch']} ({variant})",
+        "on" if spec["augment"] else "off",
+        r["status"],
+        f"{metrics['test_accuracy']:.4f}" if ok else "",
+        f"{model['params']:,}" if ok else "",
+        f"{model['flops'] / 1e6:.2f}" if ok else "",
+        metrics.get("epochs", ""),
+        f"{metrics['seconds_per_epoch']:.1f}" if ok else "",
+        f"{metrics['images_per_second']:.0f}" if ok else "",
+        f"{metrics['gflops_per_second']:.1f}" if ok else "",
+        "" if ok else r.get("error", ""),
+    ]
