@@ -19,16 +19,12 @@ from bench.cli.main import main
 from bench.config import Profile, get_profile, plan
 from bench.store import results
 from bench.train.checkpoint import EpochCheckpoint
-from bench.tune.search import (
-    BEST,
-    SearchSettings,
-    TrialProgress,
-    arch_dir,
-    best_trial,
-    read_best,
-    search,
-    search_space,
-)
+from bench.tune.best import read_best
+from bench.tune.hypermodel import search_space
+from bench.tune.progress import TrialProgress
+from bench.tune.search import search
+from bench.tune.settings import BEST, SearchSettings, arch_dir
+from bench.tune.trials import best_trial
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ["--dataset", "digits", "--profile", "smoke"]

@@ -477,7 +477,7 @@ def _planned_specs(args):
     )
     seeds = range(args.seed, args.seed + (args.seeds or profile.seeds))
     if args.tuned:
-        from bench.tune.search import tuned_specs
+        from bench.tune import tuned_specs
 
         announce = None if args.quiet else print
         specs = tuned_specs(
@@ -582,7 +582,7 @@ def _latency_model(architectures, name: str, model_path):
 
 
 def _add_tune_parser(commands) -> None:
-    from bench.tune.search import TUNERS
+    from bench.tune import TUNERS
 
     tune = commands.add_parser(
         "tune",
@@ -641,8 +641,8 @@ def _add_tune_parser(commands) -> None:
 
 
 def cmd_tune(args) -> int:
+    from bench import tune as tuning
     from bench.config import get_profile, plan
-    from bench.tune import search as tuning
 
     architectures, archs = _selected_architectures(args)
     profile = get_profile(args.profile)
@@ -679,7 +679,7 @@ def cmd_tune(args) -> int:
 
 
 def _tune_summary(outcome) -> str:
-    from bench.tune.search import OBJECTIVE, format_values, trial_number
+    from bench.tune import OBJECTIVE, format_values, trial_number
 
     ran = len(outcome.trials_run)
     if outcome.error is not None:
