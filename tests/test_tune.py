@@ -17,6 +17,7 @@ import pytest
 
 from bench.cli.main import main
 from bench.config import Profile, get_profile, plan
+from bench.errors import BenchError
 from bench.store import results
 from bench.train.checkpoint import EpochCheckpoint
 from bench.tune.best import read_best
@@ -241,6 +242,25 @@ def test_run_tuned_without_a_search_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(argv) == 2
     line = _one_error_line(capsys)
     assert "no tuned hyperparameters for lenet5" in line and BEST in line
+
+
+def test_a_missing_best_json_is_none_and_a_corrupt_one_an_error_naming_it(tmp_path):
+    path = tmp_path / BEST
+    assert read_best(path) is None
+    for text in ('{"arch": "lenet5", ', "[1, 2]", json.dumps({"arch": "lenet5"})):
+        path.write_text(text)
+        with pytest.raises(BenchError) as error:
+            read_best(path)
+        assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_run_tuned_with_a_corrupt_best_json_is_one_line_naming_it_and_exit_2(tmp_path, capsys):
+    path = arch_dir(tmp_path, "digits", "lenet5") / BEST
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json")
+    assert main(["run", "--tuned", "--arch", "lenet5", *SMOKE, "--out", str(tmp_path)]) == 2
+    line = _one_error_line(capsys)
+    assert str(path) in line and "unreadable" in line and "missing" not in line
 
 
 def test_tune_on_an_unknown_architecture_is_one_line_and_exit_2(tmp_path, capsys):

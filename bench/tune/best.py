@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -90,13 +89,23 @@ class SearchOutcome:
 
 
 def read_best(path: str | os.PathLike) -> BestConfig | None:
-    """The stored best configuration, or None when there is none (or it is unreadable)."""
-    try:
-        data = json.loads(Path(path).read_text())
-        names = {f.name for f in dataclasses.fields(BestConfig)}
-        return BestConfig(**{k: v for k, v in data.items() if k in names})
-    except (OSError, ValueError, TypeError, AttributeError):
+    """The stored best configuration, or None when there is none; one that is there but
+    cannot be read raises a ``BenchError`` naming the file."""
+    path = Path(path)
+    if not path.exists():
         return None
+    data = results.read_json(path)  # None: cut short, garbled, or not readable at all
+    if not isinstance(data, dict):
+        raise _unreadable(path, "not a JSON object")
+    fields = dataclasses.fields(BestConfig)
+    missing = [f.name for f in fields if f.default is dataclasses.MISSING and f.name not in data]
+    if missing:
+        raise _unreadable(path, f"no {', '.join(missing)}")
+    return BestConfig(**{f.name: data[f.name] for f in fields if f.name in data})
+
+
+def _unreadable(path: Path, reason: str) -> BenchError:
+    return BenchError(f"{path}: unreadable ({reason}); running its search again writes it anew")
 
 
 def save_best(
