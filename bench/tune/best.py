@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import architectures
 from bench.config import augment_tag, plan
 from bench.errors import BenchError
+from bench.identity import same_network
 from bench.store import results
 from bench.tune.progress import format_values
 from bench.tune.settings import BEST, OBJECTIVE, arch_dir
@@ -60,10 +61,14 @@ class BestConfig:
         return {k: v for k, v in self.hyperparameters.items() if k != "learning_rate"}
 
     def builds_searched_network(self) -> bool:
-        """Whether the builder's code now builds, with these values, the network searched."""
-        if self.network is None:
-            return False
-        return self.network == self.network_now()
+        """Whether the builder's code now builds, with these values, the network searched.
+
+        bench.identity's rule for edited code, asked whatever the code digest says: the
+        searched spec against the same spec under other code.
+        """
+        searched = {"arch": self.arch, "arch_digest": self.arch_digest}
+        edited = {**searched, "arch_digest": f"not {self.arch_digest}"}
+        return same_network(searched, edited, self.network, self.network_now)
 
     def network_now(self) -> str | None:
         """The fingerprint of what the builder makes of these values today."""
