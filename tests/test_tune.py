@@ -26,6 +26,7 @@ from bench.tune.progress import TrialProgress
 from bench.tune.search import search
 from bench.tune.settings import BEST, SearchSettings, arch_dir
 from bench.tune.trials import best_trial
+from bench.tune.tuners import TUNER_CLASSES
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ["--dataset", "digits", "--profile", "smoke"]
@@ -261,6 +262,26 @@ def test_run_tuned_with_a_corrupt_best_json_is_one_line_naming_it_and_exit_2(tmp
     assert main(["run", "--tuned", "--arch", "lenet5", *SMOKE, "--out", str(tmp_path)]) == 2
     line = _one_error_line(capsys)
     assert str(path) in line and "unreadable" in line and "missing" not in line
+
+
+def test_the_tune_package_loads_neither_tensorflow_nor_keras_tuner():
+    heavy = "{'tensorflow', 'keras_tuner'}"
+    probe = f"import sys, bench.tune; print(sorted({heavy} & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_tuners_override_only_public_keras_tuner_hooks():
+    import keras_tuner
+
+    for tuner_class in TUNER_CLASSES.values():
+        ours = [c for c in tuner_class.__mro__ if c.__module__.startswith("bench.")]
+        overridden = {name for c in ours for name in vars(c) if hasattr(keras_tuner.Tuner, name)}
+        assert "run_trial" in overridden
+        assert not [n for n in overridden if n.startswith("_") and not n.startswith("__")]
 
 
 def test_tune_on_an_unknown_architecture_is_one_line_and_exit_2(tmp_path, capsys):
