@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from bench.data import Dataset, Splits
     from bench.progress import Progress
-    from bench.tune.search import SearchOutcome, SearchSettings
+    from bench.tune import SearchOutcome, SearchSettings
 
 # A notebook's or script's output stays as clear as the command line's: TensorFlow's C++ log
 # off unless BENCH_TF_LOG=1 asks for it.
@@ -152,7 +152,7 @@ def plan(
     _check_settings(settings)
     seed_range = range(seed, seed + (seeds or chosen.seeds))
     if tuned:
-        from bench.tune.search import tuned_specs
+        from bench.tune import tuned_specs
 
         return tuned_specs(out, names, dataset, chosen, modes, seed_range, announce, **settings)
     from bench.config import plan as plan_specs
@@ -259,7 +259,7 @@ def prepare_search(
 ) -> Search:
     """Plan the searches ``search`` runs, load their data and take the ``distributed`` role
     (``chief`` or ``worker``, with the chief's ``oracle`` address HOST:PORT)."""
-    from bench.tune.search import SearchSettings, distributed_env, distributed_role
+    from bench.tune import SearchSettings, distributed_env, distributed_role
 
     specs = plan(archs, dataset, profile, augment, seed=seed, seeds=1, arch_modules=arch_modules)
     if distributed is None and (oracle or worker_id is not None):

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from bench.tune.search import BEST, OBJECTIVE, TUNING_DIR, BestConfig, read_best, trial_number
+from bench.tune import BEST, OBJECTIVE, TUNING_DIR, BestConfig, read_best, trial_number
 from report.charts import annotate_empty
 
 _LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=70, r=40, t=110, b=40))

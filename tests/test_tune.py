@@ -17,18 +17,16 @@ import pytest
 
 from bench.cli.main import main
 from bench.config import Profile, get_profile, plan
+from bench.errors import BenchError
 from bench.store import results
 from bench.train.checkpoint import EpochCheckpoint
-from bench.tune.search import (
-    BEST,
-    SearchSettings,
-    TrialProgress,
-    arch_dir,
-    best_trial,
-    read_best,
-    search,
-    search_space,
-)
+from bench.tune.best import read_best
+from bench.tune.hypermodel import search_space
+from bench.tune.progress import TrialProgress
+from bench.tune.search import search
+from bench.tune.settings import BEST, SearchSettings, arch_dir
+from bench.tune.trials import best_trial
+from bench.tune.tuners import TUNER_CLASSES
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ["--dataset", "digits", "--profile", "smoke"]
@@ -245,6 +243,45 @@ def test_run_tuned_without_a_search_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(argv) == 2
     line = _one_error_line(capsys)
     assert "no tuned hyperparameters for lenet5" in line and BEST in line
+
+
+def test_a_missing_best_json_is_none_and_a_corrupt_one_an_error_naming_it(tmp_path):
+    path = tmp_path / BEST
+    assert read_best(path) is None
+    for text in ('{"arch": "lenet5", ', "[1, 2]", json.dumps({"arch": "lenet5"})):
+        path.write_text(text)
+        with pytest.raises(BenchError) as error:
+            read_best(path)
+        assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_run_tuned_with_a_corrupt_best_json_is_one_line_naming_it_and_exit_2(tmp_path, capsys):
+    path = arch_dir(tmp_path, "digits", "lenet5") / BEST
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json")
+    assert main(["run", "--tuned", "--arch", "lenet5", *SMOKE, "--out", str(tmp_path)]) == 2
+    line = _one_error_line(capsys)
+    assert str(path) in line and "unreadable" in line and "missing" not in line
+
+
+def test_the_tune_package_loads_neither_tensorflow_nor_keras_tuner():
+    heavy = "{'tensorflow', 'keras_tuner'}"
+    probe = f"import sys, bench.tune; print(sorted({heavy} & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_tuners_override_only_public_keras_tuner_hooks():
+    import keras_tuner
+
+    for tuner_class in TUNER_CLASSES.values():
+        ours = [c for c in tuner_class.__mro__ if c.__module__.startswith("bench.")]
+        overridden = {name for c in ours for name in vars(c) if hasattr(keras_tuner.Tuner, name)}
+        assert "run_trial" in overridden
+        assert not [n for n in overridden if n.startswith("_") and not n.startswith("__")]
 
 
 def test_tune_on_an_unknown_architecture_is_one_line_and_exit_2(tmp_path, capsys):

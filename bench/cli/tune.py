@@ -29,7 +29,7 @@ DESCRIPTION = (
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
-    from bench.tune.search import TUNERS
+    from bench.tune import TUNERS
 
     tune = commands.add_parser("tune", help=HELP, description=DESCRIPTION)
     add_arch_args(tune, selection=True)
@@ -84,7 +84,7 @@ def _add_distributed_args(tune: argparse.ArgumentParser) -> None:
 
 
 def cmd_tune(args) -> int:
-    from bench.tune.search import OBJECTIVE, TUNING_DIR
+    from bench.tune import OBJECTIVE, TUNING_DIR
 
     flags = ("dataset", "data_dir", "profile", "tuner", "max_trials", "time_budget", "seed")
     search = api.prepare_search(
@@ -111,7 +111,7 @@ def cmd_tune(args) -> int:
 
 
 def _tune_summary(outcome) -> str:
-    from bench.tune.search import OBJECTIVE, format_values, trial_number
+    from bench.tune import OBJECTIVE, format_values, trial_number
 
     ran = len(outcome.trials_run)
     if outcome.error is not None:
