@@ -22,10 +22,6 @@ class Interval:
     std: float
     n: int
 
-    @property
-    def half_width(self) -> float:
-        return (self.high - self.low) / 2
-
 
 def mean_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
     """Mean and Student's t interval of ``values``; one value gives NaN bounds and std."""
