@@ -179,16 +179,20 @@ def compiled_predict(model, batch_size: int, trials: int = 15) -> Predict:
     at the same time. A few interleaved timed calls pick the faster; a model with an op
     XLA cannot compile gets the plain graph.
     """
+    from bench.measure.folding import fold_batchnorm  # Keras loads only when measuring
+
+    return _traced_predict(fold_batchnorm(model), batch_size, trials)
+
+
+def _traced_predict(folded, batch_size: int, trials: int = 15) -> Predict:
+    """``compiled_predict`` for a model whose BatchNorms are folded already."""
     import tensorflow as tf
 
-    from bench.measure.folding import fold_batchnorm
-
-    model = fold_batchnorm(model)
-    shape = (batch_size, *model.input_shape[1:])
+    shape = (batch_size, *folded.input_shape[1:])
 
     def traced(jit_compile: bool):
         function = tf.function(
-            lambda x: model(x, training=False),
+            lambda x: folded(x, training=False),
             input_signature=[tf.TensorSpec(shape, tf.float32)],
             jit_compile=jit_compile,
         )
@@ -222,8 +226,8 @@ def _fastest(functions: list, x, trials: int):
 def _keras_compiled(model, folder, threads, settings) -> tuple[Predict, Predict]:
     from bench.measure.folding import fold_batchnorm
 
-    folded = fold_batchnorm(model)  # once for both; folding it again finds nothing to do
-    return compiled_predict(folded, 1), compiled_predict(folded, settings.batch_size)
+    folded = fold_batchnorm(model)  # once, for both batch sizes
+    return _traced_predict(folded, 1), _traced_predict(folded, settings.batch_size)
 
 
 def _keras_predict(model, folder, threads, settings) -> tuple[Predict, Predict]:
