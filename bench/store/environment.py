@@ -154,7 +154,5 @@ def gpu_names() -> tuple[str, ...]:
 
 def device_name() -> str:
     """What trains: the first GPU's name, else the CPU's."""
-    from bench.store.environment import cpu_model
-
     gpus = gpu_names()
     return f"GPU: {gpus[0]}" if gpus else f"CPU: {cpu_model()}"
