@@ -15,7 +15,7 @@ import pandas as pd
 from bench.config import is_check
 from bench.data import NAMED_DATASETS, Splits, load_dataset, split_dataset
 from bench.errors import BenchError
-from bench.store import results
+from bench.store import files, results
 from report import charts
 from report.dataview import DataView, data_view
 from report.highlights import check_profiles, highlights
@@ -95,7 +95,7 @@ def build_report(
     """Write the self-contained HTML report for ``results_dir``; returns its path."""
     out_path = Path(out) if out is not None else Path(results_dir) / "report.html"
     html = render_report(results_dir, benchmarks_dir)
-    results.write_text(out_path, html)
+    files.write_text(out_path, html)
     return out_path
 
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import fake_record
 
 from bench.cli.main import main
-from bench.store import results
+from bench.store import files, results
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -175,7 +175,7 @@ def test_failed_runs_make_the_exit_code_non_zero(capsys, tmp_path, register_temp
 
 def _finished_runs(folder: Path) -> Path:
     for record in (fake_record("a", False), fake_record("b", False)):
-        results.write_json(folder / record["run_id"] / results.RECORD, record)
+        files.write_json(folder / record["run_id"] / results.RECORD, record)
     return folder
 
 
@@ -236,7 +236,7 @@ def test_a_record_whose_names_would_leave_the_results_folder_is_not_repeated(cap
     record = fake_record("lenet5", False)
     record["spec"].update(dataset="digits", variant="../../escape")
     path = tmp_path / "run" / results.RECORD
-    results.write_json(path, record)
+    files.write_json(path, record)
     assert main(["run", "--from", str(path), "--out", str(tmp_path / "a" / "b")]) == 2
     line = _one_error_line(capsys)
     assert str(path) in line and "not usable as a folder name" in line

@@ -11,7 +11,7 @@ import pytest
 
 from bench.config import get_profile, plan
 from bench.progress import Progress
-from bench.store import results
+from bench.store import files, results
 from bench.train.metrics import time_to_accuracy
 from bench.train.suite import run_suite
 
@@ -238,7 +238,7 @@ def finished_edited_run(tmp_path, tiny_profile, digits_splits):
         "spec": spec.to_dict(),
         "model": {"network": model_fingerprint(model)},
     }
-    results.write_json(run_dir / results.RECORD, record)
+    files.write_json(run_dir / results.RECORD, record)
     return record, run_dir
 
 

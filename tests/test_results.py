@@ -10,13 +10,13 @@ import pytest
 from conftest import fake_record
 
 from bench.errors import WriteError
-from bench.store import results
+from bench.store import files, results
 
 
 def test_atomic_path_replaces_the_target_only_when_the_block_succeeds(tmp_path):
     target = tmp_path / "record.json"
     target.write_text("old")
-    with pytest.raises(RuntimeError), results.atomic_path(target) as tmp:
+    with pytest.raises(RuntimeError), files.atomic_path(target) as tmp:
         tmp.write_text("half a rec")
         raise RuntimeError("killed")
     assert target.read_text() == "old"
@@ -31,8 +31,8 @@ def umask_022():
 
 
 def test_written_files_get_the_mode_open_gives_them_not_a_private_one(tmp_path, umask_022):
-    results.write_text(tmp_path / "report.html", "<html></html>")
-    with results.atomic_path(tmp_path / "model.keras") as tmp:
+    files.write_text(tmp_path / "report.html", "<html></html>")
+    with files.atomic_path(tmp_path / "model.keras") as tmp:
         tmp.write_bytes(b"weights")
     for name in ("report.html", "model.keras"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
@@ -42,7 +42,7 @@ def test_a_file_that_cannot_be_written_is_a_one_line_error_naming_it(tmp_path):
     (tmp_path / "taken").write_text("a file where the folder should be")
     target = tmp_path / "taken" / "report.html"
     with pytest.raises(WriteError) as excinfo:
-        results.write_text(target, "<html></html>")
+        files.write_text(target, "<html></html>")
     message = str(excinfo.value)
     assert message.startswith(f"{target}: cannot write it: ") and "\n" not in message
 
@@ -54,14 +54,14 @@ def test_a_device_is_written_into_not_replaced(tmp_path):
     except PermissionError:
         pytest.skip("making a device node needs root")
     with pytest.raises(WriteError, match=f"^{full}: cannot write it: No space left on device$"):
-        results.write_text(full, "<html></html>")
+        files.write_text(full, "<html></html>")
     assert stat.S_ISCHR(full.stat().st_mode)
 
 
 def test_write_json_round_trips_numpy_values(tmp_path):
     import numpy as np
 
-    results.write_json(tmp_path / "r.json", {"a": np.float32(0.5), "b": np.arange(3)})
+    files.write_json(tmp_path / "r.json", {"a": np.float32(0.5), "b": np.arange(3)})
     assert json.loads((tmp_path / "r.json").read_text()) == {"a": 0.5, "b": [0, 1, 2]}
 
 
@@ -78,7 +78,7 @@ def test_a_record_that_cannot_be_read_is_an_error_naming_it(tmp_path, content):
 
 
 def test_runs_whose_record_cannot_be_read_are_left_out_and_listed(tmp_path):
-    results.write_json(tmp_path / "good" / results.RECORD, fake_record("a", False))
+    files.write_json(tmp_path / "good" / results.RECORD, fake_record("a", False))
     (tmp_path / "cut").mkdir()
     (tmp_path / "cut" / results.RECORD).write_text('{"status": "o')
     unreadable = []
@@ -90,7 +90,7 @@ def test_load_gives_one_row_per_run_with_the_documented_columns(tmp_path):
     for i, rec in enumerate(
         [fake_record("a", False), fake_record("a", True), fake_record("b", False, "failed")]
     ):
-        results.write_json(tmp_path / f"run{i}" / results.RECORD, rec)
+        files.write_json(tmp_path / f"run{i}" / results.RECORD, rec)
     frame = results.load(tmp_path)
     assert len(frame) == 3
     for column in [
@@ -110,9 +110,9 @@ def test_load_gives_one_row_per_run_with_the_documented_columns(tmp_path):
 
 
 def test_the_reference_runs_are_read_only_when_asked_for(tmp_path):
-    results.write_json(tmp_path / "mine" / results.RECORD, fake_record("a", False))
+    files.write_json(tmp_path / "mine" / results.RECORD, fake_record("a", False))
     reference = tmp_path / results.REFERENCE_DIR / "runs"
-    results.write_json(reference / "ref" / results.RECORD, fake_record("b", False))
+    files.write_json(reference / "ref" / results.RECORD, fake_record("b", False))
 
     assert list(results.load(tmp_path)["arch"]) == ["a"]
     assert list(results.load(reference)["arch"]) == ["b"]
@@ -132,6 +132,6 @@ def test_latency_measures_the_default_variants_model_not_a_newer_tuned_one(tmp_p
         record = fake_record("a", False)
         record["spec"]["variant"] = variant
         record["environment"] = {"date": date}
-        results.write_json(tmp_path / name / results.RECORD, record | {"run_id": name})
+        files.write_json(tmp_path / name / results.RECORD, record | {"run_id": name})
         (tmp_path / name / results.MODEL).write_text("weights")
     assert results.latest_models(tmp_path) == {"a": tmp_path / "default" / results.MODEL}

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.store import results
+from bench.store import files, results
 from report.leaderboard import leaderboard, markdown, table_csv
 from report.significance import augmentation_effects, compare_groups
 
@@ -25,7 +25,7 @@ def _write_run(root, arch, seed, correct, augment=False):
     folder.mkdir(parents=True)
     np.savez(folder / results.PREDICTIONS, y_true=y_true, y_pred=y_pred, probabilities=probs)
     spec = {"dataset": "mnist", "profile": "full", "arch": arch, "augment": augment, "seed": seed}
-    results.write_json(
+    files.write_json(
         folder / results.RECORD,
         {
             "run_id": folder.name,

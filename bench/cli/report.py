@@ -47,13 +47,13 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 def cmd_report(args) -> int:
     if args.format in ("md", "csv"):
-        from bench.store import results
+        from bench.store import files
         from report import markdown, table_csv
 
         board = api.leaderboard(args.results)
         text = markdown(board) + "\n" if args.format == "md" else table_csv(board)
         if args.out:
-            results.write_text(Path(args.out), text)
+            files.write_text(Path(args.out), text)
             print(f"leaderboard: {args.out} ({len(board)} rows)")
         else:
             print(text, end="")

@@ -28,7 +28,7 @@ from bench.config import RunSpec
 from bench.data.augment import AugmentConfig, build_augmenter
 from bench.data.pipeline import train_dataset
 from bench.identity import same_network
-from bench.store import results
+from bench.store import files
 
 PARTIAL = ".partial"
 STATE = "state.json"
@@ -92,7 +92,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         A checkpoint of another spec, or one that cannot be read, is deleted. One made
         before the builder's code was edited counts when it was made of the same network.
         """
-        state = results.read_json(self.folder / STATE)
+        state = files.read_json(self.folder / STATE)
         if state is None or not self._fits(state):
             self.discard()
             return 0
@@ -148,7 +148,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         stopping = self.early_stopping
         best = (stopping.best_weights if stopping is not None else None) or []
         arrays.update({f"best{i}": np.asarray(w) for i, w in enumerate(best)})
-        with results.atomic_path(self.folder / name) as tmp, open(tmp, "wb") as fh:
+        with files.atomic_path(self.folder / name) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
         state = {
             "spec": self.spec,
@@ -173,7 +173,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
                 "cooldown_counter": self.lr_schedule.cooldown_counter,
             },
         }
-        results.write_json(self.folder / STATE, state)
+        files.write_json(self.folder / STATE, state)
         for old in self.folder.glob("epoch-*.npz"):
             if old.name != name:
                 old.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from bench.data.splits import Splits
 from bench.identity import model_fingerprint
 from bench.measure.modelinfo import model_info
 from bench.progress import Progress
-from bench.store import results
+from bench.store import files, results
 from bench.store.environment import capture as capture_environment
 from bench.store.environment import command_line, device_name
 from bench.train.build import build_for
@@ -134,11 +134,11 @@ def _save_run(
 ) -> np.ndarray:
     """Write the model, the history and the test predictions; return the predicted classes."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    with results.atomic_path(run_dir / results.MODEL) as tmp:
+    with files.atomic_path(run_dir / results.MODEL) as tmp:
         model.save(tmp)
     _write_history(run_dir / results.HISTORY, history)
     predictions = probabilities.argmax(axis=1)
-    with results.atomic_path(run_dir / results.PREDICTIONS) as tmp, open(tmp, "wb") as fh:
+    with files.atomic_path(run_dir / results.PREDICTIONS) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(
             fh,
             y_true=y_test,
@@ -153,7 +153,7 @@ def _write_history(path: Path, rows: list[dict]) -> None:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     lines = [",".join(columns)]
     lines += [",".join(_csv_cell(row.get(c)) for c in columns) for row in rows]
-    results.write_text(path, "\n".join(lines) + "\n")
+    files.write_text(path, "\n".join(lines) + "\n")
 
 
 def _csv_cell(value) -> str:

@@ -12,7 +12,7 @@ from bench.config import RunSpec, same_spec
 from bench.data.splits import Splits
 from bench.identity import same_network, saved_fingerprint
 from bench.progress import Progress
-from bench.store import results
+from bench.store import files, results
 from bench.train.build import built_network
 from bench.train.run import run_record
 from bench.train.runcost import suite_costs
@@ -66,7 +66,7 @@ def _run_unless_done(spec, splits, dataset_info, run_dir, force, progress) -> di
         return previous
     progress.run_started(spec.label)
     record = run_record(spec, splits, dataset_info, run_dir, progress, resume=not force)
-    results.write_json(run_dir / results.RECORD, record)
+    files.write_json(run_dir / results.RECORD, record)
     summary = (
         f"ok: test accuracy {record['metrics']['test_accuracy']:.4f}"
         if record["status"] == "ok"

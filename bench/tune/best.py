@@ -17,7 +17,7 @@ import architectures
 from bench.config import augment_tag, plan
 from bench.errors import BenchError
 from bench.identity import same_network
-from bench.store import results
+from bench.store import files
 from bench.tune.progress import format_values
 from bench.tune.settings import BEST, OBJECTIVE, arch_dir
 from bench.tune.trials import best_trial, finished_trials, searched_values
@@ -99,7 +99,7 @@ def read_best(path: str | os.PathLike) -> BestConfig | None:
     path = Path(path)
     if not path.exists():
         return None
-    data = results.read_json(path)  # None: cut short, garbled, or not readable at all
+    data = files.read_json(path)  # None: cut short, garbled, or not readable at all
     if not isinstance(data, dict):
         raise _unreadable(path, "not a JSON object")
     fields = dataclasses.fields(BestConfig)
@@ -139,7 +139,7 @@ def save_best(
         updated=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
     best.network = best.network_now()
-    results.write_json(state.parent / BEST, dataclasses.asdict(best))
+    files.write_json(state.parent / BEST, dataclasses.asdict(best))
     return best
 
 

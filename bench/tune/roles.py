@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.errors import BenchError
-from bench.store import results
+from bench.store import files
 from bench.tune.trials import best_trial, finished
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def adopt_existing_search(project_dir: Path, role: str) -> None:
     own = project_dir / f"{tuner_id}.json"
     other = project_dir / ("chief.json" if tuner_id != "chief" else "tuner0.json")
     if not own.exists() and other.exists():
-        results.write_text(own, other.read_text())
+        files.write_text(own, other.read_text())
 
 
 class TrialWatcher:
