@@ -6,16 +6,18 @@ import dataclasses
 import datetime
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bench.config import is_check
+from bench.config import RunSpec, is_check
 from bench.data import NAMED_DATASETS, Splits, load_dataset, split_dataset
 from bench.errors import BenchError
 from bench.store import files, results
+from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
 from report import charts
 from report.dataview import DataView, data_view
 from report.highlights import check_profiles, highlights
@@ -64,8 +66,8 @@ class RunView:
 
 
 def load_runs(
-    results_dir: str | os.PathLike, unreadable: list[results.RecordUnreadable] | None = None
-) -> tuple[pd.DataFrame, list[tuple[Path, dict]]]:
+    results_dir: str | os.PathLike, unreadable: list[RecordUnreadable] | None = None
+) -> tuple[pd.DataFrame, list[tuple[Path, RunRecord]]]:
     """The runs table and the (folder, record) pairs; an empty folder is an error.
 
     A record that cannot be read is left out with a warning line on stderr, and added to
@@ -74,7 +76,7 @@ def load_runs(
     root = Path(results_dir)
     if not root.is_dir():
         raise BenchError(f"results folder {root} does not exist; check --results")
-    found: list[results.RecordUnreadable] = []
+    found: list[RecordUnreadable] = []
     runs = list(results.iter_runs(root, found))
     for problem in found:
         print(f"warning: {problem}, left out of the report", file=sys.stderr)
@@ -104,13 +106,13 @@ def render_report(
 ) -> str:
     from plotly.offline import get_plotlyjs
 
-    unreadable: list[results.RecordUnreadable] = []
+    unreadable: list[RecordUnreadable] = []
     frame, runs = load_runs(results_dir, unreadable)
     # the runs of check profiles are not compared: their accuracies mean nothing
-    measured = [(folder, r) for folder, r in runs if not is_check(r["spec"].get("profile"))]
+    measured = [(folder, r) for folder, r in runs if not is_check(r.spec.profile)]
     comparisons = compare_groups(measured)
     board = leaderboard(frame, comparisons)
-    ok_runs = [(folder, record) for folder, record in runs if record.get("status") == "ok"]
+    ok_runs = [(folder, record) for folder, record in runs if record.ok]
     data = _DataCache()
     effects = augmentation_effects(frame)
     charts_top = _top_charts(board, effects, ok_runs)
@@ -122,7 +124,6 @@ def render_report(
     ]
     view, data_note = _data_section(ok_runs, data)
     tuning = tuning_views(results_dir, board)  # [] unless `bench tune` saved results here
-    env_records = [record for _, record in runs]
     context = {
         "title": "mnist-bench comparison",
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -135,16 +136,16 @@ def render_report(
         "charts": {chart.id: chart for chart in charts_top + latency_charts},
         "runtimes": runtimes,
         "failed": [
-            {"run_id": record["run_id"], "error": record.get("error") or "unknown"}
+            {"run_id": record.run_id, "error": record.error or "unknown"}
             for _, record in runs
-            if record.get("status") != "ok"
+            if not record.ok
         ],
         "architectures": _architectures(runs),
         "runs": [_run_view(folder, record, data) for folder, record in ok_runs],
         "data": view,
         "data_charts": [Chart.of(k, fig) for k, fig in view.figures.items()] if view else [],
         "data_note": data_note,
-        "method": _method(env_records, frame),
+        "method": _method([record for _, record in runs], frame),
         "plotly_js": get_plotlyjs(),
         "chart_config": _CHART_CONFIG,
         "run_count": len(runs),
@@ -156,7 +157,7 @@ def render_report(
 
 
 def _top_charts(
-    board: pd.DataFrame, effects: list, ok_runs: list[tuple[Path, dict]]
+    board: pd.DataFrame, effects: list, ok_runs: list[tuple[Path, RunRecord]]
 ) -> list[Chart]:
     """The charts beside the leaderboard: accuracy against size and latency, augmentation's
     paired effect, the learning curves and the training time."""
@@ -205,12 +206,12 @@ def _board_rows(board: pd.DataFrame) -> list[list[tuple[str, str]]]:
     ]
 
 
-def _architectures(runs: list[tuple[Path, dict]]) -> list[dict]:
+def _architectures(runs: list[tuple[Path, RunRecord]]) -> list[dict]:
     """Name, description and reference of each architecture, from its latest run."""
     latest: dict[str, dict] = {}
-    for _, record in sorted(runs, key=lambda run: run[1].get("environment", {}).get("date", "")):
-        info = record.get("architecture", {})
-        latest[record["spec"]["arch"]] = {"name": record["spec"]["arch"], **info}
+    for _, record in sorted(runs, key=lambda run: run[1].date):
+        info = record.architecture.to_json() if record.architecture is not None else {}
+        latest[record.spec.arch] = {"name": record.spec.arch, **info}
     return [latest[name] for name in sorted(latest)]
 
 
@@ -223,16 +224,16 @@ class _DataCache:
     def __init__(self) -> None:
         self._splits: dict[tuple, Splits | str] = {}
 
-    def splits(self, record: dict) -> Splits | str:
+    def splits(self, record: RunRecord) -> Splits | str:
         """The record's splits, or a sentence saying why they could not be rebuilt."""
-        spec, info = record["spec"], record.get("dataset", {})
+        spec, info = record.spec, record.dataset or DatasetInfo()
         key = (
-            info.get("name", spec["dataset"]),
-            info.get("source"),
-            spec.get("val_size"),
-            spec.get("train_size"),
-            spec.get("test_size"),
-            spec.get("split_seed", 0),
+            spec.dataset if info.name is None else info.name,
+            info.source,
+            spec.val_size,
+            spec.train_size,
+            spec.test_size,
+            spec.split_seed,
         )
         if key not in self._splits:
             self._splits[key] = self._load(*key)
@@ -255,35 +256,32 @@ def _data_section(ok_runs, data: _DataCache) -> tuple[DataView | None, str]:
     splits = data.splits(record)
     if isinstance(splits, str):
         return None, splits
-    strength = record["spec"].get("augment_strength", 1.0)
-    return data_view(splits, strength), ""
+    return data_view(splits, record.spec.augment_strength), ""
 
 
 # --- per run ----------------------------------------------------------------------------------
 
 
-def _run_view(folder: Path, record: dict, data: _DataCache) -> RunView:
-    spec = record["spec"]
-    matrix = record["confusion_matrix"]
+def _run_view(folder: Path, record: RunRecord, data: _DataCache) -> RunView:
+    spec, matrix, per_class = record.spec, record.confusion_matrix, record.per_class
     names = [str(c) for c in range(len(matrix))]
-    per_class = record["per_class"]
     return RunView(
-        run_id=record["run_id"],
-        arch=spec["arch"],
-        augment=bool(spec["augment"]),
-        seed=spec["seed"],
-        test_accuracy=record["metrics"]["test_accuracy"],
+        run_id=record.run_id,
+        arch=spec.arch,
+        augment=bool(spec.augment),
+        seed=spec.seed,
+        test_accuracy=record.metrics.test_accuracy,
         confusion=Chart.of(
-            f"chart-confusion-{record['run_id']}",
-            charts.confusion(matrix, names, record["run_id"]),
+            f"chart-confusion-{record.run_id}",
+            charts.confusion(matrix, names, record.run_id),
         ),
         per_class=[
             {
                 "name": name,
-                "precision": per_class["precision"][i],
-                "recall": per_class["recall"][i],
-                "f1": per_class["f1"][i],
-                "support": per_class["support"][i],
+                "precision": per_class.precision[i],
+                "recall": per_class.recall[i],
+                "f1": per_class.f1[i],
+                "support": per_class.support[i],
             }
             for i, name in enumerate(names)
         ],
@@ -318,20 +316,20 @@ def _mistakes(folder: Path, splits: Splits | str) -> list[Mistake]:
 # --- method and environment ---------------------------------------------------------------------
 
 
-def _method(records: list[dict], frame: pd.DataFrame) -> dict:
-    latest = max(records, key=lambda r: r.get("environment", {}).get("date", ""))
-    env = latest.get("environment", {})
-    dataset = latest.get("dataset", {})
-    specs = [r["spec"] for r in records]
+def _method(records: list[RunRecord], frame: pd.DataFrame) -> dict:
+    latest = max(records, key=lambda r: r.date)
+    dataset = latest.dataset or DatasetInfo()
+    specs = [r.spec for r in records]
 
     def distinct(key: str) -> str:
-        return ", ".join(sorted({"all" if s.get(key) is None else str(s.get(key)) for s in specs}))
+        values = {getattr(s, key) for s in specs}
+        return ", ".join(sorted({"all" if v is None else str(v) for v in values}))
 
-    commits = {r.get("environment", {}).get("git_commit") for r in records}
+    commits = {r.environment.git_commit if r.environment else None for r in records}
     return {
-        "dataset": dataset.get("name", distinct("dataset")),
-        "source": dataset.get("source", ""),
-        "checksums": dataset.get("checksums", {}),
+        "dataset": distinct("dataset") if dataset.name is None else dataset.name,
+        "source": dataset.source or "",
+        "checksums": dataset.checksums,
         "profiles": distinct("profile"),
         "seeds": distinct("seed"),
         "sizes": {
@@ -340,35 +338,37 @@ def _method(records: list[dict], frame: pd.DataFrame) -> dict:
             "test": distinct("test_size"),
         },
         "protocol": protocol_text(specs),
-        "env": env,
+        "env": latest.environment.to_json() if latest.environment else {},
         "mixed_commits": len(commits) > 1,
         "runs": len(records),
         "ok": int((frame["status"] == "ok").sum()),
     }
 
 
-def protocol_text(specs: list[dict]) -> str:
+def protocol_text(specs: list[RunSpec]) -> str:
     """How the runs trained, in a sentence per schedule, with their precisions."""
 
-    def spread(group: list[dict], key: str) -> str:
-        return " or ".join(f"{v:g}" for v in sorted({s[key] for s in group if key in s}))
+    def spread(values: Iterable[float]) -> str:
+        return " or ".join(f"{v:g}" for v in sorted(set(values)))
 
     parts = []
-    onecycle = [s for s in specs if s.get("schedule") == "onecycle"]
-    plateau = [s for s in specs if s.get("schedule", "plateau") == "plateau"]
+    onecycle = [s for s in specs if s.schedule == "onecycle"]
+    plateau = [s for s in specs if s.schedule == "plateau"]
     if onecycle:
         parts.append(
-            f"Schedule onecycle: a fixed epoch budget of {spread(onecycle, 'epochs')}, the "
-            f"learning rate rising linearly to a peak of {spread(onecycle, 'learning_rate')} over "
-            f"the first {spread([{'w': 100 * s['warmup']} for s in onecycle], 'w')}% of the "
-            "steps, then falling along a half cosine to 0; each run keeps its last weights."
+            f"Schedule onecycle: a fixed epoch budget of {spread(s.epochs for s in onecycle)}, "
+            "the learning rate rising linearly to a peak of "
+            f"{spread(s.learning_rate for s in onecycle)} over the first "
+            f"{spread(100 * s.warmup for s in onecycle)}% of the steps, then falling along a "
+            "half cosine to 0; each run keeps its last weights."
         )
     if plateau:
         parts.append(
-            f"Schedule plateau: at most {spread(plateau, 'epochs')} epochs from a learning rate of "
-            f"{spread(plateau, 'learning_rate')}, halved when the validation loss stalls; early "
-            "stopping on validation accuracy keeps the best epoch's weights."
+            f"Schedule plateau: at most {spread(s.epochs for s in plateau)} epochs from a "
+            f"learning rate of {spread(s.learning_rate for s in plateau)}, halved when the "
+            "validation loss stalls; early stopping on validation accuracy keeps the best "
+            "epoch's weights."
         )
-    precisions = sorted({s.get("precision", "float32") for s in specs})
+    precisions = sorted({s.precision for s in specs})
     parts.append(f"Precision: {', '.join(precisions)}.")
     return " ".join(parts)

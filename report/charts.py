@@ -10,7 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from bench.config import RunSpec
 from bench.measure.stats import Interval
+from bench.store.records import RunRecord
 from report.labels import label_points
 from report.significance import AugmentationEffect
 
@@ -153,13 +155,9 @@ def _network(arch: str, variant: str) -> str:
     return arch if variant == "default" else f"{arch} ({variant})"
 
 
-def _run_key(spec: dict) -> tuple[str, bool, int]:
+def _run_key(spec: RunSpec) -> tuple[str, bool, int]:
     """(network, augmentation, seed): the legend's order, augmentation off first."""
-    return (
-        _network(spec["arch"], spec.get("variant", "default")),
-        bool(spec["augment"]),
-        spec["seed"],
-    )
+    return _network(spec.arch, spec.variant), bool(spec.augment), spec.seed
 
 
 def _bars_per_augmentation(
@@ -190,15 +188,15 @@ def _variant_suffix(group: pd.DataFrame) -> pd.Series:
     return group["variant"].map(lambda v: "" if v == "default" else f" ({v})")
 
 
-def learning_curves(curves: list[tuple[dict, pd.DataFrame]]) -> go.Figure:
+def learning_curves(curves: list[tuple[RunRecord, pd.DataFrame]]) -> go.Figure:
     """Validation accuracy per epoch, one line per run (its record and history): a colour
     per network, dashed with augmentation, the legend grouped by network, one entry per
     augmentation setting for all its seeds; a click on an entry shows or hides the group."""
     fig = go.Figure()
     curves = [(record, history) for record, history in curves if "val_accuracy" in history]
     runs = sorted(
-        ((_run_key(record["spec"]), record, history) for record, history in curves),
-        key=lambda run: (run[0], run[1]["run_id"]),
+        ((_run_key(record.spec), record, history) for record, history in curves),
+        key=lambda run: (run[0], run[1].run_id),
     )
     networks = sorted({network for (network, _, _), _, _ in runs})
     # D3's ten colours tell apart better than plotly's own; beyond ten, 26 less distinct ones
@@ -217,7 +215,7 @@ def learning_curves(curves: list[tuple[dict, pd.DataFrame]]) -> go.Figure:
                 showlegend=(network, augment) not in in_legend,
                 line=dict(color=colours[network], dash="dash" if augment else "solid"),
                 marker_size=4,
-                hovertext=[record["run_id"]] * len(history),
+                hovertext=[record.run_id] * len(history),
                 hovertemplate="%{hovertext}, epoch %{x}: %{y:.4f}<extra></extra>",
             )
         )

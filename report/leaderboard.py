@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from bench.measure.stats import mean_interval
-from bench.store.results import ACCURACY_TARGETS, target_key
+from bench.store.records import ACCURACY_TARGETS, target_key
 
 GROUP_KEYS = ["dataset", "profile", "arch", "augment", "variant"]
 MISSING = "\u2014"  # em dash: not measured (yet)

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from bench.measure.stats import Interval, PairComparison, compare_pairs, paired_difference
 from bench.store import results
+from bench.store.records import RunRecord
 
 ALPHA = 0.05
 
@@ -55,8 +58,8 @@ class ComparisonGroup:
         return found
 
 
-def group_key(fields) -> tuple:
-    """(dataset, profile, augment, variant) of a run's spec or a leaderboard row."""
+def group_key(fields: Mapping[str, Any] | pd.Series) -> tuple:
+    """(dataset, profile, augment, variant) of a run's spec (as a dict) or a leaderboard row."""
     return (
         fields.get("dataset"),
         fields.get("profile"),
@@ -65,7 +68,9 @@ def group_key(fields) -> tuple:
     )
 
 
-def correctness(runs: list[tuple[Path, dict]]) -> dict[tuple, dict[str, dict[int, np.ndarray]]]:
+def correctness(
+    runs: list[tuple[Path, RunRecord]],
+) -> dict[tuple, dict[str, dict[int, np.ndarray]]]:
     """For each group: architecture -> seed -> which test images the run got right.
 
     Runs without saved predictions are left out; so are runs whose test labels differ
@@ -74,21 +79,24 @@ def correctness(runs: list[tuple[Path, dict]]) -> dict[tuple, dict[str, dict[int
     found: dict[tuple, dict[str, dict[int, np.ndarray]]] = defaultdict(dict)
     labels: dict[tuple, np.ndarray] = {}
     for folder, record in runs:
-        if record.get("status") != "ok":
+        if not record.ok:
             continue
         try:
             with np.load(folder / results.PREDICTIONS) as saved:
                 y_true, y_pred = saved["y_true"], saved["y_pred"]
         except (OSError, KeyError, ValueError):
             continue
-        key = group_key(record["spec"])
+        spec = record.spec
+        key = group_key(dataclasses.asdict(spec))
         if not np.array_equal(labels.setdefault(key, y_true), y_true):
             continue
-        found[key].setdefault(record["spec"]["arch"], {})[record["spec"]["seed"]] = y_true == y_pred
+        found[key].setdefault(spec.arch, {})[spec.seed] = y_true == y_pred
     return dict(found)
 
 
-def compare_groups(runs: list[tuple[Path, dict]], alpha: float = ALPHA) -> list[ComparisonGroup]:
+def compare_groups(
+    runs: list[tuple[Path, RunRecord]], alpha: float = ALPHA
+) -> list[ComparisonGroup]:
     """Every group with at least two architectures, its pairs compared."""
     groups = []
     for key, by_arch in correctness(runs).items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import struct
 import zlib
@@ -12,6 +13,8 @@ import pandas as pd
 import pytest
 
 from bench.cli.main import main
+from bench.config import RunSpec
+from bench.store.records import RunRecord
 from report.charts import augmentation_effect, learning_curves, pareto_front
 from report.highlights import highlights
 from report.images import png_bytes
@@ -85,6 +88,19 @@ def test_text_from_users_files_is_escaped(report_html):
 def test_the_failed_run_is_listed_with_its_reason(report_html):
     assert "digits-smoke-broken-noaug-s0" in report_html
     assert "no model today" in report_html
+
+
+def test_the_records_a_suite_writes_round_trip_through_run_record_byte_for_byte(small_suite):
+    paths = sorted(small_suite.glob("*/record.json"))
+    assert len(paths) == 6  # four finished runs and the broken architecture's two failures
+    for path in paths:
+        text = path.read_text()
+        record = RunRecord.from_json(json.loads(text), path)
+        assert json.dumps(record.to_json(), indent=2, sort_keys=True) + "\n" == text
+    assert {RunRecord.from_json(json.loads(p.read_text())).status for p in paths} == {
+        "ok",
+        "failed",
+    }
 
 
 def test_unmeasured_latency_shows_an_em_dash(small_suite):
@@ -225,10 +241,11 @@ def test_the_learning_curves_colour_by_network_dash_by_augmentation_and_group_th
     history = pd.DataFrame({"epoch": [1, 2], "val_accuracy": [0.9, 0.95]})
     curves = [
         (
-            {
-                "run_id": f"{arch}-{augment}-{seed}",
-                "spec": {"arch": arch, "augment": augment, "seed": seed},
-            },
+            RunRecord(
+                run_id=f"{arch}-{augment}-{seed}",
+                spec=RunSpec(dataset="mnist", arch=arch, augment=augment, seed=seed),
+                status="ok",
+            ),
             history,
         )
         for arch in ("a", "b", "c")
@@ -380,9 +397,11 @@ def test_the_page_notes_a_record_it_could_not_read(register_temporary, tmp_path,
 def test_the_method_section_states_each_schedule_the_runs_trained_under():
     from report.build import protocol_text
 
+    run = {"dataset": "mnist", "arch": "a", "augment": False}
     onecycle = {"schedule": "onecycle", "epochs": 8, "learning_rate": 4e-3, "warmup": 0.15}
     old = {"epochs": 20, "learning_rate": 1e-3}  # a record from before schedules existed
-    text = protocol_text([{**onecycle, "precision": "bfloat16"}, old])
+    specs = [{**run, **onecycle, "precision": "bfloat16"}, {**run, **old}]
+    text = protocol_text([RunSpec.from_dict(spec) for spec in specs])
     assert "onecycle: a fixed epoch budget of 8" in text and "peak of 0.004" in text
     assert "plateau: at most 20 epochs" in text
     assert "Precision: bfloat16, float32." in text

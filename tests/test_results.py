@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from conftest import fake_record
 
 from bench.errors import WriteError
 from bench.store import files, results
+from bench.store.records import RecordUnreadable, RunRecord
+
+REFERENCE = Path(__file__).resolve().parent.parent / "results" / "reference"
 
 
 def test_atomic_path_replaces_the_target_only_when_the_block_succeeds(tmp_path):
@@ -72,9 +76,51 @@ def test_the_record_of_a_run_that_never_finished_is_none(tmp_path):
 @pytest.mark.parametrize("content", ['{"status": "o', "", "[1, 2]"], ids=["cut", "empty", "list"])
 def test_a_record_that_cannot_be_read_is_an_error_naming_it(tmp_path, content):
     (tmp_path / results.RECORD).write_text(content)
-    with pytest.raises(results.RecordUnreadable) as excinfo:
+    with pytest.raises(RecordUnreadable) as excinfo:
         results.read_record(tmp_path)
     assert str(excinfo.value).startswith(f"{tmp_path / results.RECORD}: record unreadable (")
+
+
+def test_every_committed_record_reads_as_a_run_record():
+    found = sorted(REFERENCE.glob(f"**/{results.RECORD}"))
+    assert len(found) >= 41
+    for path in found:
+        record = results.read_run_record(path.parent)
+        assert record.ok and record.run_id == record.spec.run_id == path.parent.name
+        assert 0.9 < record.metrics.test_accuracy <= 1 and record.model.params > 0
+        assert len(record.confusion_matrix) == len(record.per_class.f1) == 10
+
+
+def test_a_record_of_the_writer_now_round_trips_byte_for_byte():
+    for path in sorted((REFERENCE / "standard-suite").glob(f"**/{results.RECORD}")):
+        text = path.read_text()
+        record = RunRecord.from_json(json.loads(text))
+        assert json.dumps(record.to_json(), indent=2, sort_keys=True) + "\n" == text
+
+
+def test_an_older_record_reads_with_the_defaults_of_fields_added_since():
+    run = REFERENCE / "plateau" / "standard" / "mnist-standard-custom_cnn-tuned-noaug-s0"
+    data = json.loads((run / results.RECORD).read_text())
+    assert "schedule" not in data["spec"] and "device" not in data["environment"]
+    record = RunRecord.from_json(data)
+    assert (record.spec.schedule, record.spec.precision) == ("plateau", "float32")
+    assert record.environment.device is None and record.model.network is None
+    assert record.spec.hyperparameters and record.date == data["environment"]["date"]
+    assert record.to_json()["spec"].items() >= data["spec"].items()  # its own values kept
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"spec": {"arch": "a"}}, {"spec": None}, {"status": None}, {"metrics": [0.9]}],
+    ids=["spec-incomplete", "no-spec", "no-status", "metrics-a-list"],
+)
+def test_a_record_not_shaped_as_one_is_unreadable(tmp_path, change):
+    files.write_json(tmp_path / results.RECORD, fake_record("a", False) | change)
+    with pytest.raises(RecordUnreadable) as excinfo:
+        results.read_run_record(tmp_path)
+    assert str(excinfo.value).startswith(f"{tmp_path / results.RECORD}: record unreadable (")
+    assert results.read_record(tmp_path) == fake_record("a", False) | change
+    assert list(results.iter_runs(tmp_path)) == []
 
 
 def test_runs_whose_record_cannot_be_read_are_left_out_and_listed(tmp_path):

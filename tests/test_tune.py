@@ -210,9 +210,9 @@ def test_a_tuned_run_is_loaded_as_variant_tuned_beside_the_default(tuned_results
 
 def test_a_tuned_run_trains_the_saved_best_configuration(tuned_results):
     best = read_best(arch_dir(tuned_results, "digits", "lenet5") / BEST)
-    tuned = next(r for r in results.iter_records(tuned_results) if r["spec"]["variant"] == "tuned")
-    assert tuned["spec"]["learning_rate"] == best.hyperparameters["learning_rate"]
-    assert tuned["spec"]["hyperparameters"] == {"dropout": best.hyperparameters["dropout"]}
+    tuned = next(r for r in results.iter_records(tuned_results) if r.spec.variant == "tuned")
+    assert tuned.spec.learning_rate == best.hyperparameters["learning_rate"]
+    assert tuned.spec.hyperparameters == {"dropout": best.hyperparameters["dropout"]}
 
 
 def test_a_tuned_run_trains_exactly_as_its_trial_did(tuned_results):

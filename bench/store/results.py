@@ -7,12 +7,15 @@ not at all (``bench.store.files``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from bench.store.environment import capture
 from bench.store.files import write_json
+from bench.store.records import ModelSummary, RecordUnreadable, RunRecord
 
 RECORD = "record.json"
 HISTORY = "history.csv"
@@ -24,16 +27,6 @@ REPEATS_DIR = "repeats"  # where `run --from` puts its repeats by default
 REFERENCE_DIR = "reference"
 LATENCY_DIR = "latency"  # DIR/latency/<arch>.json: figures per architecture and runtime
 LEADERBOARD_RUNTIME = "keras"  # the compiled path fills the leaderboard's latency columns
-
-# Validation accuracies whose time to reach each run records (DAWNBench's time-to-accuracy),
-# as the metrics epochs_to_<key> and seconds_to_<key>.
-ACCURACY_TARGETS = (0.98, 0.99, 0.995)
-
-
-def target_key(threshold: float) -> str:
-    """0.995 -> '99_5': the suffix of the time-to-accuracy fields."""
-    return f"{100 * threshold:g}".replace(".", "_")
-
 
 COLUMNS = [
     "run_id",
@@ -63,16 +56,6 @@ COLUMNS = [
 ]
 
 
-class RecordUnreadable(Exception):
-    """A ``record.json`` that is there but cannot be read as a record: cut short, not JSON,
-    not a JSON object, or not readable at all."""
-
-    def __init__(self, path: Path, reason: str):
-        super().__init__(f"{path}: record unreadable ({reason})")
-        self.path = path
-        self.reason = reason
-
-
 def read_record(run_dir: Path) -> dict | None:
     """The run's record, or None when there is none (the run never finished); a record that
     is there but cannot be read raises ``RecordUnreadable``."""
@@ -90,9 +73,15 @@ def read_record(run_dir: Path) -> dict | None:
     return record
 
 
+def read_run_record(run_dir: Path) -> RunRecord | None:
+    """``read_record`` as a ``RunRecord``; one not shaped as a record is unreadable too."""
+    record = read_record(run_dir)
+    return None if record is None else RunRecord.from_json(record, Path(run_dir) / RECORD)
+
+
 def iter_runs(
     root: str | os.PathLike, unreadable: list[RecordUnreadable] | None = None
-) -> Iterator[tuple[Path, dict]]:
+) -> Iterator[tuple[Path, RunRecord]]:
     """Every complete run under ``root`` as (run folder, record), in folder order.
 
     A run id (configuration and seed) counts once: where it appears more than once, as a
@@ -101,19 +90,19 @@ def iter_runs(
     A ``reference`` folder below ``root`` is left out (point ``root`` at it to read it).
     Records that cannot be read are left out too, and added to ``unreadable`` when given.
     """
-    found: dict[str, tuple[Path, dict]] = {}
+    found: dict[str, tuple[Path, RunRecord]] = {}
     for record_path in sorted(Path(root).glob(f"**/{RECORD}")):
         if _below(root, record_path, REFERENCE_DIR):
             continue
         try:
-            record = read_record(record_path.parent)
+            record = read_run_record(record_path.parent)
         except RecordUnreadable as problem:
             if unreadable is not None:
                 unreadable.append(problem)
             continue
         if record is None:  # gone since the glob saw it
             continue
-        key = record.get("run_id") or str(record_path.parent)
+        key = record.run_id or str(record_path.parent)
         kept = found.get(key)
         if kept is None or (
             _below(root, kept[0], REPEATS_DIR) and not _below(root, record_path, REPEATS_DIR)
@@ -127,7 +116,7 @@ def _below(root: str | os.PathLike, path: Path, folder_name: str) -> bool:
     return folder_name in path.relative_to(root).parts
 
 
-def iter_records(root: str | os.PathLike) -> Iterator[dict]:
+def iter_records(root: str | os.PathLike) -> Iterator[RunRecord]:
     """Every complete record under ``root``, in folder order."""
     for _, record in iter_runs(root):
         yield record
@@ -153,27 +142,26 @@ def load(path: str | os.PathLike = "results") -> pandas.DataFrame:  # noqa: F821
     return frame[COLUMNS + extra]
 
 
-def flatten(record: dict) -> dict:
+def flatten(record: RunRecord) -> dict:
     """A record as one flat table row: the spec's fields, the status and the metrics."""
-    spec = record.get("spec", {})
-    metrics = record.get("metrics", {})
-    model = record.get("model", {})
+    spec, model = record.spec, record.model or ModelSummary()
     row = {
-        "run_id": record.get("run_id"),
-        "dataset": spec.get("dataset"),
-        "arch": spec.get("arch"),
-        "augment": spec.get("augment"),
-        "variant": spec.get("variant", "default"),
-        "seed": spec.get("seed"),
-        "profile": spec.get("profile"),
-        "status": record.get("status"),
-        "error": record.get("error"),
-        "params": model.get("params"),
-        "flops": model.get("flops"),
-        "saved_bytes": model.get("saved_bytes"),
-        "wall_seconds": record.get("wall_seconds"),
+        "run_id": record.run_id,
+        "dataset": spec.dataset,
+        "arch": spec.arch,
+        "augment": spec.augment,
+        "variant": spec.variant,
+        "seed": spec.seed,
+        "profile": spec.profile,
+        "status": record.status,
+        "error": record.error,
+        "params": model.params,
+        "flops": model.flops,
+        "saved_bytes": model.saved_bytes,
+        "wall_seconds": record.wall_seconds,
     }
-    row.update({k: v for k, v in metrics.items() if not isinstance(v, (list, dict))})
+    if record.metrics is not None:  # in the order record.json has them
+        row.update(sorted(record.metrics.to_json().items()))
     return row
 
 
@@ -187,23 +175,18 @@ def latest_models(root: str | os.PathLike) -> dict[str, Path]:
     found: dict[str, tuple[str, Path]] = {}
     for folder, record in iter_runs(root):
         model = folder / MODEL
-        variant = record.get("spec", {}).get("variant", "default")
-        if record.get("status") != "ok" or variant != "default" or not model.exists():
+        if not record.ok or record.spec.variant != "default" or not model.exists():
             continue
-        arch, date = record["spec"]["arch"], record.get("environment", {}).get("date", "")
-        if arch not in found or date > found[arch][0]:
-            found[arch] = (date, model)
+        arch = record.spec.arch
+        if arch not in found or record.date > found[arch][0]:
+            found[arch] = (record.date, model)
     return {arch: model for arch, (_, model) in found.items()}
 
 
 def write_latency(
-    root: str | os.PathLike, arch: str, found: list, weights: str, input_shape
+    root: str | os.PathLike, arch: str, found: list, weights: str, input_shape: Sequence[int]
 ) -> Path:
     """Store one architecture's latency figures (``bench.measure.latency.LatencyResult`` list)."""
-    import dataclasses
-
-    from bench.store.environment import capture
-
     path = Path(root) / LATENCY_DIR / f"{arch}.json"
     write_json(
         path,

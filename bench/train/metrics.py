@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bench.data.splits import Splits
-from bench.store.results import ACCURACY_TARGETS, target_key
+from bench.store.records import ACCURACY_TARGETS, target_key
 
 # Training costs about three forward passes per image: forward, and a backward pass
 # that computes gradients for both activations and weights.

@@ -13,6 +13,7 @@ from bench.data.splits import Splits
 from bench.identity import same_network, saved_fingerprint
 from bench.progress import Progress
 from bench.store import files, results
+from bench.store.records import RecordUnreadable
 from bench.train.build import built_network
 from bench.train.run import run_record
 from bench.train.runcost import suite_costs
@@ -81,7 +82,7 @@ def _previous_record(run_dir: Path, progress: Progress) -> dict | None:
     and treated as none, so that the run is made again."""
     try:
         return results.read_record(run_dir)
-    except results.RecordUnreadable as problem:
+    except RecordUnreadable as problem:
         progress.warn(f"{problem}, running again")
         return None
 
