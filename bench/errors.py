@@ -29,7 +29,7 @@ class WriteError(BenchError):
     @classmethod
     def of(cls, path: os.PathLike, exc: OSError) -> WriteError:
         """The error for ``exc``, met while writing ``path``."""
-        reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+        reason = exc.strerror or one_line(exc)
         culprit = exc.filename
         if culprit is not None and Path(culprit).parent != Path(path).parent:
             reason += f": {culprit}"  # a folder on the way, not the file or its temporary twin

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.errors import one_line
 from bench.tflog import withheld_stderr
 from bench.train.protocol import in_float32
 
@@ -86,8 +87,8 @@ def measure(
                 single, batched = _RUNTIMES[runtime](model, Path(folder), threads, settings)
                 found.append(_time(runtime, single, batched, one, batch, reference, settings))
             except Exception as exc:  # an export or runtime failure is a finding, not a crash
-                message = " ".join(str(exc).split())[:300]
-                found.append(LatencyResult(runtime, "failed", f"{type(exc).__name__}: {message}"))
+                message = f"{type(exc).__name__}: {one_line(exc)}"
+                found.append(LatencyResult(runtime, "failed", message))
             found[-1].threads = threads
     return found
 
