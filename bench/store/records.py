@@ -29,11 +29,14 @@ class RecordUnreadable(Exception):
     """A ``record.json`` that is there but cannot be read as a record: cut short, not JSON,
     not shaped as a record, or not readable at all."""
 
-    def __init__(self, path: Path | None, reason: str):
+    def __init__(self, path: Path | None, reason: str, cause: Exception | None = None):
         where = f"{path}: " if path is not None else ""
         super().__init__(f"{where}record unreadable ({reason})")
         self.path = path
         self.reason = reason
+        # The OSError or ValueError (not JSON) that stopped the reading; None when the
+        # JSON was read but is not a record. `run --from` words each case its own way.
+        self.cause = cause
 
 
 class _Malformed(ValueError):

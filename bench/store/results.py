@@ -56,27 +56,30 @@ COLUMNS = [
 ]
 
 
-def read_record(run_dir: Path) -> dict | None:
-    """The run's record, or None when there is none (the run never finished); a record that
-    is there but cannot be read raises ``RecordUnreadable``."""
-    path = Path(run_dir) / RECORD
+def read_record(run_dir: Path, name: str = RECORD) -> dict | None:
+    """The run's record (the file ``name`` in ``run_dir``) as JSON, or None when there is
+    none (the run never finished); a record that is there but cannot be read raises
+    ``RecordUnreadable``."""
+    path = Path(run_dir) / name
     try:
         record = json.loads(path.read_text())
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise RecordUnreadable(path, exc.strerror or type(exc).__name__) from None
+        raise RecordUnreadable(path, exc.strerror or type(exc).__name__, exc) from None
     except ValueError as exc:  # JSON cut short or garbled, or bytes that are not text
-        raise RecordUnreadable(path, f"not valid JSON: {' '.join(str(exc).split())}") from None
+        reason = f"not valid JSON: {' '.join(str(exc).split())}"
+        raise RecordUnreadable(path, reason, exc) from None
     if not isinstance(record, dict):
         raise RecordUnreadable(path, "not a JSON object")
     return record
 
 
-def read_run_record(run_dir: Path) -> RunRecord | None:
-    """``read_record`` as a ``RunRecord``; one not shaped as a record is unreadable too."""
-    record = read_record(run_dir)
-    return None if record is None else RunRecord.from_json(record, Path(run_dir) / RECORD)
+def read_run_record(run_dir: Path, name: str = RECORD) -> RunRecord | None:
+    """``read_record`` as a ``RunRecord``; one not shaped as a record is unreadable too.
+    ``name``: the record file's, when it is not ``record.json`` (``run --from`` takes any)."""
+    record = read_record(run_dir, name)
+    return None if record is None else RunRecord.from_json(record, Path(run_dir) / name)
 
 
 def iter_runs(
