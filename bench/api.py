@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bench import tflog
 from bench.config import TRAIN_SETTINGS, RunSpec, get_profile
 from bench.errors import BenchError
+from bench.store.records import DatasetInfo, RunRecord
 
 if TYPE_CHECKING:
     import pandas
@@ -191,7 +192,7 @@ def run(
     data_dir: PathLike | None = None,
     determinism: bool = True,
     progress: Progress | None = None,
-) -> list[dict]:
+) -> list[RunRecord]:
     """Train and evaluate ``specs`` into ``out``, one folder per run, and return their
     records; finished runs are skipped unless ``force``. ``data`` defaults to the specs'
     dataset (from ``data_dir``) split as the first spec says.
@@ -211,7 +212,8 @@ def run(
     from bench.train.suite import run_suite
 
     progress = progress or Progress(len(specs), quiet=quiet)
-    return run_suite(list(specs), data.splits, data.info, Path(out), force, progress)
+    dataset = DatasetInfo(**data.info)
+    return run_suite(list(specs), data.splits, dataset, Path(out), force, progress)
 
 
 def enable_determinism() -> None:

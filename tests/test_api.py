@@ -28,12 +28,12 @@ def test_the_readme_api_example_trains_evaluates_and_loads_results(capsys, tmp_p
     exec(compile(_readme_api_example(), "README.md", "exec"), namespace)
     out = capsys.readouterr().out
     (record,) = namespace["records"]
-    assert record["status"] == "ok"
-    assert 0 <= record["metrics"]["test_accuracy"] <= 1
-    assert f"test accuracy {record['metrics']['test_accuracy']:.4f}" in out
+    assert record.status == "ok"
+    assert 0 <= record.metrics.test_accuracy <= 1
+    assert f"test accuracy {record.metrics.test_accuracy:.4f}" in out
     runs = namespace["runs"]
     assert list(runs["arch"]) == ["lenet5"] and list(runs["status"]) == ["ok"]
-    assert (tmp_path / "api-results" / record["run_id"] / "record.json").is_file()
+    assert (tmp_path / "api-results" / record.run_id / "record.json").is_file()
 
 
 def test_import_bench_loads_no_tensorflow():

@@ -12,6 +12,7 @@ import pytest
 from bench.config import Profile, plan
 from bench.progress import Progress
 from bench.store import results
+from bench.store.records import DatasetInfo
 from bench.train.checkpoint import PARTIAL, STATE, EpochCheckpoint
 from bench.train.suite import run_suite
 
@@ -38,7 +39,9 @@ def dropout_arch(register_temporary):
 
 def _suite(spec, splits, out, **kwargs):
     progress = Progress(1, quiet=True)
-    (record,) = run_suite([spec], splits, {"name": "digits"}, out, progress=progress, **kwargs)
+    (record,) = run_suite(
+        [spec], splits, DatasetInfo(name="digits"), out, progress=progress, **kwargs
+    )
     return record
 
 
@@ -70,7 +73,7 @@ def test_a_cut_off_run_leaves_a_checkpoint_and_no_record(
     run_dir = cut_off(spec, digits_splits, tmp_path)
     state = json.loads((run_dir / PARTIAL / STATE).read_text())
     assert state["epoch"] == 1 and len(state["history"]) == 1
-    assert results.read_record(run_dir) is None
+    assert results.read_run_record(run_dir) is None
 
 
 @pytest.mark.parametrize("augment", [False, True], ids=["noaug", "aug"])
@@ -82,8 +85,8 @@ def test_a_resumed_run_goes_on_from_its_checkpoint(
     first_epoch = json.loads((run_dir / PARTIAL / STATE).read_text())["history"][0]
     record = _suite(spec, digits_splits, tmp_path)
 
-    assert record["status"] == "ok" and record["resumed_after_epoch"] == 1
-    assert record["metrics"]["epochs"] == 3
+    assert record.status == "ok" and record.resumed_after_epoch == 1
+    assert record.metrics.epochs == 3
     history = pd.read_csv(run_dir / results.HISTORY)
     assert history["epoch"].tolist() == [1, 2, 3]
     assert history["val_loss"][0] == first_epoch["val_loss"]
@@ -96,7 +99,7 @@ def test_a_checkpoint_made_before_an_edit_that_left_the_network_as_it_was_is_res
     (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False])
     cut_off(spec, digits_splits, tmp_path)
     edited = dataclasses.replace(spec, arch_digest="edited")  # as after a comment was added
-    assert _suite(edited, digits_splits, tmp_path)["resumed_after_epoch"] == 1
+    assert _suite(edited, digits_splits, tmp_path).resumed_after_epoch == 1
 
 
 def test_a_checkpoint_of_another_network_is_not_resumed_after_an_edit(
@@ -107,7 +110,7 @@ def test_a_checkpoint_of_another_network_is_not_resumed_after_an_edit(
     state = json.loads(state_path.read_text())
     state_path.write_text(json.dumps({**state, "architecture": "another network"}))
     edited = dataclasses.replace(spec, arch_digest="edited")
-    assert _suite(edited, digits_splits, tmp_path)["resumed_after_epoch"] is None
+    assert _suite(edited, digits_splits, tmp_path).resumed_after_epoch is None
 
 
 @pytest.mark.parametrize(
@@ -184,7 +187,7 @@ def test_a_checkpoint_restores_every_variable_and_the_callbacks_state(
 def test_force_starts_over(dropout_arch, digits_splits, tmp_path, cut_off):
     (spec,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False])
     cut_off(spec, digits_splits, tmp_path)
-    assert _suite(spec, digits_splits, tmp_path, force=True)["resumed_after_epoch"] is None
+    assert _suite(spec, digits_splits, tmp_path, force=True).resumed_after_epoch is None
 
 
 def test_a_checkpoint_of_other_settings_is_not_used(dropout_arch, digits_splits, tmp_path, cut_off):
@@ -192,7 +195,7 @@ def test_a_checkpoint_of_other_settings_is_not_used(dropout_arch, digits_splits,
     cut_off(spec, digits_splits, tmp_path)
     (changed,) = plan([dropout_arch], "digits", THREE_EPOCHS, [False], learning_rate=5e-3)
     assert changed.run_id == spec.run_id
-    assert _suite(changed, digits_splits, tmp_path)["resumed_after_epoch"] is None
+    assert _suite(changed, digits_splits, tmp_path).resumed_after_epoch is None
 
 
 def test_a_run_cut_off_after_early_stopping_does_not_train_on(
@@ -204,4 +207,4 @@ def test_a_run_cut_off_after_early_stopping_does_not_train_on(
     run_dir = cut_off(spec, digits_splits, tmp_path, after=2)
     assert json.loads((run_dir / PARTIAL / STATE).read_text())["stopped"]
     record = _suite(spec, digits_splits, tmp_path)
-    assert record["resumed_after_epoch"] == 2 and record["metrics"]["epochs"] == 2
+    assert record.resumed_after_epoch == 2 and record.metrics.epochs == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import sys
@@ -12,13 +13,16 @@ import pytest
 from bench.config import get_profile, plan
 from bench.progress import Progress
 from bench.store import files, results
+from bench.store.records import DatasetInfo, RunRecord
 from bench.train.metrics import time_to_accuracy
 from bench.train.suite import run_suite
+
+DIGITS = DatasetInfo(name="digits")
 
 
 def _suite(specs, splits, out, **kwargs):
     return run_suite(
-        specs, splits, {"name": "digits"}, out, progress=Progress(len(specs), quiet=True), **kwargs
+        specs, splits, DIGITS, out, progress=Progress(len(specs), quiet=True), **kwargs
     )
 
 
@@ -28,22 +32,22 @@ def test_a_run_writes_record_history_predictions_and_model(
     (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
     run_dir = tmp_path / spec.run_id
-    assert record["status"] == "ok"
+    assert record.status == "ok"
     assert {p.name for p in run_dir.iterdir()} == {
         results.RECORD,
         results.HISTORY,
         results.PREDICTIONS,
         results.MODEL,
     }
-    metrics = record["metrics"]
-    assert 0.0 <= metrics["test_accuracy"] <= 1.0
-    assert metrics["epochs"] == 2
-    assert metrics["test_images"] == len(digits_splits.x_test)
-    assert len(record["confusion_matrix"]) == 10
-    assert np.sum(record["confusion_matrix"]) == len(digits_splits.x_test)
-    assert len(record["per_class"]["f1"]) == 10
-    assert record["model"]["params"] > 0 and record["model"]["flops"] > 0
-    assert record["environment"]["tensorflow"]
+    metrics = record.metrics
+    assert 0.0 <= metrics.test_accuracy <= 1.0
+    assert metrics.epochs == 2
+    assert metrics.test_images == len(digits_splits.x_test)
+    assert len(record.confusion_matrix) == 10
+    assert np.sum(record.confusion_matrix) == len(digits_splits.x_test)
+    assert len(record.per_class.f1) == 10
+    assert record.model.params > 0 and record.model.flops > 0
+    assert record.environment.tensorflow
     history = (run_dir / results.HISTORY).read_text().splitlines()
     assert history[0].startswith("epoch,") and len(history) == 3
 
@@ -55,7 +59,7 @@ def test_a_run_records_the_fingerprint_of_the_network_it_trained(
 
     (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
-    network = record["model"]["network"]
+    network = record.model.network
     assert network is not None
     assert network == saved_fingerprint(tmp_path / spec.run_id / results.MODEL)
 
@@ -66,7 +70,7 @@ def test_predictions_match_the_recorded_accuracy(tiny_arch, tiny_profile, digits
     saved = np.load(tmp_path / spec.run_id / results.PREDICTIONS)
     assert np.array_equal(saved["y_true"], digits_splits.y_test)
     accuracy = (saved["y_pred"] == saved["y_true"]).mean()
-    assert accuracy == pytest.approx(record["metrics"]["test_accuracy"])
+    assert accuracy == pytest.approx(record.metrics.test_accuracy)
 
 
 def test_the_recorded_saved_size_is_the_deployable_model_without_optimizer_state(
@@ -78,7 +82,7 @@ def test_the_recorded_saved_size_is_the_deployable_model_without_optimizer_state
     (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
     untrained = build_for(spec, digits_splits.input_shape, 10)
-    assert record["model"]["saved_bytes"] == saved_size(untrained)
+    assert record.model.saved_bytes == saved_size(untrained)
     assert (tmp_path / spec.run_id / results.MODEL).stat().st_size > saved_size(untrained)
 
 
@@ -88,10 +92,10 @@ def test_a_finished_run_is_skipped_and_force_reruns_it(
     (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     (first,) = _suite([spec], digits_splits, tmp_path)
     (again,) = _suite([spec], digits_splits, tmp_path)
-    assert again["environment"]["date"] == first["environment"]["date"]
-    assert again["wall_seconds"] == first["wall_seconds"]
+    assert again.environment.date == first.environment.date
+    assert again.wall_seconds == first.wall_seconds
     (forced,) = _suite([spec], digits_splits, tmp_path, force=True)
-    assert forced["wall_seconds"] != first["wall_seconds"]
+    assert forced.wall_seconds != first.wall_seconds
 
 
 def test_a_changed_spec_is_run_again(tiny_arch, tiny_profile, digits_splits, tmp_path):
@@ -99,7 +103,7 @@ def test_a_changed_spec_is_run_again(tiny_arch, tiny_profile, digits_splits, tmp
     _suite([spec], digits_splits, tmp_path)
     (changed,) = plan([tiny_arch], "digits", tiny_profile, [False], epochs=1)
     (record,) = _suite([changed], digits_splits, tmp_path)
-    assert record["metrics"]["epochs"] == 1
+    assert record.metrics.epochs == 1
 
 
 def test_a_failing_builder_is_recorded_and_the_suite_goes_on(
@@ -111,10 +115,10 @@ def test_a_failing_builder_is_recorded_and_the_suite_goes_on(
     register_temporary(broken, name="broken")
     specs = plan(["broken", tiny_arch], "digits", tiny_profile, [False])
     failed, ok = _suite(specs, digits_splits, tmp_path)
-    assert failed["status"] == "failed"
-    assert "broken" in failed["error"] and "no such layer" in failed["error"]
-    assert ok["status"] == "ok"
-    assert results.read_record(tmp_path / specs[0].run_id)["status"] == "failed"
+    assert failed.status == "failed"
+    assert "broken" in failed.error and "no such layer" in failed.error
+    assert ok.status == "ok"
+    assert results.read_run_record(tmp_path / specs[0].run_id).status == "failed"
 
 
 def test_a_nan_loss_fails_the_run(register_temporary, tiny_profile, digits_splits, tmp_path):
@@ -130,8 +134,8 @@ def test_a_nan_loss_fails_the_run(register_temporary, tiny_profile, digits_split
     register_temporary(diverges, name="diverges")
     (spec,) = plan(["diverges"], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
-    assert record["status"] == "failed"
-    assert "NaN" in record["error"]
+    assert record.status == "failed"
+    assert "NaN" in record.error
 
 
 def test_a_failed_run_is_retried_next_time(
@@ -149,8 +153,8 @@ def test_a_failed_run_is_retried_next_time(
 
     register_temporary(flaky, name="flaky")
     (spec,) = plan(["flaky"], "digits", tiny_profile, [False])
-    assert _suite([spec], digits_splits, tmp_path)[0]["status"] == "failed"
-    assert _suite([spec], digits_splits, tmp_path)[0]["status"] == "ok"
+    assert _suite([spec], digits_splits, tmp_path)[0].status == "failed"
+    assert _suite([spec], digits_splits, tmp_path)[0].status == "ok"
 
 
 def test_a_run_whose_record_cannot_be_read_is_said_and_made_again(
@@ -161,7 +165,7 @@ def test_a_run_whose_record_cannot_be_read_is_said_and_made_again(
     record_path.parent.mkdir()
     record_path.write_text('{"status": "ok", "spec": {"data')  # cut short
     (record,) = _suite([spec], digits_splits, tmp_path)
-    assert record["status"] == "ok" and results.read_record(record_path.parent)["status"] == "ok"
+    assert record.status == "ok" and results.read_run_record(record_path.parent).status == "ok"
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"warning: {record_path}: record unreadable (")
     assert line.endswith("), running again")
@@ -178,8 +182,8 @@ def test_a_run_locked_by_a_live_process_is_skipped_and_its_lock_left_alone(
     lock.write_text(f"{os.getppid()}\n")  # a live process: the one that started pytest
     said = io.StringIO()
     progress = Progress(1, stream=said)
-    (record,) = run_suite([spec], digits_splits, {"name": "digits"}, tmp_path, progress=progress)
-    assert record["status"] == "locked"
+    (record,) = run_suite([spec], digits_splits, DIGITS, tmp_path, progress=progress)
+    assert record.status == "locked"
     assert said.getvalue().endswith(f"| locked by process {os.getppid()}, skipped\n")
     assert lock.read_text() == f"{os.getppid()}\n"
     assert not (lock.parent / results.RECORD).exists()
@@ -239,7 +243,7 @@ def finished_edited_run(tmp_path, tiny_profile, digits_splits):
         "model": {"network": model_fingerprint(model)},
     }
     files.write_json(run_dir / results.RECORD, record)
-    return record, run_dir
+    return RunRecord.from_json(record), run_dir
 
 
 def test_a_finished_run_of_the_same_spec_is_done(finished_edited_run, tiny_profile):
@@ -258,7 +262,7 @@ def test_editing_an_architectures_file_makes_its_finished_runs_stale(
     record, run_dir = finished_edited_run
     after = _edited_spec(run_dir.parent, tiny_profile, comment="# a changed builder file\n")
     assert (run_dir.parent / "edited_arch.py").read_text().endswith("# a changed builder file\n")
-    assert after.arch_digest != record["spec"]["arch_digest"]
+    assert after.arch_digest != record.spec.arch_digest
     assert not is_done(record, after)  # without the saved model, the digest alone decides
 
 
@@ -279,7 +283,7 @@ def test_a_suite_skips_a_run_whose_builder_was_edited_without_changing_its_netwo
     after = _edited_spec(run_dir.parent, tiny_profile, comment="# a comment changes no layer\n")
     lines = io.StringIO()
     progress = Progress(1, stream=lines)
-    skipped = run_suite([after], digits_splits, {}, run_dir.parent, progress=progress)
+    skipped = run_suite([after], digits_splits, DatasetInfo(), run_dir.parent, progress=progress)
     assert skipped == [record]
     assert (
         lines.getvalue()
@@ -312,7 +316,7 @@ def test_after_an_edit_that_keeps_its_network_a_run_counts_if_its_record_or_mode
 
     record, run_dir = finished_edited_run
     if not record_names_network:
-        del record["model"]
+        record = dataclasses.replace(record, model=None)
     if not model_kept:
         (run_dir / results.MODEL).unlink()
     after = _edited_spec(run_dir.parent, tiny_profile, comment="# a comment\n")
@@ -357,7 +361,7 @@ def test_time_to_accuracy_is_the_first_epoch_reaching_each_target_and_the_second
 def test_a_run_records_its_time_to_accuracy(tiny_arch, tiny_profile, digits_splits, tmp_path):
     (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
     (record,) = _suite([spec], digits_splits, tmp_path)
-    assert {"epochs_to_98", "seconds_to_99", "seconds_to_99_5"} <= set(record["metrics"])
+    assert {"epochs_to_98", "seconds_to_99", "seconds_to_99_5"} <= set(record.metrics.to_json())
 
 
 def test_several_seeds_come_outermost_so_a_cut_suite_holds_whole_tables(tiny_profile):

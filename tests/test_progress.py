@@ -9,6 +9,7 @@ import math
 from bench.config import plan
 from bench.measure.flops import count_flops
 from bench.progress import Progress, epoch_line, format_duration
+from bench.store.records import DatasetInfo, Metrics, RunRecord
 from bench.train.runcost import suite_costs
 from bench.train.suite import run_suite
 
@@ -123,10 +124,15 @@ def test_a_suite_estimates_what_is_left_from_its_runs_costs(
 
     wide = register_temporary(_wider_net, name="wider_net")
     specs = plan([tiny_arch, wide], "digits", tiny_profile, [False])
-    record = {"status": "ok", "wall_seconds": 600.0, "metrics": {"test_accuracy": 0.5}}
-    monkeypatch.setattr(bench.train.suite, "run_record", lambda *args, **kwargs: dict(record))
+
+    def run_record(spec, *args, **kwargs):
+        return RunRecord(
+            spec.run_id, spec, "ok", wall_seconds=600.0, metrics=Metrics(test_accuracy=0.5)
+        )
+
+    monkeypatch.setattr(bench.train.suite, "run_record", run_record)
     stream = io.StringIO()
-    run_suite(specs, digits_splits, {}, tmp_path, progress=Progress(2, stream=stream))
+    run_suite(specs, digits_splits, DatasetInfo(), tmp_path, progress=Progress(2, stream=stream))
     tiny, wider = (cost() for cost in suite_costs(specs, digits_splits))
     started_second = next(line for line in _lines(stream) if line.startswith("[run 2/2]"))
     assert started_second.endswith(f"| ~{format_duration(600 * wider / tiny)} left")

@@ -13,6 +13,7 @@ from bench import config
 from bench.config import RunSpec, plan
 from bench.progress import Progress
 from bench.store import results
+from bench.store.records import DatasetInfo, RunRecord
 from bench.train import protocol
 from bench.train.build import build_for
 from bench.train.suite import is_done, run_suite
@@ -20,7 +21,7 @@ from bench.train.suite import is_done, run_suite
 
 def _suite(specs, splits, out):
     progress = Progress(len(specs), quiet=True)
-    return run_suite(specs, splits, {"name": "digits"}, out, progress=progress)
+    return run_suite(specs, splits, DatasetInfo(name="digits"), out, progress=progress)
 
 
 def _rate(schedule, step: int) -> float:
@@ -54,10 +55,10 @@ def test_an_onecycle_run_trains_its_whole_budget_and_ends_at_rate_zero(
     (spec,) = plan([tiny_arch], "digits", tiny_profile, [False], patience=1)
     (record,) = _suite([spec], digits_splits, tmp_path)
     history = pd.read_csv(tmp_path / spec.run_id / results.HISTORY)
-    assert record["metrics"]["epochs"] == spec.epochs == 2
+    assert record.metrics.epochs == spec.epochs == 2
     # the rate logged after the last step: the end of the cosine
     assert history["learning_rate"].iloc[-1] == pytest.approx(0.0, abs=1e-9)
-    assert record["spec"]["schedule"] == "onecycle"
+    assert record.spec.schedule == "onecycle"
 
 
 def test_a_record_made_before_schedules_existed_is_a_finished_plateau_run(
@@ -67,10 +68,12 @@ def test_a_record_made_before_schedules_existed_is_a_finished_plateau_run(
         [tiny_arch], "digits", tiny_profile, [False], schedule="plateau", precision="float32"
     )
     (record,) = _suite([spec], digits_splits, tmp_path)
-    old = {k: v for k, v in record["spec"].items() if k not in ("schedule", "warmup", "precision")}
+    recorded = record.spec.to_dict()
+    old = {k: v for k, v in recorded.items() if k not in ("schedule", "warmup", "precision")}
     assert RunSpec.from_dict(old) == spec
-    assert is_done({**record, "spec": old}, spec)
-    assert not is_done({**record, "spec": old}, dataclasses.replace(spec, schedule="onecycle"))
+    older = RunRecord.from_json({**record.to_json(), "spec": old})
+    assert is_done(older, spec)
+    assert not is_done(older, dataclasses.replace(spec, schedule="onecycle"))
 
 
 def test_auto_precision_is_bfloat16_exactly_where_the_cpu_has_it(monkeypatch):
@@ -97,9 +100,9 @@ def test_the_record_names_the_precision_and_the_device(
 ):
     (spec,) = plan([tiny_arch], "digits", tiny_profile, [False], precision="bfloat16")
     (record,) = _suite([spec], digits_splits, tmp_path)
-    assert record["status"] == "ok"
-    assert record["spec"]["precision"] == "bfloat16"
-    assert record["environment"]["device"].startswith(("CPU: ", "GPU: "))
+    assert record.status == "ok"
+    assert record.spec.precision == "bfloat16"
+    assert record.environment.device.startswith(("CPU: ", "GPU: "))
 
 
 def test_a_mixed_precision_model_has_a_float32_twin_for_the_runtimes(tiny_arch, tiny_profile):

@@ -177,13 +177,13 @@ def cmd_run(args) -> int:
     force = args.force or repeat is not None
     records = api.run(specs, data, args.out, force, determinism=False, progress=progress)
     print(summary_table(records))
-    count = {status: sum(r["status"] == status for r in records) for status in STATUSES}
+    count = {status: sum(r.status == status for r in records) for status in STATUSES}
     locked = f", {count['locked']} locked by another process" if count["locked"] else ""
     print(
         f"{count['ok']} ok, {count['failed']} failed{locked} "
         f"in {format_duration(progress.elapsed())}"
     )
-    if repeat is not None and records[0]["status"] == "ok":
+    if repeat is not None and records[0].ok:
         print(repeat.compare_predictions(Path(args.out) / specs[0].run_id))
     if args.report:
         print(f"report: {api.build_report(args.out)}")

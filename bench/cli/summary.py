@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bench.store.records import Metrics, ModelSummary, RunRecord
+
 STATUSES = ("ok", "failed", "locked")  # a run's, as `bench run` counts them
 HEADERS = [
     "arch",
@@ -18,26 +20,25 @@ HEADERS = [
 ]
 
 
-def summary_table(records: list[dict]) -> str:
+def summary_table(records: list[RunRecord]) -> str:
     from tabulate import tabulate
 
     return tabulate([_row(r) for r in records], headers=HEADERS, disable_numparse=True)
 
 
-def _row(r: dict) -> list:
-    spec, metrics, model = r["spec"], r.get("metrics", {}), r.get("model", {})
-    ok = r["status"] == "ok"
-    variant = spec.get("variant", "default")
+def _row(r: RunRecord) -> list:
+    spec, metrics, model = r.spec, r.metrics or Metrics(), r.model or ModelSummary()
+    ok = r.ok
     return [
-        spec["arch"] if variant == "default" else f"{spec['arch']} ({variant})",
-        "on" if spec["augment"] else "off",
-        r["status"],
-        f"{metrics['test_accuracy']:.4f}" if ok else "",
-        f"{model['params']:,}" if ok else "",
-        f"{model['flops'] / 1e6:.2f}" if ok else "",
-        metrics.get("epochs", ""),
-        f"{metrics['seconds_per_epoch']:.1f}" if ok else "",
-        f"{metrics['images_per_second']:.0f}" if ok else "",
-        f"{metrics['gflops_per_second']:.1f}" if ok else "",
-        "" if ok else r.get("error", ""),
+        spec.arch if spec.variant == "default" else f"{spec.arch} ({spec.variant})",
+        "on" if spec.augment else "off",
+        r.status,
+        f"{metrics.test_accuracy:.4f}" if ok else "",
+        f"{model.params:,}" if ok else "",
+        f"{model.flops / 1e6:.2f}" if ok else "",
+        "" if metrics.epochs is None else metrics.epochs,
+        f"{metrics.seconds_per_epoch:.1f}" if ok else "",
+        f"{metrics.images_per_second:.0f}" if ok else "",
+        f"{metrics.gflops_per_second:.1f}" if ok else "",
+        "" if ok else r.error,
     ]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bench.data.splits import Splits
-from bench.store.records import ACCURACY_TARGETS, target_key
+from bench.store.records import ACCURACY_TARGETS, Metrics, PerClass, target_key
 
 # Training costs about three forward passes per image: forward, and a backward pass
 # that computes gradients for both activations and weights.
@@ -20,7 +20,7 @@ def run_metrics(
     probabilities: np.ndarray,
     flops: int,
     eval_seconds: float,
-) -> dict:
+) -> Metrics:
     """The record's ``metrics``: test scores from ``probabilities`` (the one prediction of
     the test set), and the training's length and speed from its ``history``."""
     y = splits.y_test
@@ -28,22 +28,22 @@ def run_metrics(
     train_seconds = sum(r["train_seconds"] for r in history)
     images = len(splits.x_train) * len(history)
     best = max(history, key=lambda r: r.get("val_accuracy", -1.0))
-    return {
-        **time_to_accuracy(history),
-        "test_accuracy": float((probabilities.argmax(axis=1) == y).mean()),
-        "test_loss": float(-np.log(np.clip(picked, 1e-12, 1.0)).mean()),
-        "epochs": len(history),
-        "best_epoch": best["epoch"],
-        "best_val_accuracy": best.get("val_accuracy"),
-        "train_seconds": train_seconds,
-        "seconds_per_epoch": float(np.median([r["seconds"] for r in history])),
-        "images_per_second": images / train_seconds,
-        "gflops_per_second": TRAIN_FLOPS_PER_FORWARD * flops * images / train_seconds / 1e9,
-        "eval_seconds": eval_seconds,
-        "train_images": len(splits.x_train),
-        "val_images": len(splits.x_val),
-        "test_images": len(y),
-    }
+    return Metrics(
+        test_accuracy=float((probabilities.argmax(axis=1) == y).mean()),
+        test_loss=float(-np.log(np.clip(picked, 1e-12, 1.0)).mean()),
+        epochs=len(history),
+        best_epoch=best["epoch"],
+        best_val_accuracy=best.get("val_accuracy"),
+        train_seconds=train_seconds,
+        seconds_per_epoch=float(np.median([r["seconds"] for r in history])),
+        images_per_second=images / train_seconds,
+        gflops_per_second=TRAIN_FLOPS_PER_FORWARD * flops * images / train_seconds / 1e9,
+        eval_seconds=eval_seconds,
+        train_images=len(splits.x_train),
+        val_images=len(splits.x_val),
+        test_images=len(y),
+        time_to_accuracy=time_to_accuracy(history),
+    )
 
 
 def time_to_accuracy(history: list[dict], thresholds: Sequence[float] = ACCURACY_TARGETS) -> dict:
@@ -74,11 +74,6 @@ def class_report(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> di
         y_true, y_pred, labels=labels, zero_division=0
     )
     return {
-        "per_class": {
-            "precision": precision.tolist(),
-            "recall": recall.tolist(),
-            "f1": f1.tolist(),
-            "support": support.tolist(),
-        },
+        "per_class": PerClass(precision.tolist(), recall.tolist(), f1.tolist(), support.tolist()),
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }

@@ -8,15 +8,18 @@ predictions match the original's image for image.
 from __future__ import annotations
 
 import dataclasses
-import json
+import errno
+import os
 from pathlib import Path
 
 import numpy as np
 
+import architectures
 from bench.config import RunSpec
 from bench.errors import BenchError
 from bench.identity import same_network
 from bench.store import results
+from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
 from bench.train.build import built_network
 from bench.train.suite import trained_network
 
@@ -24,7 +27,7 @@ from bench.train.suite import trained_network
 @dataclasses.dataclass
 class Repeat:
     record_path: Path
-    record: dict
+    record: RunRecord
     spec: RunSpec
 
     @classmethod
@@ -34,22 +37,17 @@ class Repeat:
         if path.is_dir():
             path = path / results.RECORD
         try:
-            record = json.loads(path.read_text())
-        except OSError as exc:
-            raise BenchError(f"cannot read run record {path}: {exc.strerror}") from None
-        except ValueError as exc:
-            raise BenchError(f"{path} is not a JSON run record: {exc}") from None
+            record = results.read_run_record(path.parent, path.name)
+        except RecordUnreadable as problem:
+            raise BenchError(_unusable(path, problem)) from None
+        if record is None:
+            raise BenchError(f"cannot read run record {path}: {os.strerror(errno.ENOENT)}")
         try:
-            spec = RunSpec(**record["spec"])
-            spec.run_id  # noqa: B018 (a check: the spec's names must make one folder name)
-        except (KeyError, TypeError) as exc:
-            raise BenchError(f"{path} holds no usable run spec ({exc})") from None
+            record.spec.run_id  # noqa: B018 (a check: the spec's names must make one folder name)
         except BenchError as exc:
             raise BenchError(f"{path}: {exc}") from None
-        import architectures
-
-        current = architectures.get(spec.arch).code_digest()
-        return cls(path, record, dataclasses.replace(spec, arch_digest=current))
+        current = architectures.get(record.spec.arch).code_digest()
+        return cls(path, record, dataclasses.replace(record.spec, arch_digest=current))
 
     @property
     def original_dir(self) -> Path:
@@ -68,12 +66,13 @@ class Repeat:
     def warnings(self) -> list[str]:
         """Differences that make the repeat less than exact, worth a line each."""
         found = []
-        recorded = self.record["spec"].get("arch_digest")
+        recorded = self.record.spec.arch_digest
         if recorded and not self._same_network(recorded):
             found.append(f"the code of {self.spec.arch} changed since the record was made")
-        if not self.record.get("environment", {}).get("op_determinism", False):
+        environment = self.record.environment
+        if environment is None or not environment.op_determinism:
             found.append("the original ran without op determinism; predictions may differ")
-        resumed = self.record.get("resumed_after_epoch")
+        resumed = self.record.resumed_after_epoch
         if resumed:
             found.append(
                 f"the original was resumed after epoch {resumed} (bench.train.checkpoint); "
@@ -84,13 +83,12 @@ class Repeat:
     def _same_network(self, recorded_digest: str) -> bool:
         """Whether the code now builds the network the original trained, when the code's
         digest was ``recorded_digest`` (``bench.identity``)."""
-        dataset = self.record.get("dataset", {})
+        dataset = self.record.dataset or DatasetInfo()
 
         def current_network() -> str | None:
-            if "input_shape" not in dataset or "num_classes" not in dataset:
+            if dataset.input_shape is None or dataset.num_classes is None:
                 return None
-            shape = tuple(dataset["input_shape"])
-            return built_network(self.spec, shape, dataset["num_classes"])
+            return built_network(self.spec, tuple(dataset.input_shape), dataset.num_classes)
 
         original = dataclasses.replace(self.spec, arch_digest=recorded_digest)
         network = trained_network(self.record, self.original_dir)
@@ -98,7 +96,7 @@ class Repeat:
 
     def check_dataset(self, dataset) -> None:
         """The data must be the data the original saw, file for file."""
-        recorded = self.record.get("dataset", {}).get("checksums")
+        recorded = (self.record.dataset or DatasetInfo()).checksums
         if recorded and dataset.checksums and recorded != dataset.checksums:
             raise BenchError(
                 f"{dataset.source} differs from the data {self.record_path} was trained on "
@@ -118,3 +116,12 @@ class Repeat:
         if differ == 0:
             return f"test predictions: identical to the original ({len(after):,} of {len(after):,})"
         return f"test predictions: differ from the original on {differ:,} of {len(after):,} images"
+
+
+def _unusable(path: Path, problem: RecordUnreadable) -> str:
+    """Why the record at ``path`` cannot be repeated, in one line."""
+    if isinstance(problem.cause, OSError):
+        return f"cannot read run record {path}: {problem.reason}"
+    if problem.cause is not None:
+        return f"{path} is not a JSON run record: {problem.cause}"
+    return f"{path} holds no usable run spec ({problem.reason})"

@@ -14,6 +14,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -27,6 +28,13 @@ from bench.progress import Progress
 from bench.store import files, results
 from bench.store.environment import capture as capture_environment
 from bench.store.environment import command_line, device_name
+from bench.store.records import (
+    ArchitectureInfo,
+    DatasetInfo,
+    Environment,
+    ModelSummary,
+    RunRecord,
+)
 from bench.train.build import build_for
 from bench.train.checkpoint import PARTIAL
 from bench.train.fit import (
@@ -46,43 +54,43 @@ class RunFailed(Exception):
 def run_record(
     spec: RunSpec,
     splits: Splits,
-    dataset_info: dict,
+    dataset: DatasetInfo,
     run_dir: Path,
     progress: Progress,
     resume: bool,
-) -> dict:
+) -> RunRecord:
     """Make the run of ``spec`` and return its record, ``status`` ``ok`` or ``failed`` (with
     the error); only an interrupt gets through."""
     started = time.perf_counter()
     arch = architectures.get(spec.arch)
-    record = {
-        "run_id": spec.run_id,
-        "spec": spec.to_dict(),
-        "dataset": dataset_info,
-        "architecture": {
-            "description": arch.description,
-            "reference": arch.reference,
-            "source": arch.source,
-        },
-        "command": sys.argv,
-        "command_line": command_line(),
-        "cwd": os.getcwd(),
-    }
+    described = dict(
+        run_id=spec.run_id,
+        spec=spec,
+        dataset=dataset,
+        architecture=ArchitectureInfo(
+            description=arch.description, reference=arch.reference, source=arch.source
+        ),
+        command=sys.argv,
+        command_line=command_line(),
+        cwd=os.getcwd(),
+    )
     try:
-        outcome = train_and_evaluate(spec, splits, run_dir, progress, resume)
-        record.update(status="ok", error=None, **outcome)
+        outcome = dict(status="ok", **train_and_evaluate(spec, splits, run_dir, progress, resume))
     except KeyboardInterrupt:
         raise
     except Exception as exc:
         message = " ".join(str(exc).split())
-        record.update(
+        outcome = dict(
             status="failed",
             error=f"{type(exc).__name__}: {message}"[:500],
             traceback=traceback.format_exc(limit=20),
         )
-    record["wall_seconds"] = time.perf_counter() - started
-    record["environment"] = {**capture_environment(), "device": device_name()}
-    return record
+    return RunRecord(
+        **described,
+        **outcome,
+        wall_seconds=time.perf_counter() - started,
+        environment=Environment(**capture_environment(), device=device_name()),
+    )
 
 
 def train_and_evaluate(
@@ -91,12 +99,13 @@ def train_and_evaluate(
     run_dir: Path,
     progress: Progress | None = None,
     resume: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """Train ``spec`` on ``splits``, evaluate once on the test set, write the run folder.
 
     With ``resume``, training goes on from the checkpoint an earlier attempt that was cut
-    off left in ``run_dir`` (``bench.train.checkpoint``). Returns the record's metrics, model
-    figures and per-class report (the history goes to ``history.csv``); raises on failure.
+    off left in ``run_dir`` (``bench.train.checkpoint``). Returns the record's fields for
+    the metrics, model figures and per-class report (the history goes to ``history.csv``);
+    raises on failure.
     """
     keras.utils.clear_session()
     model = build_for(spec, splits.input_shape, splits.num_classes)
@@ -123,7 +132,7 @@ def train_and_evaluate(
         "resumed_after_epoch": resumed or None,
         # The record, not the model file (which a results folder may leave out), says
         # which network this was, so the run outlives edits that keep it (is_done).
-        "model": {**dataclasses.asdict(info), "network": network},
+        "model": ModelSummary(**dataclasses.asdict(info), network=network),
         "metrics": run_metrics(splits, history, probabilities, info.flops, eval_seconds),
         **class_report(splits.y_test, predictions, splits.num_classes),
     }

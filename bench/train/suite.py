@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.config import RunSpec, same_spec
+from bench.config import RunSpec
 from bench.data.splits import Splits
 from bench.identity import same_network, saved_fingerprint
 from bench.progress import Progress
 from bench.store import files, results
-from bench.store.records import RecordUnreadable
+from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
 from bench.train.build import built_network
 from bench.train.run import run_record
 from bench.train.runcost import suite_costs
@@ -23,11 +23,11 @@ from bench.train.runlock import RunLocked, run_lock
 def run_suite(
     specs: list[RunSpec],
     splits: Splits,
-    dataset_info: dict,
+    dataset: DatasetInfo,
     out_dir: Path,
     force: bool = False,
     progress: Progress | None = None,
-) -> list[dict]:
+) -> list[RunRecord]:
     """Run every spec in turn; a failing run is recorded as failed and the suite goes on.
 
     Runs whose finished record already matches their spec are skipped unless ``force``, and
@@ -41,54 +41,47 @@ def run_suite(
         run_dir = out_dir / spec.run_id
         try:
             with run_lock(run_dir):
-                records.append(
-                    _run_unless_done(spec, splits, dataset_info, run_dir, force, progress)
-                )
+                records.append(_run_unless_done(spec, splits, dataset, run_dir, force, progress))
         except RunLocked as locked:
             progress.run_skipped(spec.label, str(locked))
             records.append(
-                {
-                    "run_id": spec.run_id,
-                    "spec": spec.to_dict(),
-                    "status": "locked",
-                    "error": str(locked),
-                }
+                RunRecord(run_id=spec.run_id, spec=spec, status="locked", error=str(locked))
             )
     return records
 
 
-def _run_unless_done(spec, splits, dataset_info, run_dir, force, progress) -> dict:
+def _run_unless_done(spec, splits, dataset, run_dir, force, progress) -> RunRecord:
     """The run's finished record if it has one (and not ``force``), else a new one."""
     previous = _previous_record(run_dir, progress)
     if not force and is_done(previous, spec, run_dir, splits):
-        edited = not same_spec(previous["spec"], spec)
+        edited = previous.spec != spec
         note = " (its code changed since, not its network)" if edited else ""
         progress.run_skipped(spec.label, f"already done, skipped{note}")
         return previous
     progress.run_started(spec.label)
-    record = run_record(spec, splits, dataset_info, run_dir, progress, resume=not force)
-    files.write_json(run_dir / results.RECORD, record)
+    record = run_record(spec, splits, dataset, run_dir, progress, resume=not force)
+    files.write_json(run_dir / results.RECORD, record.to_json())
     summary = (
-        f"ok: test accuracy {record['metrics']['test_accuracy']:.4f}"
-        if record["status"] == "ok"
-        else f"FAILED: {record['error']}"
+        f"ok: test accuracy {record.metrics.test_accuracy:.4f}"
+        if record.ok
+        else f"FAILED: {record.error}"
     )
-    progress.run_finished(record["wall_seconds"], summary)
+    progress.run_finished(record.wall_seconds, summary)
     return record
 
 
-def _previous_record(run_dir: Path, progress: Progress) -> dict | None:
+def _previous_record(run_dir: Path, progress: Progress) -> RunRecord | None:
     """The record an earlier attempt left in ``run_dir``; one that cannot be read is said
     and treated as none, so that the run is made again."""
     try:
-        return results.read_record(run_dir)
+        return results.read_run_record(run_dir)
     except RecordUnreadable as problem:
         progress.warn(f"{problem}, running again")
         return None
 
 
 def is_done(
-    record: dict | None,
+    record: RunRecord | None,
     spec: RunSpec,
     run_dir: Path | None = None,
     splits: Splits | None = None,
@@ -98,9 +91,8 @@ def is_done(
     A run whose builder's code has changed since still counts when the code builds now for
     ``splits`` the network the run trained (``trained_network``, ``bench.identity``).
     """
-    if record is None or record.get("status") != "ok":
+    if record is None or not record.ok:
         return False
-    recorded = RunSpec.from_dict(record.get("spec"))
 
     def current_network() -> str | None:
         if splits is None:
@@ -108,18 +100,18 @@ def is_done(
         return built_network(spec, splits.input_shape, splits.num_classes)
 
     return same_network(
-        None if recorded is None else recorded.to_dict(),
+        record.spec.to_dict(),
         spec.to_dict(),
         trained_network(record, run_dir),
         current_network,
     )
 
 
-def trained_network(record: dict, run_dir: Path | None = None) -> str | None:
+def trained_network(record: RunRecord, run_dir: Path | None = None) -> str | None:
     """The fingerprint of the network a finished run trained: from its record, or for a
     record written before records held it, from the model saved in ``run_dir``.
     None: unknown, or the network holds code from outside Keras."""
-    network = (record.get("model") or {}).get("network")
+    network = record.model.network if record.model is not None else None
     if network is None and run_dir is not None:
         network = saved_fingerprint(run_dir / results.MODEL)
     return network
