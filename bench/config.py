@@ -207,11 +207,6 @@ class RunSpec(TrainConfig):
             return None
 
 
-def same_spec(recorded: object, spec: RunSpec) -> bool:
-    """Whether a record's spec (a dict) is ``spec``, read as ``RunSpec.from_dict`` reads it."""
-    return RunSpec.from_dict(recorded) == spec
-
-
 def augment_tag(augment: bool) -> str:
     """``aug`` or ``noaug``, as run and search folder names spell augmentation."""
     return "aug" if augment else "noaug"
