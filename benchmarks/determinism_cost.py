@@ -1,7 +1,7 @@
 """What does TensorFlow's op determinism cost? Training epochs with it off and on.
 
 For each architecture, trains two copies for one epoch at a time on N MNIST images
-through the harness's own pipeline (augmentation on, so the parallel map is covered),
+through the suite's own pipeline (augmentation on, so the parallel map is covered),
 one copy with op determinism off and one with it on, alternating in one process so that
 machine noise hits both alike. Prints the median images/s of each and the cost
 (on/off epoch time, minus one):

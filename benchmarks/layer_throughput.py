@@ -3,7 +3,7 @@
 For every layer with FLOPs (convolutions, dense layers, pooling) of the architecture, at its
 training batch size: the forward pass, and the forward pass with both backward passes (the
 gradients for the layer's input and for its weights), each the median of R timed calls, in ms
-and in achieved GFLOP/s (a training step counted as three forward passes, as the harness
+and in achieved GFLOP/s (a training step counted as three forward passes, as `bench run`
 counts it). Beside them: the whole model's training step through ``fit``, and a square fp32
 matmul as the machine's ceiling. All in one process, one after the other:
 

@@ -1,4 +1,4 @@
-"""Is the input pipeline a bottleneck? Plain ``model.fit`` on arrays against the harness pipeline.
+"""Is the input pipeline a bottleneck? Plain ``model.fit`` on arrays against the suite's pipeline.
 
 Trains custom_cnn for one epoch on N MNIST images three ways, interleaved in one process
 (so machine noise hits all three alike), R rounds, and prints median images/s and the
@@ -40,10 +40,10 @@ def main() -> None:
     x, y = splits.x_train, splits.y_train
     ways = {
         "plain fit": lambda m: m.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0),
-        "harness, augment off": lambda m: m.fit(
+        "suite pipeline, augment off": lambda m: m.fit(
             train_dataset(x, y, args.batch_size, seed=0), epochs=1, verbose=0
         ),
-        "harness, augment on": lambda m: m.fit(
+        "suite pipeline, augment on": lambda m: m.fit(
             train_dataset(x, y, args.batch_size, seed=0, augmenter=build_augmenter(seed=0)),
             epochs=1,
             verbose=0,

@@ -1,7 +1,7 @@
 """Choosing the fixed-budget protocol on the validation split: budget, peak rate, batch, weights.
 
 Each configuration asked for (architectures x augmentation x epoch budgets x peak learning
-rates x batch sizes x seeds) trains one run as the harness trains it, under the ``onecycle``
+rates x batch sizes x seeds) trains one run as `bench run` trains it, under the ``onecycle``
 schedule, on the standard profile's data (55,000 training and 5,000 validation images of
 MNIST); no model ever sees a test image. After every epoch the validation images are
 predicted. Each configuration prints one line, and is appended to ``--log`` as JSON, so an

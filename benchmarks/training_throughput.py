@@ -1,7 +1,7 @@
 """How close does training come to the machine's limit? Images/s per architecture and lever.
 
 For every architecture (or those named), at its default training settings through the
-harness (its tf.data pipeline, its optimizer and schedule, op determinism on), each lever
+suite (its tf.data pipeline, its optimizer and schedule, op determinism on), each lever
 asked for (``--precision``, ``--batch-size``, ``--jit``) gets its own model; then R rounds
 each train every model for S steps in turn, with a 2048x2048 fp32 matmul timed between
 them as the machine's reference. So one round's noise hits every option alike. Printed:
@@ -70,7 +70,7 @@ class Option:
 
 
 def prepare(option: Option, x, y, augment: bool) -> None:
-    """Build, compile and warm up (trace) the option's model on the harness pipeline."""
+    """Build, compile and warm up (trace) the option's model on the suite's pipeline."""
     (spec,) = plan([option.arch], "mnist", get_profile("standard"), [augment])
     spec = dataclasses.replace(spec, precision=option.precision, batch_size=option.batch_size)
     keras.utils.clear_session()

@@ -215,16 +215,24 @@ def test_names_of_letters_digits_and_underscores_dots_dashes_are_accepted(regist
     assert name in architectures.names()
 
 
-def test_importing_the_registry_loads_no_keras():
-    code = "import sys, architectures; print('keras' in sys.modules)"
+@pytest.fixture(scope="module")
+def fresh_import() -> list[str]:
+    """In a new interpreter: whether importing the registry loaded Keras, then the names it
+    lists on the first look."""
+    code = (
+        "import sys, architectures; print('keras' in sys.modules); "
+        "print(' '.join(architectures.names()))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+    return done.stdout.splitlines()
 
 
-def test_the_built_ins_register_on_the_first_look_at_the_registry():
-    code = "import architectures; print(' '.join(architectures.names()))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert set(done.stdout.split()) >= {"lenet5", "custom_cnn", "inception_lite"}
+def test_importing_the_registry_loads_no_keras(fresh_import):
+    assert fresh_import[0] == "False"
+
+
+def test_the_built_ins_register_on_the_first_look_at_the_registry(fresh_import):
+    assert set(fresh_import[1].split()) >= {"lenet5", "custom_cnn", "inception_lite"}
 
 
 def test_an_unknown_training_setting_is_named_with_its_architecture(register_temporary):

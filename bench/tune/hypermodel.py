@@ -33,7 +33,7 @@ _TIMINGS = ("epoch", "seconds", "train_seconds")
 
 
 class BenchHyperModel(keras_tuner.HyperModel):
-    """Trains a trial exactly as the harness trains a run (on ``train_images`` images, which
+    """Trains a trial exactly as `bench run` trains a run (on ``train_images`` images, which
     the learning-rate schedule spans), checkpointed after every epoch so that a cut-off trial
     goes on where it stopped."""
 
