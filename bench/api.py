@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench import tflog
+from bench import config, tflog
 from bench.config import TRAIN_SETTINGS, RunSpec, get_profile
 from bench.errors import BenchError
 from bench.store.records import DatasetInfo, RunRecord
@@ -42,19 +42,19 @@ class Data:
     splits: Splits
 
     @property
-    def info(self) -> dict:
+    def info(self) -> DatasetInfo:
         return dataset_info(self.dataset)
 
 
-def dataset_info(dataset: Dataset) -> dict:
+def dataset_info(dataset: Dataset) -> DatasetInfo:
     """What a run's record says about its data."""
-    return {
-        "name": dataset.name,
-        "source": dataset.source,
-        "checksums": dataset.checksums,
-        "num_classes": dataset.num_classes,
-        "input_shape": list(dataset.input_shape),
-    }
+    return DatasetInfo(
+        name=dataset.name,
+        source=dataset.source,
+        checksums=dataset.checksums,
+        num_classes=dataset.num_classes,
+        input_shape=list(dataset.input_shape),
+    )
 
 
 def load_architectures(arch_modules: Sequence[PathLike] = ()):
@@ -156,9 +156,8 @@ def plan(
         from bench.tune import tuned_specs
 
         return tuned_specs(out, names, dataset, chosen, modes, seed_range, announce, **settings)
-    from bench.config import plan as plan_specs
 
-    return plan_specs(names, dataset, chosen, modes, seed_range, **settings)
+    return config.plan(names, dataset, chosen, modes, seed_range, **settings)
 
 
 def _augment_modes(augment: str | bool) -> list[bool]:
@@ -212,8 +211,7 @@ def run(
     from bench.train.suite import run_suite
 
     progress = progress or Progress(len(specs), quiet=quiet)
-    dataset = DatasetInfo(**data.info)
-    return run_suite(list(specs), data.splits, dataset, Path(out), force, progress)
+    return run_suite(list(specs), data.splits, data.info, Path(out), force, progress)
 
 
 def enable_determinism() -> None:
