@@ -162,6 +162,33 @@ class Environment(_Section):
     device: str | None = None  # absent from records made before it was kept
 
 
+@dataclasses.dataclass(frozen=True)
+class Export(_Section):
+    """One LiteRT export of the trained model (``bench.measure.deploy``) and how it did on
+    the run's test images, predicted after the float32 model's one look (they choose nothing).
+
+    ``accuracy_change`` is the export's test accuracy less the Keras model's;
+    ``changed_predictions`` counts the test images whose predicted class differs from the
+    Keras model's. A failed export keeps only its status and error.
+    """
+
+    status: str = "ok"  # "ok" or "failed"
+    error: str | None = None
+    bytes: int | None = None  # the .tflite file: what the device stores (flash)
+    peak_activation_bytes: int | None = None  # at batch 1 (bench.measure.deploy)
+    test_accuracy: float | None = None
+    accuracy_change: float | None = None
+    changed_predictions: int | None = None
+    p50_ms: float | None = None  # batch-1 latency through the LiteRT interpreter
+    p99_ms: float | None = None
+    throughput: float | None = None  # images/s at a batch of 256
+    seconds: float | None = None  # to export, evaluate and time it
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
 _SECTIONS: dict[str, type[_Section]] = {
     "dataset": DatasetInfo,
     "architecture": ArchitectureInfo,
@@ -199,6 +226,9 @@ class RunRecord:
     traceback: str | None = None
     wall_seconds: float | None = None
     environment: Environment | None = None
+    # By export precision (bench.measure.deploy.EXPORTS); None for runs made before exports
+    # were kept or made with them off.
+    exports: dict[str, Export] | None = None
 
     @property
     def ok(self) -> bool:
@@ -228,6 +258,13 @@ class RunRecord:
                     raise _Malformed(f"its {key} is not a JSON object")
                 if value is not None:
                     fields[key] = kind.from_json(value)
+            exports = fields.get("exports")
+            if exports is not None:
+                if not isinstance(exports, dict) or not all(
+                    isinstance(v, dict) for v in exports.values()
+                ):
+                    raise _Malformed("its exports are not JSON objects by precision")
+                fields["exports"] = {k: Export.from_json(v) for k, v in exports.items()}
             return cls(**{"run_id": None, **fields, "spec": spec})
         except _Malformed as problem:
             raise RecordUnreadable(path, str(problem)) from None
@@ -238,7 +275,15 @@ class RunRecord:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if field.name not in data and value is not None:
-                data[field.name] = value.to_json() if isinstance(value, _Section) else value
+                data[field.name] = _json(value)
         if self.ok:
             data["resumed_after_epoch"] = self.resumed_after_epoch
         return data
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, _Section):
+        return value.to_json()
+    if isinstance(value, dict):
+        return {key: _json(item) for key, item in value.items()}
+    return value

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.store.environment import capture
 from bench.store.files import write_json
-from bench.store.records import ModelSummary, RecordUnreadable, RunRecord
+from bench.store.records import Export, ModelSummary, RecordUnreadable, RunRecord
 
 RECORD = "record.json"
 HISTORY = "history.csv"
@@ -165,7 +165,31 @@ def flatten(record: RunRecord) -> dict:
     }
     if record.metrics is not None:  # in the order record.json has them
         row.update(sorted(record.metrics.to_json().items()))
+    for precision, export in (record.exports or {}).items():
+        row.update(export_columns(precision, export))
     return row
+
+
+# Record field -> table column suffix: int8_accuracy, int8_bytes, int8_p50_ms, ...
+EXPORT_COLUMNS = {
+    "status": "status",
+    "error": "error",
+    "test_accuracy": "accuracy",
+    "accuracy_change": "accuracy_change",
+    "changed_predictions": "changed",
+    "bytes": "bytes",
+    "peak_activation_bytes": "peak_activation_bytes",
+    "p50_ms": "p50_ms",
+    "p99_ms": "p99_ms",
+    "throughput": "throughput",
+}
+
+
+def export_columns(precision: str, export: Export) -> dict:
+    """One export's table columns, named ``<precision>_<figure>`` (``int8_accuracy``)."""
+    return {
+        f"{precision}_{column}": getattr(export, field) for field, column in EXPORT_COLUMNS.items()
+    }
 
 
 # --- latency: per architecture, beside the runs ---------------------------------------------
