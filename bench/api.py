@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas
 
     from bench.data import Dataset, Splits
+    from bench.measure.deploy import ExportSettings
     from bench.progress import Progress
     from bench.tune import SearchOutcome, SearchSettings
 
@@ -191,10 +192,17 @@ def run(
     data_dir: PathLike | None = None,
     determinism: bool = True,
     progress: Progress | None = None,
+    exports: str | ExportSettings | None = None,
+    keep_exports: bool = False,
 ) -> list[RunRecord]:
     """Train and evaluate ``specs`` into ``out``, one folder per run, and return their
     records; finished runs are skipped unless ``force``. ``data`` defaults to the specs'
     dataset (from ``data_dir``) split as the first spec says.
+
+    ``exports``: the LiteRT exports each run makes and measures after its test evaluation:
+    ``"all"``, ``"none"``, a comma-separated list of precisions, or an ``ExportSettings``;
+    by default ``$BENCH_EXPORTS``, else the profile's (``bench.measure.deploy``).
+    ``keep_exports`` keeps the exported models beside each run's model.
 
     ``determinism`` turns on TensorFlow's op determinism (process-wide) so that a seed
     gives the same predictions on the same machine.
@@ -207,11 +215,16 @@ def run(
     if determinism:
         enable_determinism()
     data = data or data_for(specs[0], data_dir)
+    from bench.measure.deploy import ExportSettings, parse_exports
     from bench.progress import Progress
     from bench.train.suite import run_suite
 
+    if not isinstance(exports, ExportSettings):
+        profile = config.PROFILES.get(specs[0].profile)
+        default = profile.exports if profile is not None else "all"
+        exports = parse_exports(exports, keep_exports, default)
     progress = progress or Progress(len(specs), quiet=quiet)
-    return run_suite(list(specs), data.splits, data.info, Path(out), force, progress)
+    return run_suite(list(specs), data.splits, data.info, Path(out), force, progress, exports)
 
 
 def enable_determinism() -> None:

@@ -45,6 +45,9 @@ class Profile:
     max_batch_size: int | None = None  # None: the architecture's own default
     seeds: int = 1  # runs per configuration, seeds 0, 1, ... (--seed moves the first)
     check: bool = False  # it only checks that everything runs: its accuracies mean nothing
+    # The LiteRT exports each run makes when --exports and $BENCH_EXPORTS do not say
+    # (bench.measure.deploy.parse_exports): "all", "none" or a comma-separated list.
+    exports: str = "all"
 
     def cap(self, config: TrainConfig) -> TrainConfig:
         """``config`` within this profile's limits on epochs and batch size."""
@@ -68,6 +71,8 @@ PROFILES: dict[str, Profile] = {
             # 32 steps rather than 8: enough for BatchNorm's moving statistics to settle
             max_batch_size=32,
             check=True,
+            # the one a microcontroller runs: the other three would add a minute to the check
+            exports="int8",
         ),
         Profile(
             "quick",

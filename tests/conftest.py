@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Each LiteRT export takes a second or two: runs in tests make none unless a test asks
+# (exports=... or --exports), here and in the commands the tests start.
+os.environ["BENCH_EXPORTS"] = "none"
 
 import architectures  # noqa: E402
 from architectures import _registry  # noqa: E402

@@ -103,3 +103,33 @@ def given(args: argparse.Namespace, *names: str) -> dict:
 def arch_selection(args: argparse.Namespace) -> dict:
     """--arch (None with --all) and --arch-module, as ``bench.api`` names them."""
     return {"archs": args.arch, "arch_modules": args.arch_module}
+
+
+def add_export_args(parser: argparse.ArgumentParser) -> None:
+    """--exports and --keep-exports: the LiteRT models each run makes and measures."""
+    parser.add_argument(
+        "--exports",
+        type=_exports,
+        default=None,
+        metavar="WHICH",
+        help="LiteRT exports to make of each trained model and measure on its test images: "
+        "all (float32, float16, dynamic_int8, int8), none, or a comma-separated list "
+        "(default: $BENCH_EXPORTS, else the profile's: int8 for smoke, all for the others)",
+    )
+    parser.add_argument(
+        "--keep-exports",
+        action="store_true",
+        help="keep the exported models (model-<precision>.tflite) beside each run's model; "
+        "their figures go to the record either way",
+    )
+
+
+def _exports(text: str) -> str:
+    from bench.errors import BenchError
+    from bench.measure.deploy import parse_exports
+
+    try:
+        parse_exports(text)  # checked here, so that a bad name is a usage error
+    except BenchError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text

@@ -13,6 +13,7 @@ from bench.cli.args import (
     add_arch_args,
     add_data_args,
     add_determinism_arg,
+    add_export_args,
     arch_selection,
     augment_strength,
     given,
@@ -54,6 +55,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     add_data_args(run)
     _add_suite_args(run)
     _add_training_args(run)
+    add_export_args(run)
     add_determinism_arg(run, "predictions", "recorded with every run")
     run.add_argument("--out", metavar="DIR", help="results folder (default: results)")
     run.add_argument("--force", action="store_true", help="rerun runs that already finished")
@@ -175,7 +177,16 @@ def cmd_run(args) -> int:
             f"{len(splits.x_test):,} test images, profile {profile_name}, results in {args.out}"
         )
     force = args.force or repeat is not None
-    records = api.run(specs, data, args.out, force, determinism=False, progress=progress)
+    records = api.run(
+        specs,
+        data,
+        args.out,
+        force,
+        determinism=False,
+        progress=progress,
+        exports=args.exports,
+        keep_exports=args.keep_exports,
+    )
     print(summary_table(records))
     count = {status: sum(r.status == status for r in records) for status in STATUSES}
     locked = f", {count['locked']} locked by another process" if count["locked"] else ""

@@ -1,0 +1,186 @@
+"""LiteRT (TensorFlow Lite) models: converting a Keras model at a precision, running one,
+and the memory it needs.
+
+Precisions (``EXPORTS``), as LiteRT's post-training quantization makes them:
+
+* ``float32``: the model as it is;
+* ``float16``: weights stored in float16, computed in float32;
+* ``dynamic_int8``: weights stored in int8, activations quantized on the fly;
+* ``int8``: full-integer: weights and activations in int8, int8 input and output, the
+  activation ranges calibrated on a sample of images (``calibration``).
+
+Peak activation memory (``peak_activation_bytes``) is read from the converted model, the
+graph a device runs: its operators in their stored order (the order the interpreter runs
+them), and its tensors. A tensor is alive from the operator that writes it (or from the
+start, for the model's input) to the last operator that reads it (or to the end, for the
+model's output). The peak is the largest total size, at batch 1, of the tensors alive while
+one operator runs. Constant tensors (weights, and what operators on constants alone compute
+from them, such as float16 weights dequantized to float32) are flash, not activations. A
+memory planner that packs the live tensors perfectly needs exactly this much; kernels'
+scratch buffers are not counted.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.tflog import withheld_stderr
+
+EXPORTS = ("float32", "float16", "dynamic_int8", "int8")
+
+
+def convert(model: Any, precision: str, calibration: np.ndarray | None = None) -> bytes:
+    """``model`` (float32 throughout) as a LiteRT flatbuffer at ``precision``; ``int8``
+    needs ``calibration``, a few hundred representative float32 input images."""
+    import tensorflow as tf
+
+    options: dict[str, Any] = {}
+    if precision != "float32":
+        options["optimizations"] = [tf.lite.Optimize.DEFAULT]
+    if precision == "float16":
+        options["target_spec"] = {"supported_types": [tf.float16]}
+    elif precision == "int8":
+        if calibration is None or not len(calibration):
+            raise ValueError("a full-integer int8 model needs calibration images")
+        images = np.asarray(calibration, dtype=np.float32)
+        options.update(
+            representative_dataset=lambda: ([image[None]] for image in images),
+            target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
+            inference_input_type=tf.int8,
+            inference_output_type=tf.int8,
+        )
+    elif precision not in EXPORTS:
+        raise ValueError(f"unknown export precision '{precision}'; choose from {EXPORTS}")
+    with tempfile.TemporaryDirectory(prefix="bench-litert-") as folder:
+        path = Path(folder) / "model.tflite"
+        # The converter and calibrator write their progress to stderr.
+        with withheld_stderr():
+            model.export(str(path), format="litert", verbose=False, **options)
+        return path.read_bytes()
+
+
+class Runner:
+    """A LiteRT interpreter over one model, called like a Keras model on float32 images:
+    an int8 model's input is quantized and its output dequantized on the way."""
+
+    def __init__(self, content: bytes, threads: int = 1):
+        from ai_edge_litert.interpreter import Interpreter
+
+        with withheld_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+            self._interpreter = Interpreter(model_content=content, num_threads=threads)
+        (self._input,) = self._interpreter.get_input_details()
+        (self._output,) = self._interpreter.get_output_details()
+        self._batch = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if len(x) != self._batch:
+            shape = [len(x), *self._input["shape"][1:]]
+            self._interpreter.resize_tensor_input(self._input["index"], shape)
+            with withheld_stderr():  # the XNNPACK delegate's INFO line comes here too
+                self._interpreter.allocate_tensors()
+            self._batch = len(x)
+        self._interpreter.set_tensor(self._input["index"], _quantize(x, self._input))
+        self._interpreter.invoke()
+        return _dequantize(self._interpreter.get_tensor(self._output["index"]), self._output)
+
+    def predict(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+        """Outputs for ``x`` in batches (at most two interpreter shapes)."""
+        return np.concatenate([self(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
+
+
+def _quantize(x: np.ndarray, detail: dict) -> np.ndarray:
+    if detail["dtype"] == np.float32:
+        return np.asarray(x, dtype=np.float32)
+    scale, zero_point = detail["quantization"]
+    info = np.iinfo(detail["dtype"])
+    q = np.round(np.asarray(x, dtype=np.float32) / scale) + zero_point
+    return np.clip(q, info.min, info.max).astype(detail["dtype"])
+
+
+def _dequantize(y: np.ndarray, detail: dict) -> np.ndarray:
+    if detail["dtype"] == np.float32:
+        return y
+    scale, zero_point = detail["quantization"]
+    return (y.astype(np.float32) - zero_point) * scale
+
+
+def peak_activation_bytes(content: bytes) -> int:
+    """The largest total size of the tensors alive at once at batch 1 (module docstring)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(content, 0)
+    graph = model.subgraphs[0]
+    operators = graph.operators or []
+    constant = _constant_tensors(model, graph)
+    first: dict[int, int] = {int(t): 0 for t in graph.inputs}
+    last: dict[int, int] = {int(t): len(operators) - 1 for t in graph.outputs}
+    for step, op in enumerate(operators):
+        for t in _tensors(op.outputs):
+            first.setdefault(t, step)
+        for t in _tensors(op.inputs):
+            last[t] = max(last.get(t, step), step)
+    sizes = {t: _bytes(graph.tensors[t]) for t in first if t not in constant}
+    return max(
+        (
+            sum(size for t, size in sizes.items() if first[t] <= step <= last.get(t, first[t]))
+            for step in range(max(len(operators), 1))
+        ),
+        default=0,
+    )
+
+
+def _tensors(indices: Sequence[int] | None) -> list[int]:
+    return [int(t) for t in (indices if indices is not None else []) if t >= 0]
+
+
+def _constant_tensors(model: Any, graph: Any) -> set[int]:
+    """Tensors with stored data, and the outputs of operators that read only those."""
+    constant = {
+        i
+        for i, tensor in enumerate(graph.tensors)
+        if model.buffers[tensor.buffer].data is not None and len(model.buffers[tensor.buffer].data)
+    }
+    for op in graph.operators or []:
+        inputs = _tensors(op.inputs)
+        if inputs and all(t in constant for t in inputs):
+            constant.update(_tensors(op.outputs))
+    return constant
+
+
+def _bytes(tensor: Any) -> int:
+    shape = [int(d) for d in (tensor.shape if tensor.shape is not None else [])]
+    if shape:
+        shape[0] = 1 if shape[0] in (-1, 0) else shape[0]
+    return math.prod(shape) * _ITEMSIZE[tensor.type]
+
+
+def _itemsizes() -> dict[int, int]:
+    """Bytes per element by LiteRT tensor type: the bits in its name (INT8, FLOAT16,
+    COMPLEX64), at least one byte (BOOL, INT4 as LiteRT stores it unpacked)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    found = {}
+    for name, code in vars(schema.TensorType).items():
+        bits = "".join(ch for ch in name if ch.isdigit())
+        if not name.startswith("_") and isinstance(code, int):
+            found[code] = max(int(bits or 8) // 8, 1)
+    return found
+
+
+class _LazySizes(dict):
+    """Item sizes by LiteRT tensor type, read from the schema on first use."""
+
+    def __missing__(self, key: int) -> int:
+        if not self:
+            self.update(_itemsizes())
+            return self[key]
+        raise KeyError(f"unknown LiteRT tensor type {key}")
+
+
+_ITEMSIZE: dict[int, int] = _LazySizes()
