@@ -1,7 +1,8 @@
 """mnist-bench: compare small convolutional networks on MNIST-family data.
 
-The functions below (``bench.plan``, ``bench.run``, ...) are ``bench.api``'s, loaded on first
-use so that ``import bench`` and the command line's ``--help`` stay free of TensorFlow.
+The functions below (``bench.plan``, ``bench.run``, ...) are ``bench.api``'s, and those of
+``bench.deployment`` (``list_architectures``, ``measure_latency``, ``quantize``), loaded on
+first use so that ``import bench`` and the command line's ``--help`` stay free of TensorFlow.
 """
 
 from __future__ import annotations
@@ -19,12 +20,20 @@ __all__ = [
     "measure_latency",
     "plan",
     "prepare_search",
+    "quantize",
     "run",
     "search",
 ]
 
 
+_DEPLOYMENT = {"list_architectures", "measure_latency", "quantize"}
+
+
 def __getattr__(name: str):
+    if name in _DEPLOYMENT:
+        from bench import deployment
+
+        return getattr(deployment, name)
     if name in __all__:
         from bench import api
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import api
+from bench import deployment
 from bench.cli.args import add_arch_args, arch_selection, given, positive_int
 from bench.measure.latency import RUNTIMES
 
@@ -56,7 +56,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
 def cmd_latency(args) -> int:
     from bench.measure.latency import table
 
-    measured = api.measure_latency(
+    measured = deployment.measure_latency(
         **arch_selection(args),
         **given(args, "results", "calls", "batch_size", "threads"),
         runtimes=args.runtime,

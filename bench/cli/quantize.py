@@ -1,0 +1,47 @@
+"""``bench quantize``: LiteRT exports for finished runs that were made without them."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import deployment
+from bench.cli.args import add_arch_args, add_export_args, given
+
+HELP = "export finished runs' models to LiteRT (float16, int8) and measure them"
+DESCRIPTION = (
+    "For each finished run in --results whose record has no exports (every run with --force) "
+    "and whose model.keras is there: export the model to LiteRT at each precision, evaluate "
+    "each export on the run's test images, time it, and add the figures to the record. "
+    "The data is loaded as each run's spec says; full-integer int8 is calibrated on its "
+    "training images."
+)
+
+
+def add_parser(commands) -> argparse.ArgumentParser:
+    quantize = commands.add_parser("quantize", help=HELP, description=DESCRIPTION)
+    quantize.add_argument(
+        "--results", default="results", metavar="DIR", help="results folder (default: results)"
+    )
+    quantize.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder with the runs' dataset, as for bench run (default: $BENCH_DATA_DIR, then "
+        "Keras' cache)",
+    )
+    add_arch_args(quantize, selection=False)
+    add_export_args(quantize)
+    quantize.add_argument(
+        "--force", action="store_true", help="export runs whose record has exports already"
+    )
+    quantize.set_defaults(handler=cmd_quantize)
+    return quantize
+
+
+def cmd_quantize(args) -> int:
+    updated = deployment.quantize(
+        **given(args, "results", "data_dir", "exports", "keep_exports", "force"),
+        arch_modules=args.arch_module,
+        announce=lambda line: print(line, flush=True),
+    )
+    print(f"{len(updated)} runs given exports in {args.results}")
+    return 0

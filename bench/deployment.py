@@ -1,0 +1,215 @@
+"""The deployment figures, as functions: what an architecture or a finished run costs on a
+device. ``bench list``, ``bench latency`` and ``bench quantize`` call these.
+
+``list_architectures`` gives each architecture's parameters, FLOPs and, from LiteRT exports
+of a freshly built model, its flash size and peak activation memory in float32 and int8
+(sizes do not depend on the weights); ``measure_latency`` times each architecture through
+several runtimes; ``quantize`` adds the LiteRT exports (``bench.measure.deploy``) to finished
+runs that were made without them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bench.api import PathLike, data_for, load_architectures, select_architectures
+from bench.errors import BenchError, one_line
+
+if TYPE_CHECKING:
+    from bench.measure.deploy import ExportSettings
+    from bench.store.records import RunRecord
+
+# The precisions `bench list` exports each architecture at: what it is trained in, and what
+# a microcontroller runs.
+LISTED_EXPORTS = ("float32", "int8")
+
+
+def measure_latency(
+    archs: str | Sequence[str] | None = None,
+    results: PathLike = "results",
+    runtimes: Sequence[str] | None = None,
+    calls: int = 200,
+    batch_size: int = 256,
+    threads: int | None = None,
+    arch_modules: Sequence[PathLike] = (),
+    announce: Callable[[str], None] | None = None,
+) -> list[tuple[str, list]]:
+    """Batch-1 latency and batch throughput of each architecture through each runtime (None:
+    all), stored under ``results``/latency; trained models found in ``results`` are timed,
+    freshly built ones otherwise. ``announce`` gets a line per architecture on its weights."""
+    from bench.measure import latency as lat
+    from bench.store import results as store
+
+    runtimes = tuple(runtimes or lat.RUNTIMES)
+    unknown = sorted(set(runtimes) - set(lat.RUNTIMES))
+    if unknown:
+        raise BenchError(f"unknown runtime {', '.join(unknown)}; known: {', '.join(lat.RUNTIMES)}")
+    if threads:
+        lat.limit_tensorflow_threads(threads)  # before any model exists
+    names = select_architectures(archs, arch_modules)
+    settings = lat.LatencySettings(calls=calls, batch_size=batch_size, threads=threads or 0)
+    trained = store.latest_models(results)
+    measured = []
+    for name in names:
+        model, weights = _latency_model(name, trained.get(name))
+        if announce is not None:
+            announce(f"{name}: {weights}")
+        found = lat.measure(model, runtimes, settings)
+        store.write_latency(results, name, found, weights, model.input_shape[1:])
+        measured.append((name, found))
+    return measured
+
+
+def _latency_model(name: str, model_path: Path | None):
+    """The trained model of ``name`` where one exists, else a freshly built one."""
+    import keras
+
+    import architectures
+
+    if model_path is not None:
+        return keras.saving.load_model(model_path, compile=False), f"trained ({model_path})"
+    return architectures.create(name), "freshly built weights (no trained model found)"
+
+
+def list_architectures(
+    arch_modules: Sequence[PathLike] = (),
+    input_shape: Sequence[int] = (28, 28, 1),
+    num_classes: int = 10,
+    announce: Callable[[str], None] | None = None,
+) -> list[dict]:
+    """Each registered architecture: parameters, forward FLOPs per image, saved size, and
+    the flash size (``<precision>_bytes``) and peak activation memory at batch 1
+    (``<precision>_peak_activation_bytes``) of its LiteRT exports in ``LISTED_EXPORTS``.
+    ``peak_activation_bytes`` is the int8 model's: the RAM a microcontroller must have.
+    ``announce`` gets a line as each architecture is begun."""
+    from bench.measure.modelinfo import model_info
+
+    architectures = load_architectures(arch_modules)
+    rows = []
+    names = architectures.names()
+    for index, name in enumerate(names, 1):
+        if announce is not None:
+            announce(f"[{index}/{len(names)}] {name}: building and exporting")
+        spec = architectures.get(name)
+        model = architectures.create(name, input_shape=tuple(input_shape), num_classes=num_classes)
+        info = model_info(model)
+        rows.append(
+            {
+                "name": name,
+                "params": info.params,
+                "flops": info.flops,
+                "saved_bytes": info.saved_bytes,
+                **_export_sizes(model),
+                "description": spec.description,
+                "reference": spec.reference,
+            }
+        )
+    return rows
+
+
+def _export_sizes(model) -> dict[str, int | None]:
+    """Flash and peak activation bytes of ``model``'s listed exports; None where one fails,
+    calibrated on seeded uniform noise (sizes do not depend on the values)."""
+    import numpy as np
+
+    from bench.measure import litert
+
+    shape = tuple(int(d) for d in model.input_shape[1:])
+    calibration = np.random.default_rng(0).random((16, *shape), dtype=np.float32)
+    sizes: dict[str, int | None] = {}
+    for precision in LISTED_EXPORTS:
+        try:
+            content = litert.convert(model, precision, calibration)
+            flash, peak = len(content), litert.peak_activation_bytes(content)
+        except Exception:  # noqa: BLE001  (an architecture the converter refuses lists as None)
+            flash = peak = None
+        sizes[f"{precision}_bytes"] = flash
+        sizes[f"{precision}_peak_activation_bytes"] = peak
+    sizes["peak_activation_bytes"] = sizes["int8_peak_activation_bytes"]
+    return sizes
+
+
+def quantize(
+    results: PathLike = "results",
+    data_dir: PathLike | None = None,
+    exports: str | ExportSettings | None = None,
+    keep_exports: bool = False,
+    force: bool = False,
+    arch_modules: Sequence[PathLike] = (),
+    announce: Callable[[str], None] | None = None,
+) -> list[RunRecord]:
+    """Add LiteRT exports to the finished runs under ``results`` whose record has none (all
+    of them with ``force``, replacing the precisions made again) and whose model file is
+    there; return the records rewritten.
+
+    Each run's data is loaded as its spec says (from ``data_dir``): the calibration images
+    come from its training split, and its test images are checked against the labels its
+    predictions were saved with. ``exports`` is as ``bench.api.run`` takes it; the
+    architectures of ``arch_modules`` are registered first, so that their models load.
+    A model that cannot be loaded is announced and left as it is.
+    """
+    import dataclasses
+
+    from bench.measure.deploy import ExportSettings, parse_exports
+    from bench.store import files
+    from bench.store import results as store
+
+    if not isinstance(exports, ExportSettings):
+        exports = parse_exports(exports, keep_exports)
+    if not Path(results).is_dir():
+        raise BenchError(f"{results}: no such results folder")
+    load_architectures(arch_modules).names()  # registers the layers and functions models use
+    updated, loaded = [], {}
+    for folder, record in store.iter_runs(results):
+        if not record.ok or (record.exports and not force):
+            continue
+        if not (folder / store.MODEL).exists():
+            if announce is not None:
+                announce(f"{record.run_id}: no {store.MODEL} in {folder}, skipped")
+            continue
+        key = (
+            record.spec.dataset,
+            record.spec.val_size,
+            record.spec.train_size,
+            record.spec.test_size,
+            record.spec.split_seed,
+        )
+        if key not in loaded:
+            loaded[key] = data_for(record.spec, data_dir).splits
+        try:
+            made = _export_run(folder, loaded[key], exports)
+        except (OSError, ValueError, TypeError) as exc:  # Keras' load errors for a bad file
+            if announce is not None:
+                announce(f"{record.run_id}: FAILED to load {folder / store.MODEL}: {one_line(exc)}")
+            continue
+        record = dataclasses.replace(record, exports={**(record.exports or {}), **made})
+        files.write_json(folder / store.RECORD, record.to_json())
+        updated.append(record)
+        if announce is not None:
+            from bench.train.suite import outcome
+
+            announce(f"{record.run_id}: {outcome(record)}")
+    return updated
+
+
+def _export_run(folder: Path, splits, exports: ExportSettings) -> dict:
+    """The exports of the model saved in ``folder``, on ``splits``' images."""
+    import keras
+    import numpy as np
+
+    from bench.measure.deploy import evaluate_exports
+    from bench.store import results as store
+
+    with np.load(folder / store.PREDICTIONS) as saved:
+        y_true, y_pred = saved["y_true"], saved["y_pred"]
+    if len(y_true) != len(splits.y_test) or np.any(y_true != splits.y_test):
+        raise BenchError(
+            f"{folder / store.PREDICTIONS}: its test labels are not those of the data found "
+            "now; point --data-dir at the data the run was made with"
+        )
+    model = keras.saving.load_model(folder / store.MODEL, compile=False)
+    return evaluate_exports(
+        model, splits.x_train, splits.x_test, splits.y_test, y_pred, exports, folder
+    )
