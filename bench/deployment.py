@@ -101,7 +101,7 @@ def list_architectures(
                 "params": info.params,
                 "flops": info.flops,
                 "saved_bytes": info.saved_bytes,
-                **_export_sizes(model),
+                **export_sizes(model),
                 "description": spec.description,
                 "reference": spec.reference,
             }
@@ -109,7 +109,7 @@ def list_architectures(
     return rows
 
 
-def _export_sizes(model) -> dict[str, int | None]:
+def export_sizes(model) -> dict[str, int | None]:
     """Flash and peak activation bytes of ``model``'s listed exports; None where one fails,
     calibrated on seeded uniform noise (sizes do not depend on the values)."""
     import numpy as np

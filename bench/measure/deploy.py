@@ -86,7 +86,10 @@ def evaluate_exports(
         return {}
     from bench.train.protocol import in_float32
 
-    twin = in_float32(model)
+    try:
+        twin = in_float32(model)
+    except Exception as exc:  # a model Keras cannot rebuild in float32: no export of it
+        return {precision: _failed(exc) for precision in settings.precisions}
     calibration = calibration_sample(
         x_train, settings.calibration_images, settings.calibration_seed
     )
@@ -100,9 +103,13 @@ def evaluate_exports(
                 files.write_bytes(folder / export_name(precision), content)
             export = _measure(content, x_test, y_test, keras_predictions, keras_correct, settings)
         except Exception as exc:  # a converter that refuses a model is a finding, not a crash
-            export = Export(status="failed", error=f"{type(exc).__name__}: {one_line(exc)}"[:500])
+            export = _failed(exc)
         found[precision] = dataclasses.replace(export, seconds=time.perf_counter() - started)
     return found
+
+
+def _failed(exc: Exception) -> Export:
+    return Export(status="failed", error=f"{type(exc).__name__}: {one_line(exc)}"[:500])
 
 
 def export_name(precision: str) -> str:
