@@ -155,42 +155,34 @@ def quantize(
     from bench.measure.deploy import ExportSettings, parse_exports
     from bench.store import files
     from bench.store import results as store
+    from bench.train.suite import outcome
 
     if not isinstance(exports, ExportSettings):
         exports = parse_exports(exports, keep_exports)
     if not Path(results).is_dir():
         raise BenchError(f"{results}: no such results folder")
     load_architectures(arch_modules).names()  # registers the layers and functions models use
+    announce = announce or (lambda line: None)
     updated, loaded = [], {}
     for folder, record in store.iter_runs(results):
         if not record.ok or (record.exports and not force):
             continue
         if not (folder / store.MODEL).exists():
-            if announce is not None:
-                announce(f"{record.run_id}: no {store.MODEL} in {folder}, skipped")
+            announce(f"{record.run_id}: no {store.MODEL} in {folder}, skipped")
             continue
-        key = (
-            record.spec.dataset,
-            record.spec.val_size,
-            record.spec.train_size,
-            record.spec.test_size,
-            record.spec.split_seed,
-        )
-        if key not in loaded:
-            loaded[key] = data_for(record.spec, data_dir).splits
+        spec = record.spec
+        split = (spec.dataset, spec.val_size, spec.train_size, spec.test_size, spec.split_seed)
+        if split not in loaded:
+            loaded[split] = data_for(spec, data_dir).splits
         try:
-            made = _export_run(folder, loaded[key], exports)
+            made = _export_run(folder, loaded[split], exports)
         except (OSError, ValueError, TypeError) as exc:  # Keras' load errors for a bad file
-            if announce is not None:
-                announce(f"{record.run_id}: FAILED to load {folder / store.MODEL}: {one_line(exc)}")
+            announce(f"{record.run_id}: FAILED to load {folder / store.MODEL}: {one_line(exc)}")
             continue
         record = dataclasses.replace(record, exports={**(record.exports or {}), **made})
         files.write_json(folder / store.RECORD, record.to_json())
         updated.append(record)
-        if announce is not None:
-            from bench.train.suite import outcome
-
-            announce(f"{record.run_id}: {outcome(record)}")
+        announce(f"{record.run_id}: {outcome(record)}")
     return updated
 
 
