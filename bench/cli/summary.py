@@ -10,6 +10,8 @@ HEADERS = [
     "augment",
     "status",
     "test acc",
+    "int8 acc",
+    "int8 KB",
     "params",
     "MFLOPs",
     "epochs",
@@ -34,6 +36,7 @@ def _row(r: RunRecord) -> list:
         "on" if spec.augment else "off",
         r.status,
         f"{metrics.test_accuracy:.4f}" if ok else "",
+        *_int8(r),
         f"{model.params:,}" if ok else "",
         f"{model.flops / 1e6:.2f}" if ok else "",
         "" if metrics.epochs is None else metrics.epochs,
@@ -42,3 +45,13 @@ def _row(r: RunRecord) -> list:
         f"{metrics.gflops_per_second:.1f}" if ok else "",
         "" if ok else r.error,
     ]
+
+
+def _int8(r: RunRecord) -> list[str]:
+    """The full-integer export's accuracy and size; "failed", or blank where none was made."""
+    export = (r.exports or {}).get("int8")
+    if export is None:
+        return ["", ""]
+    if not export.ok:
+        return ["failed", ""]
+    return [f"{export.test_accuracy:.4f}", f"{export.bytes / 1024:,.0f}"]
