@@ -23,7 +23,7 @@ from report.dataview import DataView, data_view
 from report.highlights import check_profiles, highlights
 from report.images import data_uri
 from report.latency import benchmark_history, runtime_rows
-from report.leaderboard import cell_text, leaderboard, shown_columns, sort_value
+from report.leaderboard import Cell, cell, leaderboard, shown_columns
 from report.significance import augmentation_effects, compare_groups
 from report.tuning import tuning_views
 
@@ -198,12 +198,9 @@ def _template():
     return env.get_template("report.html.j2")
 
 
-def _board_rows(board: pd.DataFrame) -> list[list[tuple[str, str]]]:
+def _board_rows(board: pd.DataFrame) -> list[list[Cell]]:
     columns = shown_columns(board)
-    return [
-        [(cell_text(c, row[c.key]), sort_value(c, row[c.key])) for c in columns]
-        for _, row in board.iterrows()
-    ]
+    return [[cell(c, row) for c in columns] for _, row in board.iterrows()]
 
 
 def _architectures(runs: list[tuple[Path, RunRecord]]) -> list[dict]:
