@@ -1,5 +1,5 @@
-"""The deployment view: the leaderboard's export columns. Records are made up
-(``fake_record``, ``fake_export``): the figures are what is checked."""
+"""The deployment view: the leaderboard's export columns and the labels of budget lines.
+Records are made up (``fake_record``, ``fake_export``): the figures are what is checked."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from conftest import fake_export, fake_record
 
 from bench.store import files, results
 from report import leaderboard, markdown, table_csv
+from report.labels import Mark, Point, place
 from report.leaderboard import FAILED, KB, cell, shown_columns
 
 OP_ERROR = "RuntimeError: op BROADCAST_TO is not supported"
@@ -87,3 +88,13 @@ def test_the_markdown_and_csv_tables_gain_the_export_columns(tmp_path):
     assert csv.loc[0, "int8_accuracy"] == pytest.approx(0.8996)
     assert csv.loc[0, "int8_bytes"] == 48 * KB and csv.loc[0, "int8_status"] == "ok"
     assert "float16_accuracy" not in csv  # no run exported to float16
+
+
+def test_a_label_keeps_clear_of_a_budget_lines_text():
+    # a point just under the plot's top, a budget line just right of it: the label's first
+    # choice, to the right, would run into the line's text at the top
+    point = [Point(5.0, 0.999, 0.999, 0.999)]
+    ranges = (4.5, 5.5), (0.98, 1.0)
+    assert place(point, ["vgg_lite"], point, [], *ranges) == ["middle right"]
+    budget = [Mark(10**5.05, "1 MB flash")]
+    assert place(point, ["vgg_lite"], point, [], *ranges, budget) != ["middle right"]
