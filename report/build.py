@@ -20,10 +20,11 @@ from bench.store import files, results
 from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
 from report import charts
 from report.dataview import DataView, data_view
+from report.deployment import deployment_view, export_method, size_text
 from report.highlights import check_profiles, highlights
 from report.images import data_uri
 from report.latency import benchmark_history, runtime_rows
-from report.leaderboard import cell_text, leaderboard, shown_columns, sort_value
+from report.leaderboard import Cell, cell, leaderboard, shown_columns
 from report.significance import augmentation_effects, compare_groups
 from report.tuning import tuning_views
 
@@ -116,6 +117,9 @@ def render_report(
     data = _DataCache()
     effects = augmentation_effects(frame)
     charts_top = _top_charts(board, effects, ok_runs)
+    deployment = deployment_view(board)  # None for runs made before exports were kept
+    if deployment is not None and deployment.chart is not None:
+        charts_top.append(Chart.of("chart-deployment", deployment.chart))
     runtimes = runtime_rows(results.read_latency(results_dir))
     history = benchmark_history(benchmarks_dir)
     latency_charts = [
@@ -134,6 +138,7 @@ def render_report(
         "columns": shown_columns(board),
         "board_rows": _board_rows(board),
         "charts": {chart.id: chart for chart in charts_top + latency_charts},
+        "deployment": deployment,
         "runtimes": runtimes,
         "failed": [
             {"run_id": record.run_id, "error": record.error or "unknown"}
@@ -195,15 +200,13 @@ def _template():
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["size"] = size_text
     return env.get_template("report.html.j2")
 
 
-def _board_rows(board: pd.DataFrame) -> list[list[tuple[str, str]]]:
+def _board_rows(board: pd.DataFrame) -> list[list[Cell]]:
     columns = shown_columns(board)
-    return [
-        [(cell_text(c, row[c.key]), sort_value(c, row[c.key])) for c in columns]
-        for _, row in board.iterrows()
-    ]
+    return [[cell(c, row) for c in columns] for _, row in board.iterrows()]
 
 
 def _architectures(runs: list[tuple[Path, RunRecord]]) -> list[dict]:
@@ -338,6 +341,7 @@ def _method(records: list[RunRecord], frame: pd.DataFrame) -> dict:
             "test": distinct("test_size"),
         },
         "protocol": protocol_text(specs),
+        "exports": export_method(records),
         "env": latest.environment.to_json() if latest.environment else {},
         "mixed_commits": len(commits) > 1,
         "runs": len(records),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ from plotly.colors import qualitative
 from bench.config import RunSpec
 from bench.measure.stats import Interval
 from bench.store.records import RunRecord
-from report.labels import label_points
+from report.labels import Mark, label_points
 from report.significance import AugmentationEffect
 
 AUGMENT_COLOURS = {False: "#1f77b4", True: "#ff7f0e"}
@@ -25,7 +25,8 @@ def _layout(top: int, **settings) -> dict:
     return {**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": top}, **settings}
 
 
-def _label(row: pd.Series) -> str:
+def config_label(row: pd.Series) -> str:
+    """A configuration as the charts name it: ``lenet5 (aug)``, its variant added when tuned."""
     text = f"{row['arch']} ({'aug' if row['augment'] else 'no aug'})"
     return text if row.get("variant", "default") == "default" else f"{text}, {row['variant']}"
 
@@ -54,9 +55,11 @@ def pareto_front(cost: pd.Series, accuracy: pd.Series) -> list[int]:
     return front
 
 
-def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str) -> go.Figure:
+def accuracy_against(
+    board: pd.DataFrame, cost: str, title: str, axis_title: str, marks: Sequence[Mark] = ()
+) -> go.Figure:
     """Test accuracy against a cost (log x axis), one marker per configuration,
-    with the Pareto frontier over all of them."""
+    with the Pareto frontier over all of them and a labelled line at each of ``marks``."""
     fig = go.Figure()
     measured = board[pd.to_numeric(board[cost], errors="coerce").notna()]
     for augment, group in measured.groupby("augment"):
@@ -66,7 +69,7 @@ def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str
                 y=group["test_accuracy"],
                 error_y=_error_bars(group),
                 mode="markers",
-                hovertext=group.apply(_label, axis=1),
+                hovertext=group.apply(config_label, axis=1),
                 name=_augment_name(augment),
                 marker=dict(size=11, color=AUGMENT_COLOURS[bool(augment)]),
             )
@@ -85,7 +88,7 @@ def accuracy_against(board: pd.DataFrame, cost: str, title: str, axis_title: str
         )
         # one name per network: with and without augmentation it is the same size
         names = measured["arch"] + _variant_suffix(measured)
-        label_points(fig, measured, cost, names, front)
+        label_points(fig, measured, cost, names, front, marks)
     else:
         annotate_empty(fig, "not measured yet")
     fig.update_layout(

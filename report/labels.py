@@ -6,6 +6,7 @@ on a log axis networks of similar size crowd together. Here each label takes the
 eight) that overlaps least with what is already drawn, judged in pixels estimated from the
 axis ranges (which this module sets, padded so that the outermost labels fit) and the
 smallest plot a chart gets on the page; on a wider plot the points only spread further.
+Marks (a vertical line with its text at the plot's top: a budget) are kept clear the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -24,6 +26,8 @@ LINE_PX = 16
 GAP_PX = 12  # from a point to its label: plotly's offset for the invisible marker below
 MARKER_PX = 6  # half a marker's side
 ERROR_BAR_PX = 3  # half an error bar's cap
+MARK_GAP_PX = 4  # from a mark's line to its text
+MARK_COLOUR = "#888"
 
 # Where a label may go, in order of preference: (horizontal, vertical) side of the point.
 SIDES = {
@@ -48,21 +52,43 @@ class Point:
     high: float
 
 
+@dataclasses.dataclass(frozen=True)
+class Mark:
+    """A vertical line at the cost ``value`` with its text at the top of the plot, beside
+    the line: a budget or a threshold to read the points against."""
+
+    value: float
+    text: str
+
+    @property
+    def x(self) -> float:
+        """Where it is on the (log) axis."""
+        return math.log10(self.value)
+
+
 def label_points(
-    fig: go.Figure, board: pd.DataFrame, cost: str, labels: pd.Series, steps: pd.DataFrame
+    fig: go.Figure,
+    board: pd.DataFrame,
+    cost: str,
+    labels: pd.Series,
+    steps: pd.DataFrame,
+    marks: Sequence[Mark] = (),
 ) -> None:
     """Label each group of ``board``'s rows that share a label once, at its most accurate
     point, on a chart of test accuracy against ``cost`` (log x axis) with a step line
-    through the rows ``steps`` (a Pareto frontier, drawn ``hv``); sets both axis ranges."""
+    through the rows ``steps`` (a Pareto frontier, drawn ``hv``); sets both axis ranges.
+    Draws the ``marks``, inside the x range and their texts clear of the labels."""
     points = [_point(row, cost) for _, row in board.iterrows()]
     anchors: dict[str, Point] = {}
     for name, point in zip(labels, points, strict=True):
         if name not in anchors or point.y > anchors[name].y:
             anchors[name] = point
     names = list(anchors)
-    x_range, y_range = axis_ranges(points, [anchors[n] for n in names], names)
+    x_range, y_range = axis_ranges(points, [anchors[n] for n in names], names, marks)
     corners = [_point(row, cost) for _, row in steps.iterrows()]
-    sides = place([anchors[n] for n in names], names, points, corners, x_range, y_range)
+    sides = place([anchors[n] for n in names], names, points, corners, x_range, y_range, marks)
+    for mark in marks:
+        _draw_mark(fig, mark, mark_side(mark, x_range), y_range)
     fig.add_trace(
         go.Scatter(
             x=[10 ** anchors[n].x for n in names],
@@ -90,12 +116,14 @@ def _point(row: pd.Series, cost: str) -> Point:
 
 
 def axis_ranges(
-    points: list[Point], anchors: list[Point], names: list[str]
+    points: list[Point], anchors: list[Point], names: list[str], marks: Sequence[Mark] = ()
 ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """x and y ranges that hold every point and error bar, with room beside the leftmost
-    and rightmost points for their labels."""
-    first, last = min(p.x for p in points), max(p.x for p in points)
-    right = max(_width(n) for a, n in zip(anchors, names, strict=True) if a.x == last)
+    """x and y ranges that hold every point and error bar, and the line of every mark, with
+    room beside the leftmost and rightmost points for their labels."""
+    xs = [p.x for p in points] + [m.x for m in marks]
+    first, last = min(xs), max(xs)
+    ends = (_width(n) for a, n in zip(anchors, names, strict=True) if a.x == last)
+    right = max(ends, default=0.0)  # a mark's text goes left when there is no room right
     if last - first < 0.5:  # a lone point or near-equal costs: half a decade about them
         first, last = (first + last) / 2 - 0.25, (first + last) / 2 + 0.25
     left_px, right_px = 3 * GAP_PX, min(right + 2 * GAP_PX, PLOT_PX[0] / 3)
@@ -110,6 +138,41 @@ def _width(name: str) -> float:
     return CHAR_PX * len(name)
 
 
+def mark_side(mark: Mark, x_range: tuple[float, float]) -> int:
+    """Where a mark's text goes: right of its line (1) when it fits there, else left (-1)."""
+    x = (mark.x - x_range[0]) / (x_range[1] - x_range[0]) * PLOT_PX[0]
+    return 1 if x + MARK_GAP_PX + _width(mark.text) <= PLOT_PX[0] else -1
+
+
+def _draw_mark(fig: go.Figure, mark: Mark, side: int, y_range: tuple[float, float]) -> None:
+    # A shape's x is the value itself on a log axis, an annotation's its log10. The line
+    # goes between the grid and the points, which plotly does only for a shape drawn on
+    # the axes (yref "paper" puts it under the grid, where a grid line can hide it).
+    fig.add_shape(
+        type="line",
+        xref="x",
+        yref="y",
+        x0=mark.value,
+        x1=mark.value,
+        y0=y_range[0],
+        y1=y_range[1],
+        line=dict(color=MARK_COLOUR, width=1, dash="dash"),
+        layer="between",
+    )
+    fig.add_annotation(
+        x=mark.x,
+        y=1,
+        xref="x",
+        yref="paper",
+        text=mark.text,
+        showarrow=False,
+        xanchor="left" if side == 1 else "right",
+        yanchor="top",
+        xshift=side * MARK_GAP_PX,
+        font=dict(size=FONT_PX, color=MARK_COLOUR),
+    )
+
+
 def place(
     anchors: list[Point],
     names: list[str],
@@ -117,10 +180,12 @@ def place(
     steps: list[Point],
     x_range: tuple[float, float],
     y_range: tuple[float, float],
+    marks: Sequence[Mark] = (),
 ) -> list[str]:
     """The side of its anchor each label goes to: greedily, left to right, the first side
     of ``SIDES`` that overlaps least with the labels placed so far, the markers and error
-    bars of ``points``, the step line through ``steps``, and the outside of the plot."""
+    bars of ``points``, the step line through ``steps``, the lines and texts of ``marks``,
+    and the outside of the plot."""
 
     def to_px(x: float, y: float) -> tuple[float, float]:
         return (
@@ -128,7 +193,7 @@ def place(
             (y - y_range[0]) / (y_range[1] - y_range[0]) * PLOT_PX[1],
         )
 
-    obstacles = _obstacles(points, steps, to_px)
+    obstacles = _obstacles(points, steps, to_px) + _mark_boxes(marks, x_range, to_px)
     plot = (0.0, 0.0, *PLOT_PX)
     sides = [""] * len(anchors)
     for i in sorted(range(len(anchors)), key=lambda i: anchors[i].x):
@@ -157,6 +222,18 @@ def _obstacles(points: list[Point], steps: list[Point], to_px) -> list[Box]:
         (xa, ya), (xb, yb) = to_px(a.x, a.y), to_px(b.x, b.y)
         boxes.append((xa, ya - 1, xb, ya + 1))
         boxes.append((xb - 1, min(ya, yb), xb + 1, max(ya, yb)))
+    return boxes
+
+
+def _mark_boxes(marks: Sequence[Mark], x_range: tuple[float, float], to_px) -> list[Box]:
+    """Boxes around each mark's line, from the bottom of the plot to its top, and its text."""
+    boxes = []
+    for mark in marks:
+        x, _ = to_px(mark.x, 0.0)
+        width, top = _width(mark.text), PLOT_PX[1]
+        start = x + MARK_GAP_PX if mark_side(mark, x_range) == 1 else x - MARK_GAP_PX - width
+        boxes.append((x - 1, 0.0, x + 1, top))
+        boxes.append((start, top - LINE_PX, start + width, top))
     return boxes
 
 

@@ -2,6 +2,8 @@
 
 A configuration is (dataset, profile, architecture, augmentation, variant); its seeds are
 averaged, and the test accuracy gets a 95% Student's t interval when there are several.
+A run's LiteRT exports (``<precision>_<figure>`` columns) are averaged the same way; an
+export that failed for any seed shows as failed, its error beside it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,16 @@ import pandas as pd
 
 from bench.measure.stats import mean_interval
 from bench.store.records import ACCURACY_TARGETS, target_key
+from bench.store.results import EXPORT_COLUMNS
 
 GROUP_KEYS = ["dataset", "profile", "arch", "augment", "variant"]
 MISSING = "\u2014"  # em dash: not measured (yet)
+FAILED = "failed"  # an export that failed: said, not left blank
+# The precisions a run exports to (bench.store.records.Export), and the figures of each, as
+# bench.store.results.export_columns names them: int8_accuracy, int8_bytes, ...
+EXPORT_PRECISIONS = ("float32", "float16", "dynamic_int8", "int8")
+EXPORT_FIGURES = [c for c in EXPORT_COLUMNS.values() if c not in ("status", "error")]
+KB = 1024  # sizes in KB and MB are of 1024 bytes, as microcontroller data sheets count them
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +40,7 @@ class Column:
     numeric: bool = True
     more: bool = False  # the page shows it only when asked for "more columns"
     wrap: bool = False  # long text: wraps rather than widening the table
+    export: str = ""  # the precision of the export it comes from: "failed" when that failed
 
     @property
     def css(self) -> str:
@@ -54,6 +64,14 @@ def _interval(value: Any) -> str:
 
 def _seconds_to(value: Any) -> str:
     return "not reached" if math.isinf(value) else f"{value:.0f}"
+
+
+def _points(value: Any) -> str:
+    return f"{100 * value:+.2f}"
+
+
+def _export(precision: str, figure: str, header: str, fmt, help: str, more: bool = True):
+    return Column(f"{precision}_{figure}", header, fmt, help, more=more, export=precision)
 
 
 # Time to accuracy: validation accuracy targets by the suffix of their record fields.
@@ -112,6 +130,41 @@ COLUMNS: list[Column] = [
         "inference throughput at a large batch",
         more=True,
     ),
+    # LiteRT exports; int8 is full-integer, int8 inputs and outputs: what a microcontroller runs
+    _export("int8", "accuracy", "int8 acc", _num(".4f"), "int8 LiteRT test accuracy", False),
+    _export(
+        "int8",
+        "accuracy_change",
+        "int8 change",
+        _points,
+        "int8 test accuracy minus the float32 Keras model's, in points",
+        False,
+    ),
+    _export("int8", "bytes", "int8 KB", _scaled(1 / KB, ",.1f"), "int8 .tflite file", False),
+    _export(
+        "int8",
+        "peak_activation_bytes",
+        "int8 RAM KB",
+        _scaled(1 / KB, ",.1f"),
+        "peak activation memory at batch 1: the largest total of tensors alive at once",
+    ),
+    _export("int8", "p50_ms", "int8 p50 ms", _num(".3f"), "LiteRT batch-1 latency", False),
+    _export("int8", "p99_ms", "int8 p99 ms", _num(".3f"), "LiteRT batch-1 latency, 99th pct"),
+    _export(
+        "int8", "changed", "int8 changed", _num(",.0f"), "test predictions unlike the Keras model's"
+    ),
+    _export("float16", "accuracy", "float16 acc", _num(".4f"), "float16 LiteRT test accuracy"),
+    _export("float16", "bytes", "float16 KB", _scaled(1 / KB, ",.1f"), "float16 .tflite file"),
+    _export(
+        "dynamic_int8",
+        "accuracy",
+        "dyn int8 acc",
+        _num(".4f"),
+        "dynamic-range int8 (int8 weights, float activations) LiteRT test accuracy",
+    ),
+    _export(
+        "dynamic_int8", "bytes", "dyn int8 KB", _scaled(1 / KB, ",.1f"), "dynamic-range int8 file"
+    ),
 ]
 
 _MEAN_OVER_SEEDS = [
@@ -152,6 +205,7 @@ def leaderboard(runs: pd.DataFrame, comparisons: list | None = None) -> pd.DataF
             error_pct=100 * (1 - accuracy.mean),
         )
         row.update(_time_to_accuracy(group))
+        row.update(_export_figures(group))
         for column in _MEAN_OVER_SEEDS:
             values = pd.to_numeric(group[column], errors="coerce") if column in group else None
             row[column] = values.mean() if values is not None else math.nan
@@ -183,13 +237,54 @@ def _time_to_accuracy(group: pd.DataFrame) -> dict:
     return figures
 
 
+def _export_figures(group: pd.DataFrame) -> dict:
+    """Each precision's status, error and figures over the seeds: ``failed`` with the first
+    error when any seed's export failed (no figures then: they would speak for the others
+    only), else the mean of each figure; all NaN where no run recorded the export."""
+    figures = {}
+    for precision in EXPORT_PRECISIONS:
+        status = group.get(f"{precision}_status", pd.Series(dtype=object)).dropna()
+        failed = group.loc[status.index[status != "ok"]]
+        figures[f"{precision}_status"] = (
+            math.nan if status.empty else FAILED if len(failed) else "ok"
+        )
+        figures[f"{precision}_error"] = _export_error(failed, precision, len(status))
+        for figure in EXPORT_FIGURES:
+            column = f"{precision}_{figure}"
+            values = pd.to_numeric(group.get(column, pd.Series(dtype=float)), errors="coerce")
+            figures[column] = values.mean() if failed.empty else math.nan
+    return figures
+
+
+def _export_error(failed: pd.DataFrame, precision: str, seeds: int) -> str | float:
+    """The first failed seed's error, with how many seeds failed when there were several."""
+    if failed.empty:
+        return math.nan
+    errors = failed.get(f"{precision}_error", pd.Series(dtype=object)).dropna()
+    error = str(errors.iloc[0]) if len(errors) else "unknown error"
+    return error if seeds == 1 else f"{error} ({len(failed)} of {seeds} seeds)"
+
+
 def _board_columns() -> list[str]:
-    return [c.key for c in COLUMNS if c.key not in GROUP_KEYS]
+    shown = [c.key for c in COLUMNS if c.key not in GROUP_KEYS]
+    exports = [
+        f"{precision}_{figure}"
+        for precision in EXPORT_PRECISIONS
+        for figure in ["status", "error", *EXPORT_FIGURES]
+    ]
+    return shown + [key for key in exports if key not in shown]
+
+
+def recorded_exports(board: pd.DataFrame) -> list[str]:
+    """The precisions some row has an export of, failed or not, in ``EXPORT_PRECISIONS``
+    order; none for runs made before exports were kept."""
+    return [p for p in EXPORT_PRECISIONS if board[f"{p}_status"].notna().any()]
 
 
 def shown_columns(board: pd.DataFrame) -> list[Column]:
     """The columns worth showing: ``variant`` only when tuned runs exist, the seed
-    spread only with several seeds, significance only when it was computed."""
+    spread only with several seeds, significance only when it was computed, an export's
+    figures only when some run recorded that export."""
     single_variant = board["variant"].nunique() <= 1 and (board["variant"] == "default").all()
     single_seed = len(board) == 0 or board["seeds"].max() <= 1
     hidden = {"variant"} if single_variant else set()
@@ -197,7 +292,24 @@ def shown_columns(board: pd.DataFrame) -> list[Column]:
         hidden |= {"accuracy_std", "accuracy_range"}
     if board["better_than"].isna().all():
         hidden.add("better_than")
+    recorded = recorded_exports(board)
+    hidden |= {c.key for c in COLUMNS if c.export and c.export not in recorded}
     return [c for c in COLUMNS if c.key not in hidden]
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    text: str
+    sort: str  # what the page sorts by (sort_value)
+    error: str | None = None  # a failed export's, which the page shows on hover
+
+
+def cell(column: Column, row: pd.Series) -> Cell:
+    """A row's cell of ``column``: ``failed`` with its error when its export failed."""
+    if column.export and row.get(f"{column.export}_status") == FAILED:
+        return Cell(FAILED, "", str(row.get(f"{column.export}_error")))
+    value = row[column.key]
+    return Cell(cell_text(column, value), sort_value(column, value))
 
 
 def cell_text(column: Column, value: Any) -> str:
@@ -231,7 +343,7 @@ def markdown(board: pd.DataFrame) -> str:
     from tabulate import tabulate
 
     columns = shown_columns(board)
-    rows = [[cell_text(c, row[c.key]) for c in columns] for _, row in board.iterrows()]
+    rows = [[cell(c, row).text for c in columns] for _, row in board.iterrows()]
     return tabulate(
         rows,
         headers=[c.header for c in columns],
@@ -242,8 +354,17 @@ def markdown(board: pd.DataFrame) -> str:
 
 
 def table_csv(board: pd.DataFrame) -> str:
-    """The leaderboard as CSV, full precision: pairs split into ``_low``/``_high`` columns."""
-    frame = board.copy()
+    """The leaderboard as CSV, full precision: pairs split into ``_low``/``_high`` columns;
+    the columns of exports no run recorded are left out."""
+    recorded = recorded_exports(board)
+    frame = board.drop(
+        columns=[
+            f"{precision}_{figure}"
+            for precision in EXPORT_PRECISIONS
+            if precision not in recorded
+            for figure in ["status", "error", *EXPORT_FIGURES]
+        ]
+    )
     for column in ("interval", "accuracy_range"):
         pairs = frame.pop(column).tolist()
         frame[f"{column}_low"] = [pair[0] for pair in pairs]

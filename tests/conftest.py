@@ -34,9 +34,12 @@ def pytest_configure(config):
         config.option.benchmark_disable = True
 
 
-def fake_record(arch: str, augment: bool, status: str = "ok") -> dict:
-    """A record as a finished (or failed) run writes it, less what only a report reads."""
-    return {
+def fake_record(
+    arch: str, augment: bool, status: str = "ok", exports: dict[str, dict] | None = None
+) -> dict:
+    """A record as a finished (or failed) run writes it, less what only a report reads;
+    ``exports`` (by precision, each a ``fake_export``) as a run with LiteRT exports has them."""
+    record = {
         "run_id": f"mnist-smoke-{arch}-{augment}",
         "status": status,
         "error": None if status == "ok" else "ValueError: boom",
@@ -50,6 +53,65 @@ def fake_record(arch: str, augment: bool, status: str = "ok") -> dict:
         "model": {"params": 10, "flops": 20, "saved_bytes": 30},
         "metrics": {"test_accuracy": 0.9, "train_seconds": 1.5, "history": [1, 2]},
     }
+    if exports is not None:
+        record["exports"] = exports
+    return record
+
+
+def fake_export(
+    accuracy: float = 0.9,
+    kb: float = 50.0,
+    ram_kb: float = 10.0,
+    p50_ms: float = 0.1,
+    keras_accuracy: float = 0.9,
+    error: str | None = None,
+) -> dict:
+    """One LiteRT export of a record (``bench.store.records.Export``): sizes in KB of 1024
+    bytes; with an ``error``, a failed export, which keeps only that."""
+    if error is not None:
+        return {"status": "failed", "error": error}
+    return {
+        "status": "ok",
+        "error": None,
+        "bytes": round(kb * 1024),
+        "peak_activation_bytes": round(ram_kb * 1024),
+        "test_accuracy": accuracy,
+        "accuracy_change": accuracy - keras_accuracy,
+        "changed_predictions": round(abs(accuracy - keras_accuracy) * 10_000) + 3,
+        "p50_ms": p50_ms,
+        "p99_ms": 2 * p50_ms,
+        "throughput": 1000 / p50_ms,
+    }
+
+
+def add_fake_exports(root: Path, failed: tuple[str, str] | None = None) -> None:
+    """Give every record under ``root`` made-up LiteRT exports sized from its model (int8
+    about a byte a parameter) and a little less accurate; ``failed``: (architecture,
+    precision) whose export failed. For pages to show exports before runs make them."""
+    import json
+    import math
+    import zlib
+
+    for path in sorted(root.glob("**/record.json")):
+        record = json.loads(path.read_text())
+        if record["status"] != "ok":
+            continue
+        params, flops = record["model"]["params"], record["model"]["flops"]
+        accuracy = record["metrics"]["test_accuracy"]
+        drop = (zlib.crc32(record["run_id"].encode()) % 7) * 1e-4  # 0 to 0.06 points
+        ram_kb = 8 * math.sqrt(flops) / 1024
+        exports = {
+            "float32": fake_export(accuracy, 4 * params / 1024, 4 * ram_kb, 1.0, accuracy),
+            "float16": fake_export(accuracy, 2 * params / 1024, 4 * ram_kb, 1.0, accuracy),
+            "dynamic_int8": fake_export(
+                accuracy - drop / 2, params / 1024, 4 * ram_kb, 0.8, accuracy
+            ),
+            "int8": fake_export(accuracy - drop, params / 1024 + 4, ram_kb, 0.5, accuracy),
+        }
+        if failed is not None and record["spec"]["arch"] == failed[0]:
+            exports[failed[1]] = fake_export(error="RuntimeError: op not supported by LiteRT")
+        record["exports"] = exports
+        path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 @pytest.fixture(scope="session")

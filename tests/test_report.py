@@ -65,7 +65,8 @@ def test_every_chart_has_its_figure(report_html):
     chart_divs = {a["id"] for t, a in tags if t == "div" and "chart" in a.get("class", "").split()}
     specs = [a["data-target"] for t, a in tags if "chart-spec" in a.get("class", "")]
     assert sorted(specs) == sorted(chart_divs)
-    assert len(chart_divs) == 5 + 2 + 3 + 4  # top, latency, data, one per finished run
+    # top (and the deployment chart when exports were recorded), latency, data, one per run
+    assert len(chart_divs) == 5 + ("chart-deployment" in chart_divs) + 2 + 3 + 4
 
 
 def test_the_report_loads_nothing_from_outside(report_html):

@@ -1,7 +1,8 @@
 """The report opened in headless Chromium: every chart draws, the console stays clean, and
 at a 1400-pixel window the leaderboard fits, no chart text overlaps and the toolbar leaves
 titles clear. The layout checks look at the committed reference runs (five networks, three
-seeds: what a real suite shows) and at the tiny smoke suite.
+seeds: what a real suite shows), given made-up LiteRT exports for the deployment view, and at
+the tiny smoke suite.
 
 Needs Playwright's Python client and Debian's ``chromium`` (``.ci/run`` installs both);
 without them this test fails rather than skips.
@@ -14,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import add_fake_exports
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("BENCH_CHROMIUM", "/usr/bin/chromium")
@@ -45,7 +47,7 @@ def test_every_chart_renders_without_console_errors(report_path, tmp_path):
     if os.environ.get("BENCH_SCREENSHOT_DIR"):
         shutil.copy(screenshot, Path(os.environ["BENCH_SCREENSHOT_DIR"]) / screenshot.name)
     print(f"{len(drawn)} of {len(chart_ids)} charts drawn; screenshot {screenshot}")
-    assert len(chart_ids) == 14
+    assert len(chart_ids) == 14 + ("chart-deployment" in chart_ids)  # with exports recorded
     assert drawn == chart_ids
     assert problems == []
     assert screenshot.stat().st_size > 10_000
@@ -53,10 +55,14 @@ def test_every_chart_renders_without_console_errors(report_path, tmp_path):
 
 @pytest.fixture(scope="module")
 def reference_report(tmp_path_factory):
-    """The report of the committed reference runs: no training needed."""
+    """The report of the committed reference runs, with made-up exports (alexnet_style's
+    dynamic-range int8 failed): no training needed."""
     from report import build_report
 
-    return build_report(REFERENCE_RUNS, tmp_path_factory.mktemp("reference") / "report.html")
+    folder = tmp_path_factory.mktemp("reference") / "runs"
+    shutil.copytree(REFERENCE_RUNS, folder)
+    add_fake_exports(folder, failed=("alexnet_style", "dynamic_int8"))
+    return build_report(folder, folder.parent / "report.html")
 
 
 @pytest.fixture(scope="module")
@@ -141,11 +147,35 @@ def test_no_text_overlaps_in_the_accuracy_charts_and_every_label_is_inside_the_p
     found = page.evaluate(TEXTS, chart)
     _screenshot(page, f"{chart}-{which}.png", f"#{chart}")
     page.close()
+    _assert_apart_and_inside(found)
+
+
+def _assert_apart_and_inside(found: dict) -> None:
     assert _overlapping(found["boxes"]) == []
     plot = found["plot"]
     for label in (b for b in found["boxes"] if b["label"]):
         inside = plot["x0"] <= label["x0"] and label["x1"] <= plot["x1"]
         assert inside and plot["y0"] <= label["y0"] and label["y1"] <= plot["y1"], label
+
+
+def test_the_deployment_chart_labels_its_networks_and_budget_lines_without_overlaps(
+    browser, reference_report
+):
+    page = _open(browser, reference_report)
+    found = page.evaluate(TEXTS, "chart-deployment")
+    lines = page.eval_on_selector_all("#chart-deployment .shapelayer path", "nodes => nodes.length")
+    budgets = page.eval_on_selector_all(
+        "#budget-table tbody tr",
+        "rows => rows.map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent)",
+    )
+    _screenshot(page, "chart-deployment-reference.png", "#chart-deployment")
+    _screenshot(page, "deployment-reference.png", "#deployment")
+    page.close()
+    _assert_apart_and_inside(found)
+    texts = {box["text"] for box in found["boxes"]}
+    assert {"256 KB flash", "1 MB flash", "lenet5", "vgg_lite", "alexnet_style"} <= texts
+    assert lines >= 2
+    assert budgets == ["64 KB 16 KB", "256 KB 64 KB", "1 MB 320 KB", "2 MB 512 KB"]
 
 
 def test_the_toolbar_leaves_the_confusion_matrix_title_clear(browser, report_path):

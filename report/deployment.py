@@ -1,0 +1,180 @@
+"""The deployment view: what the full-integer int8 LiteRT exports cost in accuracy and
+flash, and the most accurate model that fits a microcontroller's flash and RAM.
+
+A model fits a budget when its int8 ``.tflite`` file fits the flash and its peak activation
+memory at batch 1 fits the RAM. Neither counts the runtime's own code and buffers, which
+come on top: a fit here is necessary, not sufficient.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from bench.config import is_check
+from bench.store.records import RunRecord
+from report.charts import accuracy_against, config_label
+from report.labels import Mark
+from report.leaderboard import FAILED, KB, recorded_exports
+
+MB = 1024 * KB
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """A microcontroller's memories: flash holds the model, RAM its activations."""
+
+    flash: int  # bytes
+    ram: int  # bytes
+    example: str  # a part with about these memories
+
+
+# Common microcontroller memories, smallest first, from the parts' data sheets; the 1 MB /
+# 320 KB and 2 MB / 512 KB parts are the STM32 boards MCUNet (Lin et al., 2020) deploys on.
+BUDGETS = [
+    Budget(64 * KB, 16 * KB, "STM32F103C8 (Cortex-M3; 20 KB RAM)"),
+    Budget(256 * KB, 64 * KB, "STM32F401RC (Cortex-M4)"),
+    Budget(1 * MB, 320 * KB, "STM32F746 (Cortex-M7), MCUNet's board"),
+    Budget(2 * MB, 512 * KB, "STM32H743 (Cortex-M7)"),
+]
+CHART_FLASH = (256 * KB, 1 * MB)  # the flash budgets the chart draws a line at
+
+METHOD = (
+    "Each trained model is also exported to LiteRT as float32, float16, dynamic-range int8 "
+    "and full-integer int8 models (int8 inputs and outputs, calibrated on a fixed seeded "
+    "sample of training images), each evaluated on the same test images after the float32 "
+    "model, so that nothing is chosen by them; peak activation memory is the largest total "
+    "size of the tensors alive at once at batch 1 when the LiteRT ops run in order."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class BudgetFit:
+    """The most accurate configuration within a budget; ``model`` None when none fits."""
+
+    budget: Budget
+    model: str | None = None
+    accuracy: float | None = None  # int8 test accuracy, mean over seeds
+    flash: float | None = None  # bytes of its int8 file
+    ram: float | None = None  # bytes of its peak activations
+
+
+@dataclasses.dataclass
+class DeploymentView:
+    """What the page's deployment section shows; notes say why a part is missing."""
+
+    chart: go.Figure | None
+    fits: list[BudgetFit]
+    failed: list[tuple[str, str]]  # (configuration, error) of each failed int8 export
+    chart_note: str = ""
+    fits_note: str = ""
+
+
+def deployment_view(board: pd.DataFrame) -> DeploymentView | None:
+    """The section of a leaderboard (``report.leaderboard.leaderboard``); None when no run
+    recorded an export (runs made before exports were kept)."""
+    if not recorded_exports(board):
+        return None
+    points = int8_points(board)
+    chart = int8_chart(points) if len(points) else None
+    ranked = points[~points["profile"].map(is_check)]
+    fits = most_accurate_fits(ranked) if len(ranked) else []
+    failed = board[board["int8_status"] == FAILED]
+    return DeploymentView(
+        chart=chart,
+        fits=fits,
+        failed=[(config_label(row), row["int8_error"]) for _, row in failed.iterrows()],
+        chart_note="" if chart else "No int8 export succeeded: nothing to draw.",
+        fits_note="" if fits else _fits_note(points),
+    )
+
+
+def _fits_note(points: pd.DataFrame) -> str:
+    if len(points):
+        return "Runs of a check profile are not ranked: nothing to choose from."
+    return "No int8 export succeeded: nothing to choose from."
+
+
+def int8_points(board: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose int8 export worked for every seed, as the accuracy charts read a
+    board: ``test_accuracy`` is the int8 model's, ``int8_kb`` its file's size; no interval."""
+    ok = board[(board["int8_status"] == "ok") & board["int8_bytes"].notna()]
+    ok = ok[ok["int8_accuracy"].notna()]
+    return ok.assign(
+        test_accuracy=ok["int8_accuracy"],
+        int8_kb=ok["int8_bytes"] / KB,
+        interval=[(math.nan, math.nan)] * len(ok),
+    ).reset_index(drop=True)
+
+
+def int8_chart(points: pd.DataFrame) -> go.Figure:
+    """int8 test accuracy against the int8 file's size (log x axis, KB), labelled and with
+    its Pareto frontier as the accuracy-against-size chart has them, and the flash budgets
+    of ``CHART_FLASH`` as labelled lines."""
+    marks = [Mark(flash / KB, f"{size_text(flash)} flash") for flash in CHART_FLASH]
+    fig = accuracy_against(
+        points,
+        "int8_kb",
+        "int8 accuracy against flash size",
+        "int8 .tflite size, KB (log)",
+        marks,
+    )
+    fig.update_layout(yaxis_title="int8 test accuracy")
+    ticks = power_of_two_ticks(*fig.layout.xaxis.range)
+    fig.update_xaxes(tickvals=ticks, ticktext=[f"{t:,g}" for t in ticks])
+    return fig
+
+
+def power_of_two_ticks(low: float, high: float, most: int = 9) -> list[float]:
+    """Ticks at powers of two between 10**low and 10**high, as memories are sized (plotly's
+    own log ticks crowd a narrow plot's digits), every other or fewer when there are many."""
+    exponents = range(math.ceil(low / math.log10(2)), math.floor(high / math.log10(2)) + 1)
+    step = max(1, math.ceil(len(exponents) / most))
+    return [2.0**k for k in exponents[::step]]
+
+
+def most_accurate_fits(points: pd.DataFrame, budgets: list[Budget] = BUDGETS) -> list[BudgetFit]:
+    """For each budget, the row of ``points`` (``int8_points``) with the highest int8 test
+    accuracy whose file fits its flash and peak activations its RAM; ties go to the
+    smaller file. A row whose peak activations were not measured fits no budget."""
+    several = points[["dataset", "profile"]].drop_duplicates().shape[0] > 1
+    fits = []
+    for budget in budgets:
+        fitting = points[
+            (points["int8_bytes"] <= budget.flash)
+            & (points["int8_peak_activation_bytes"] <= budget.ram)
+        ]
+        if fitting.empty:
+            fits.append(BudgetFit(budget))
+            continue
+        best = fitting.sort_values(
+            ["int8_accuracy", "int8_bytes"], ascending=[False, True], kind="stable"
+        ).iloc[0]
+        name = config_label(best)
+        if several:
+            name += f", {best['dataset']} {best['profile']}"
+        fits.append(
+            BudgetFit(
+                budget,
+                name,
+                float(best["int8_accuracy"]),
+                float(best["int8_bytes"]),
+                float(best["int8_peak_activation_bytes"]),
+            )
+        )
+    return fits
+
+
+def size_text(n_bytes: float) -> str:
+    """A size as a data sheet gives it: ``64 KB``, ``1 MB`` (1 KB = 1024 bytes)."""
+    if n_bytes >= MB and n_bytes % MB == 0:
+        return f"{n_bytes / MB:g} MB"
+    return f"{n_bytes / KB:,.0f} KB" if n_bytes >= KB else f"{n_bytes:,.0f} B"
+
+
+def export_method(records: list[RunRecord]) -> str:
+    """How the exports were made, for the page's method section; empty without exports."""
+    return METHOD if any(record.exports for record in records) else ""
