@@ -38,14 +38,14 @@ BUDGETS = [
     Budget(64 * KB, 16 * KB, "STM32F103C8 (Cortex-M3; 20 KB RAM)"),
     Budget(256 * KB, 64 * KB, "STM32F401RC (Cortex-M4)"),
     Budget(1 * MB, 320 * KB, "STM32F746 (Cortex-M7), MCUNet's board"),
-    Budget(2 * MB, 512 * KB, "STM32H743 (Cortex-M7)"),
+    Budget(2 * MB, 512 * KB, "STM32H743 (Cortex-M7; its largest SRAM block)"),
 ]
 CHART_FLASH = (256 * KB, 1 * MB)  # the flash budgets the chart draws a line at
 
 METHOD = (
     "Each trained model is also exported to LiteRT as float32, float16, dynamic-range int8 "
-    "and full-integer int8 models (int8 inputs and outputs, calibrated on a fixed seeded "
-    "sample of training images), each evaluated on the same test images after the float32 "
+    "and full-integer int8 models (int8 inputs and outputs, calibrated on 256 training "
+    "images drawn with a fixed seed), each evaluated on the same test images after the float32 "
     "model, so that nothing is chosen by them; peak activation memory is the largest total "
     "size of the tensors alive at once at batch 1 when the LiteRT ops run in order."
 )
