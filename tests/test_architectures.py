@@ -17,7 +17,16 @@ from architectures.lenet import C3_CONNECTIONS, SparseConv2D
 from bench.errors import ArchitectureError
 from bench.measure.flops import count_flops
 
-BUILT_IN = ["lenet5", "custom_cnn", "alexnet_style", "vgg_lite", "inception_lite"]
+BUILT_IN = [
+    "lenet5",
+    "custom_cnn",
+    "alexnet_style",
+    "vgg_lite",
+    "inception_lite",
+    "resnet_lite",
+    "mobilenet_lite",
+    "mlp",
+]
 REGISTERED = architectures.names()
 
 
@@ -44,7 +53,7 @@ def c3_mask() -> np.ndarray:
     return mask
 
 
-def test_the_five_built_ins_are_registered():
+def test_the_eight_built_ins_are_registered():
     assert set(BUILT_IN) <= set(REGISTERED)
 
 
@@ -55,6 +64,23 @@ def test_lenet5_has_the_papers_60806_trainable_parameters():
 def test_custom_cnn_has_887530_parameters():
     model = built("custom_cnn")
     assert trainable_count(model) == model.count_params() == 887_530
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "trainable"),
+    [
+        ("resnet_lite", 78_426, 77_754),
+        ("mobilenet_lite", 212_234, 203_978),
+        ("mlp", 669_706, 669_706),
+    ],
+)
+def test_the_parameter_count_at_the_defaults_is_the_one_its_docstring_gives(
+    name, params, trainable
+):
+    model = built(name)
+    assert (model.count_params(), trainable_count(model)) == (params, trainable)
+    docstring = " ".join(sys.modules[architectures.get(name).source].__doc__.split())
+    assert f"exactly {params:,} parameters" in docstring
 
 
 def test_c3_follows_table_one():

@@ -35,6 +35,58 @@ def test_custom_cnn_flops_equal_the_hand_count():
     assert count_flops(model) == conv1 + conv2 + pool1 + conv3 + conv4 + pool2 + fc + out
 
 
+def test_resnet_lite_flops_equal_the_hand_count():
+    stem = 2 * 28 * 28 * 16 * 3 * 3 * 1
+    # stage 1, one block at 28x28x16: two 3x3 convs, identity shortcut
+    stage1 = 2 * (2 * 28 * 28 * 16 * 3 * 3 * 16)
+    # stage 2, 16 -> 32 at stride 2 (14x14): two 3x3 convs and a 1x1 projection shortcut
+    stage2 = 2 * 14 * 14 * 32 * (3 * 3 * 16 + 3 * 3 * 32 + 1 * 1 * 16)
+    # stage 3, 32 -> 64 at stride 2 (7x7): the same
+    stage3 = 2 * 7 * 7 * 64 * (3 * 3 * 32 + 3 * 3 * 64 + 1 * 1 * 32)
+    gap = 7 * 7 * 64
+    out = 2 * 64 * 10
+    model = architectures.create("resnet_lite")
+    assert count_flops(model) == stem + stage1 + stage2 + stage3 + gap + out
+
+
+def _inverted_residual(size_in: int, size_out: int, c_in: int, t: int, c_out: int) -> int:
+    """A MobileNetV2 block's FLOPs: 1x1 expansion (none when t is 1) at the input size, 3x3
+    depthwise (one kernel per channel: no sum over input channels) and 1x1 projection at
+    the output size."""
+    mid = t * c_in
+    expand = 2 * size_in * size_in * mid * c_in if t != 1 else 0
+    depthwise = 2 * size_out * size_out * 3 * 3 * mid
+    project = 2 * size_out * size_out * c_out * mid
+    return expand + depthwise + project
+
+
+def test_mobilenet_lite_flops_equal_the_hand_count():
+    stem = 2 * 28 * 28 * 32 * 3 * 3 * 1
+    blocks = [
+        _inverted_residual(28, 28, 32, 1, 16),  # block0: t=1, no expansion
+        _inverted_residual(28, 14, 16, 6, 24),  # block1: 96 mid, stride 2
+        _inverted_residual(14, 14, 24, 6, 24),  # block2: 144 mid
+        _inverted_residual(14, 7, 24, 6, 32),  # block3: 144 mid, stride 2
+        _inverted_residual(7, 7, 32, 6, 32),  # block4: 192 mid
+        _inverted_residual(7, 7, 32, 6, 32),  # block5
+        _inverted_residual(7, 7, 32, 6, 64),  # block6: 192 mid
+        _inverted_residual(7, 7, 64, 6, 64),  # block7: 384 mid
+        _inverted_residual(7, 7, 64, 6, 64),  # block8
+    ]
+    head = 2 * 7 * 7 * 256 * 1 * 1 * 64
+    gap = 7 * 7 * 256
+    out = 2 * 256 * 10
+    model = architectures.create("mobilenet_lite")
+    assert count_flops(model) == stem + sum(blocks) + head + gap + out
+
+
+def test_mlp_flops_equal_the_hand_count():
+    fc1 = 2 * 28 * 28 * 512
+    fc2 = 2 * 512 * 512
+    out = 2 * 512 * 10
+    assert count_flops(architectures.create("mlp")) == fc1 + fc2 + out
+
+
 def test_sequential_breakdown_follows_the_convention_layer_by_layer():
     model = keras.Sequential(
         [

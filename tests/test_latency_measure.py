@@ -44,6 +44,56 @@ def test_a_model_that_xla_cannot_compile_falls_back_to_the_plain_graph():
     assert np.array_equal(predict(np.ones((2, 4), np.float32)), np.full((2, 4), 2.0))
 
 
+class FakeClock:
+    """``time`` for the latency module: it moves only when a ``Costly`` function is called."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        return self.now
+
+
+class Costly:
+    """Stands in for a traced model: each call costs ``cost`` fake seconds and is counted."""
+
+    def __init__(self, clock, cost):
+        self.clock, self.cost, self.calls = clock, cost, 0
+
+    def __call__(self, x):
+        self.clock.now += self.cost
+        self.calls += 1
+        return self  # what it returns is only asked for .numpy()
+
+    def numpy(self):
+        return None
+
+
+@pytest.fixture()
+def clock(monkeypatch):
+    from bench.measure import latency
+
+    fake = FakeClock()
+    monkeypatch.setattr(latency, "time", fake)
+    return fake
+
+
+def test_a_compilation_far_slower_on_its_first_call_is_not_timed_further(clock):
+    from bench.measure.latency import CLEAR_GAP, _fastest
+
+    fast, slow = Costly(clock, 1.0), Costly(clock, 1.01 * CLEAR_GAP)
+    assert _fastest([slow, fast], None, trials=15) is fast
+    assert (slow.calls, fast.calls) == (1, 1)
+
+
+def test_of_compilations_within_the_gap_the_lower_median_wins(clock):
+    from bench.measure.latency import CLEAR_GAP, _fastest
+
+    slower, faster = Costly(clock, 0.99 * CLEAR_GAP), Costly(clock, 1.0)
+    assert _fastest([slower, faster], None, trials=15) is faster
+    assert slower.calls == faster.calls == 1 + 1 + 15  # first call, second warm-up, trials
+
+
 @pytest.mark.parametrize("runtime", ["litert", "onnx"])
 def test_exported_models_match_keras(tiny_model, runtime):
     (result,) = measure(tiny_model, (runtime,), FEW_CALLS)

@@ -131,7 +131,8 @@ def _add_training_args(run: argparse.ArgumentParser) -> None:
         help="arithmetic of training and inference: bfloat16 and float16 are Keras mixed "
         "precision (float32 variables); auto: bfloat16 on a CPU with native bfloat16 "
         "(AVX512-BF16 or AMX), float16 on a GPU, else float32 (default: each "
-        "architecture's; auto for the built-in ones but lenet5, which is faster in float32)",
+        "architecture's; auto for the built-in ones but lenet5 and mobilenet_lite, which "
+        "train faster in float32)",
     )
     run.add_argument(
         "--weight-decay",

@@ -210,18 +210,35 @@ def _traced_predict(folded, batch_size: int, trials: int = 15) -> Predict:
     return lambda x: function(x).numpy()
 
 
+# A candidate this many times slower than the fastest on its first call is not timed further:
+# no noise (a shared machine's rounds differ by up to 2x) closes such a gap.
+CLEAR_GAP = 4.0
+
+
 def _fastest(functions: list, x, trials: int):
-    """The function with the lowest median time over ``trials`` interleaved calls each."""
+    """The function with the lowest median time over ``trials`` interleaved calls each.
+
+    The first call of each, a warm-up, already drops any that is ``CLEAR_GAP`` times slower
+    than the fastest: timing it further could cost more than all the rest (XLA's depthwise
+    convolutions on a CPU take 20 times the plain graph's time at batch 256).
+    """
+    if len(functions) > 1:
+        first = [_seconds(function, x) for function in functions]
+        functions = [
+            f for f, s in zip(functions, first, strict=True) if s <= CLEAR_GAP * min(first)
+        ]
     if len(functions) == 1:
         return functions[0]
-    seconds = np.empty((trials, len(functions)))
-    for trial in range(-2, trials):  # two warm-up rounds
-        for i, function in enumerate(functions):
-            start = time.perf_counter()
-            function(x).numpy()
-            if trial >= 0:
-                seconds[trial, i] = time.perf_counter() - start
+    # Interleaved, so that a slow spell of the machine hits every candidate alike; the first
+    # round is a second warm-up.
+    seconds = np.array([[_seconds(f, x) for f in functions] for _ in range(trials + 1)])[1:]
     return functions[int(np.argmin(np.median(seconds, axis=0)))]
+
+
+def _seconds(function: Callable, x) -> float:
+    start = time.perf_counter()
+    function(x).numpy()
+    return time.perf_counter() - start
 
 
 def _keras_compiled(model, folder, threads, settings) -> tuple[Predict, Predict]:
