@@ -140,21 +140,18 @@ def quantize(
     arch_modules: Sequence[PathLike] = (),
     announce: Callable[[str], None] | None = None,
 ) -> list[RunRecord]:
-    """Add LiteRT exports to the finished runs under ``results`` whose record has none (all
-    of them with ``force``, replacing the precisions made again) and whose model file is
-    there; return the records rewritten.
+    """Add LiteRT exports to the finished runs under ``results`` whose model file is there:
+    the precisions of ``exports`` (as ``bench.api.run`` takes it; default all) that a run's
+    record lacks, or all of them with ``force``. Returns the records rewritten.
 
     Each run's data is loaded as its spec says (from ``data_dir``): the calibration images
     come from its training split, and its test images are checked against the labels its
-    predictions were saved with. ``exports`` is as ``bench.api.run`` takes it; the
-    architectures of ``arch_modules`` are registered first, so that their models load.
-    A model that cannot be loaded is announced and left as it is.
+    predictions were saved with. The architectures of ``arch_modules`` are registered first,
+    so that their models load; a model that cannot be loaded is announced and left as it is.
     """
-    import dataclasses
-
     from bench.measure.deploy import ExportSettings, parse_exports
-    from bench.store import files
     from bench.store import results as store
+    from bench.train.exports import add_exports, missing
     from bench.train.suite import outcome
 
     if not isinstance(exports, ExportSettings):
@@ -165,43 +162,22 @@ def quantize(
     announce = announce or (lambda line: None)
     updated, loaded = [], {}
     for folder, record in store.iter_runs(results):
-        if not record.ok or (record.exports and not force):
+        wanted = missing(record, exports, force)
+        if not record.ok or not wanted.precisions:
             continue
-        if not (folder / store.MODEL).exists():
-            announce(f"{record.run_id}: no {store.MODEL} in {folder}, skipped")
+        absent = [name for name in (store.MODEL, store.PREDICTIONS) if not (folder / name).exists()]
+        if absent:
+            announce(f"{record.run_id}: no {' or '.join(absent)} in {folder}, skipped")
             continue
         spec = record.spec
         split = (spec.dataset, spec.val_size, spec.train_size, spec.test_size, spec.split_seed)
         if split not in loaded:
             loaded[split] = data_for(spec, data_dir).splits
         try:
-            made = _export_run(folder, loaded[split], exports)
+            record = add_exports(record, folder, loaded[split], wanted)
         except (OSError, ValueError, TypeError) as exc:  # Keras' load errors for a bad file
             announce(f"{record.run_id}: FAILED to load {folder / store.MODEL}: {one_line(exc)}")
             continue
-        record = dataclasses.replace(record, exports={**(record.exports or {}), **made})
-        files.write_json(folder / store.RECORD, record.to_json())
         updated.append(record)
         announce(f"{record.run_id}: {outcome(record)}")
     return updated
-
-
-def _export_run(folder: Path, splits, exports: ExportSettings) -> dict:
-    """The exports of the model saved in ``folder``, on ``splits``' images."""
-    import keras
-    import numpy as np
-
-    from bench.measure.deploy import evaluate_exports
-    from bench.store import results as store
-
-    with np.load(folder / store.PREDICTIONS) as saved:
-        y_true, y_pred = saved["y_true"], saved["y_pred"]
-    if len(y_true) != len(splits.y_test) or np.any(y_true != splits.y_test):
-        raise BenchError(
-            f"{folder / store.PREDICTIONS}: its test labels are not those of the data found "
-            "now; point --data-dir at the data the run was made with"
-        )
-    model = keras.saving.load_model(folder / store.MODEL, compile=False)
-    return evaluate_exports(
-        model, splits.x_train, splits.x_test, splits.y_test, y_pred, exports, folder
-    )

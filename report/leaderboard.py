@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from bench.measure.stats import mean_interval
-from bench.store.records import ACCURACY_TARGETS, target_key
+from bench.store.records import ACCURACY_TARGETS, EXPORTS, target_key
 from bench.store.results import EXPORT_COLUMNS
 
 GROUP_KEYS = ["dataset", "profile", "arch", "augment", "variant"]
@@ -24,7 +24,6 @@ MISSING = "\u2014"  # em dash: not measured (yet)
 FAILED = "failed"  # an export that failed: said, not left blank
 # The precisions a run exports to (bench.store.records.Export), and the figures of each, as
 # bench.store.results.export_columns names them: int8_accuracy, int8_bytes, ...
-EXPORT_PRECISIONS = ("float32", "float16", "dynamic_int8", "int8")
 EXPORT_FIGURES = [c for c in EXPORT_COLUMNS.values() if c not in ("status", "error")]
 KB = 1024  # sizes in KB and MB are of 1024 bytes, as microcontroller data sheets count them
 
@@ -242,7 +241,7 @@ def _export_figures(group: pd.DataFrame) -> dict:
     error when any seed's export failed (no figures then: they would speak for the others
     only), else the mean of each figure; all NaN where no run recorded the export."""
     figures = {}
-    for precision in EXPORT_PRECISIONS:
+    for precision in EXPORTS:
         status = group.get(f"{precision}_status", pd.Series(dtype=object)).dropna()
         failed = group.loc[status.index[status != "ok"]]
         figures[f"{precision}_status"] = (
@@ -269,16 +268,16 @@ def _board_columns() -> list[str]:
     shown = [c.key for c in COLUMNS if c.key not in GROUP_KEYS]
     exports = [
         f"{precision}_{figure}"
-        for precision in EXPORT_PRECISIONS
+        for precision in EXPORTS
         for figure in ["status", "error", *EXPORT_FIGURES]
     ]
     return shown + [key for key in exports if key not in shown]
 
 
 def recorded_exports(board: pd.DataFrame) -> list[str]:
-    """The precisions some row has an export of, failed or not, in ``EXPORT_PRECISIONS``
+    """The precisions some row has an export of, failed or not, in ``EXPORTS``
     order; none for runs made before exports were kept."""
-    return [p for p in EXPORT_PRECISIONS if board[f"{p}_status"].notna().any()]
+    return [p for p in EXPORTS if board[f"{p}_status"].notna().any()]
 
 
 def shown_columns(board: pd.DataFrame) -> list[Column]:
@@ -360,7 +359,7 @@ def table_csv(board: pd.DataFrame) -> str:
     frame = board.drop(
         columns=[
             f"{precision}_{figure}"
-            for precision in EXPORT_PRECISIONS
+            for precision in EXPORTS
             if precision not in recorded
             for figure in ["status", "error", *EXPORT_FIGURES]
         ]

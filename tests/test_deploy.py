@@ -175,6 +175,27 @@ def test_quantize_gives_exports_to_runs_made_without_them_once(tiny_arch, digits
     assert deployment.quantize(tmp_path, exports="int8") == []  # done: nothing to do
 
 
+def test_quantize_adds_only_the_precisions_a_run_lacks(tiny_arch, digits, tmp_path):
+    specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
+    data = api.load_data("digits", val_size=200)
+    (made,) = api.run(specs, data, tmp_path, quiet=True, exports="int8")
+    (updated,) = deployment.quantize(tmp_path, exports="int8,float16")
+    assert list(updated.exports) == ["int8", "float16"]
+    assert updated.exports["int8"] == made.exports["int8"]  # kept, not made again
+
+
+def test_an_export_made_again_without_keep_takes_away_the_file_kept_before(
+    tiny_arch, digits, tmp_path
+):
+    specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
+    data = api.load_data("digits", val_size=200)
+    api.run(specs, data, tmp_path, quiet=True, exports="int8", keep_exports=True)
+    kept = tmp_path / specs[0].run_id / deploy.export_name("int8")
+    assert kept.exists()
+    deployment.quantize(tmp_path, exports="int8", force=True)
+    assert not kept.exists()  # it would no longer be the model the record describes
+
+
 def test_quantize_refuses_data_other_than_the_runs_in_one_line(tiny_arch, tmp_path, capsys):
     specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
     api.run(specs, api.load_data("digits", val_size=200), tmp_path, quiet=True)

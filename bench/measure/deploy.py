@@ -1,11 +1,12 @@
 """The deployment view of a trained run: its LiteRT exports and how each does.
 
-For each precision (``bench.measure.litert.EXPORTS``) the trained model is converted, its
+For each precision (``bench.store.records.EXPORTS``) the trained model is converted, its
 size and peak activation memory read, its predictions on the run's test images compared with
-the Keras model's, and its batch-1 latency and batch throughput timed through the LiteRT
-interpreter. Full-integer int8 is calibrated on ``ExportSettings.calibration_images``
-training images drawn with a fixed seed: never validation or test images. The test images
-are predicted after the Keras model's one look and choose nothing.
+the float32 Keras model's, and its batch-1 latency and batch throughput timed through the
+LiteRT interpreter (the input already in the model's type, as a device's would be).
+Full-integer int8 is calibrated on ``ExportSettings.calibration_images`` training images
+drawn with a fixed seed: never validation or test images. The test images are predicted
+after the Keras model's one look and choose nothing.
 """
 
 from __future__ import annotations
@@ -74,14 +75,17 @@ def evaluate_exports(
     x_train: np.ndarray,
     x_test: np.ndarray,
     y_test: np.ndarray,
-    keras_predictions: np.ndarray,
+    predictions: np.ndarray,
     settings: ExportSettings,
     folder: Path | None = None,
 ) -> dict[str, Export]:
     """Each precision's ``Export`` record; a precision that fails is recorded as failed.
 
-    ``keras_predictions`` are the Keras model's predicted test classes; with
-    ``settings.keep`` the exported models are written into ``folder``."""
+    ``predictions`` are ``model``'s predicted test classes. The exports are compared with the
+    float32 Keras model: ``model`` itself, or for a mixed-precision model its float32 twin,
+    whose test predictions are made here. With ``settings.keep`` the exported models are
+    written into ``folder``; without it, a file an earlier export left there is removed.
+    """
     if not settings.precisions:
         return {}
     from bench.train.protocol import in_float32
@@ -90,22 +94,31 @@ def evaluate_exports(
         twin = in_float32(model)
     except Exception as exc:  # a model Keras cannot rebuild in float32: no export of it
         return {precision: _failed(exc) for precision in settings.precisions}
+    if twin is not model:
+        predictions = twin.predict(x_test, batch_size=1024, verbose=0).argmax(axis=1)
     calibration = calibration_sample(
         x_train, settings.calibration_images, settings.calibration_seed
     )
-    keras_correct = int(np.sum(keras_predictions == y_test))
     found = {}
     for precision in settings.precisions:
         started = time.perf_counter()
         try:
             content = litert.convert(twin, precision, calibration)
-            if settings.keep and folder is not None:
-                files.write_bytes(folder / export_name(precision), content)
-            export = _measure(content, x_test, y_test, keras_predictions, keras_correct, settings)
+            export = _measure(content, x_test, y_test, predictions, settings)
         except Exception as exc:  # a converter that refuses a model is a finding, not a crash
-            export = _failed(exc)
+            content, export = None, _failed(exc)
+        if folder is not None:
+            _keep(folder / export_name(precision), content if settings.keep else None)
         found[precision] = dataclasses.replace(export, seconds=time.perf_counter() - started)
     return found
+
+
+def _keep(path: Path, content: bytes | None) -> None:
+    """Write ``content`` to ``path``; with none, remove what an earlier export left there."""
+    if content is not None:
+        files.write_bytes(path, content)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _failed(exc: Exception) -> Export:
@@ -117,21 +130,22 @@ def export_name(precision: str) -> str:
     return f"model-{precision}.tflite"
 
 
-def _measure(content, x_test, y_test, keras_predictions, keras_correct, settings) -> Export:
+def _measure(content, x_test, y_test, float32_predictions, settings) -> Export:
     runner = litert.Runner(content, threads=settings.threads or os.cpu_count() or 1)
     predictions = runner.predict(x_test).argmax(axis=1)
     correct = int(np.sum(predictions == y_test))
-    one = x_test[:1]
-    ms = 1e3 * time_calls(lambda: runner(one), settings.latency_calls, settings.latency_calls // 10)
-    batch = x_test[: settings.throughput_batch]
-    batch_seconds = time_calls(lambda: runner(batch), 5, 1)
+    float32_correct = int(np.sum(float32_predictions == y_test))
+    one = runner.bound(x_test[:1])
+    ms = 1e3 * time_calls(one, settings.latency_calls, settings.latency_calls // 10)
+    batch = runner.bound(x_test[: settings.throughput_batch])
+    batch_seconds = time_calls(batch, 5, 1)
     return Export(
         bytes=len(content),
         peak_activation_bytes=litert.peak_activation_bytes(content),
         test_accuracy=correct / len(y_test),
-        accuracy_change=(correct - keras_correct) / len(y_test),
-        changed_predictions=int(np.sum(predictions != keras_predictions)),
+        accuracy_change=(correct - float32_correct) / len(y_test),
+        changed_predictions=int(np.sum(predictions != float32_predictions)),
         p50_ms=float(np.percentile(ms, 50)),
         p99_ms=float(np.percentile(ms, 99)),
-        throughput=float(len(batch) / np.median(batch_seconds)),
+        throughput=float(min(settings.throughput_batch, len(x_test)) / np.median(batch_seconds)),
     )

@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 
 from bench.errors import one_line
-from bench.tflog import withheld_stderr
 from bench.train.protocol import in_float32
 
 RUNTIMES = ("keras", "keras-predict", "litert", "onnx")
@@ -256,26 +255,11 @@ def _keras_predict(model, folder, threads, settings) -> tuple[Predict, Predict]:
 
 
 def _litert(model, folder, threads, settings) -> tuple[Predict, Predict]:
-    from ai_edge_litert.interpreter import Interpreter
+    from bench.measure.litert import Runner, convert
 
-    path = folder / f"{model.name}.tflite"
-    model.export(str(path), format="litert", verbose=False)
-
-    def interpreter(batch_size: int) -> Predict:
-        with withheld_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
-            runner = Interpreter(model_path=str(path), num_threads=threads)
-            (source,), (target,) = runner.get_input_details(), runner.get_output_details()
-            runner.resize_tensor_input(source["index"], [batch_size, *model.input_shape[1:]])
-            runner.allocate_tensors()
-
-        def predict(x: np.ndarray) -> np.ndarray:
-            runner.set_tensor(source["index"], x)
-            runner.invoke()
-            return runner.get_tensor(target["index"])
-
-        return predict
-
-    return interpreter(1), interpreter(settings.batch_size)
+    content = convert(model, "float32")
+    single, batched = Runner(content, threads), Runner(content, threads)
+    return single, batched  # two interpreters: each keeps its own batch size
 
 
 def _onnx(model, folder, threads, settings) -> tuple[Predict, Predict]:

@@ -15,24 +15,24 @@ them), and its tensors. A tensor is alive from the operator that writes it (or f
 start, for the model's input) to the last operator that reads it (or to the end, for the
 model's output). The peak is the largest total size, at batch 1, of the tensors alive while
 one operator runs. Constant tensors (weights, and what operators on constants alone compute
-from them, such as float16 weights dequantized to float32) are flash, not activations. A
-memory planner that packs the live tensors perfectly needs exactly this much; kernels'
-scratch buffers are not counted.
+from them) are not activations. It is a lower bound: a memory planner needs at least this
+much, more where packing the tensors leaves gaps, and kernels' scratch buffers come on top.
+A float16 model's weights are dequantized to float32 when the interpreter prepares it; those
+copies (twice the weights' bytes in the file) sit in RAM too and are not counted here.
 """
 
 from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bench.store.records import EXPORTS
 from bench.tflog import withheld_stderr
-
-EXPORTS = ("float32", "float16", "dynamic_int8", "int8")
 
 
 def convert(model: Any, precision: str, calibration: np.ndarray | None = None) -> bytes:
@@ -88,6 +88,20 @@ class Runner:
         self._interpreter.set_tensor(self._input["index"], _quantize(x, self._input))
         self._interpreter.invoke()
         return _dequantize(self._interpreter.get_tensor(self._output["index"]), self._output)
+
+    def bound(self, x: np.ndarray) -> Callable[[], np.ndarray]:
+        """A call on ``x`` with its quantization done beforehand, as a device's input arrives
+        in the model's type: for timing; it returns the raw output."""
+        self(x)  # shapes the interpreter for len(x) images
+        ready = _quantize(x, self._input)
+        interpreter, source, target = self._interpreter, self._input, self._output
+
+        def call() -> np.ndarray:
+            interpreter.set_tensor(source["index"], ready)
+            interpreter.invoke()
+            return interpreter.get_tensor(target["index"])
+
+        return call
 
     def predict(self, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
         """Outputs for ``x`` in batches (at most two interpreter shapes)."""
@@ -153,34 +167,31 @@ def _constant_tensors(model: Any, graph: Any) -> set[int]:
     return constant
 
 
+# Bytes per element of the LiteRT tensor types an export holds (schema TensorType names).
+_ITEMSIZES = {
+    "FLOAT32": 4,
+    "FLOAT16": 2,
+    "BFLOAT16": 2,
+    "FLOAT64": 8,
+    "INT64": 8,
+    "INT32": 4,
+    "UINT32": 4,
+    "INT16": 2,
+    "UINT16": 2,
+    "INT8": 1,
+    "UINT8": 1,
+    "BOOL": 1,
+}
+
+
 def _bytes(tensor: Any) -> int:
-    shape = [int(d) for d in (tensor.shape if tensor.shape is not None else [])]
-    if shape:
-        shape[0] = 1 if shape[0] in (-1, 0) else shape[0]
-    return math.prod(shape) * _ITEMSIZE[tensor.type]
-
-
-def _itemsizes() -> dict[int, int]:
-    """Bytes per element by LiteRT tensor type: the bits in its name (INT8, FLOAT16,
-    COMPLEX64), at least one byte (BOOL, INT4 as LiteRT stores it unpacked)."""
     from ai_edge_litert import schema_py_generated as schema
 
-    found = {}
-    for name, code in vars(schema.TensorType).items():
-        bits = "".join(ch for ch in name if ch.isdigit())
-        if not name.startswith("_") and isinstance(code, int):
-            found[code] = max(int(bits or 8) // 8, 1)
-    return found
-
-
-class _LazySizes(dict):
-    """Item sizes by LiteRT tensor type, read from the schema on first use."""
-
-    def __missing__(self, key: int) -> int:
-        if not self:
-            self.update(_itemsizes())
-            return self[key]
-        raise KeyError(f"unknown LiteRT tensor type {key}")
-
-
-_ITEMSIZE: dict[int, int] = _LazySizes()
+    names = {code: name for name, code in vars(schema.TensorType).items() if name.isupper()}
+    name = names.get(tensor.type, str(tensor.type))
+    if name not in _ITEMSIZES:
+        raise ValueError(f"tensor {tensor.name!r} has type {name}, whose size is not known here")
+    shape = [int(d) for d in (tensor.shape if tensor.shape is not None else [])]
+    if shape:
+        shape[0] = 1 if shape[0] in (-1, 0) else shape[0]  # the batch: one image
+    return math.prod(shape) * _ITEMSIZES[name]

@@ -162,14 +162,20 @@ class Environment(_Section):
     device: str | None = None  # absent from records made before it was kept
 
 
+# The LiteRT precisions a run exports its model at (bench.measure.litert), as the record's
+# ``exports`` name them.
+EXPORTS = ("float32", "float16", "dynamic_int8", "int8")
+
+
 @dataclasses.dataclass(frozen=True)
 class Export(_Section):
     """One LiteRT export of the trained model (``bench.measure.deploy``) and how it did on
-    the run's test images, predicted after the float32 model's one look (they choose nothing).
+    the run's test images, predicted after the Keras model's one look (they choose nothing).
 
-    ``accuracy_change`` is the export's test accuracy less the Keras model's;
-    ``changed_predictions`` counts the test images whose predicted class differs from the
-    Keras model's. A failed export keeps only its status and error.
+    ``accuracy_change`` is the export's test accuracy less the float32 Keras model's (the
+    trained network computing in float32: a mixed-precision model's float32 twin);
+    ``changed_predictions`` counts the test images whose predicted class differs from that
+    model's. A failed export keeps only its status and error.
     """
 
     status: str = "ok"  # "ok" or "failed"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.store.environment import capture
 from bench.store.files import write_json
-from bench.store.records import Export, ModelSummary, RecordUnreadable, RunRecord
+from bench.store.records import EXPORTS, Export, ModelSummary, RecordUnreadable, RunRecord
 
 RECORD = "record.json"
 HISTORY = "history.csv"
@@ -183,6 +183,10 @@ EXPORT_COLUMNS = {
     "p99_ms": "p99_ms",
     "throughput": "throughput",
 }
+
+
+# Every run's row has them, empty for runs made without exports.
+COLUMNS += [f"{precision}_{column}" for precision in EXPORTS for column in EXPORT_COLUMNS.values()]
 
 
 def export_columns(precision: str, export: Export) -> dict:

@@ -23,7 +23,6 @@ import architectures
 from bench.config import RunSpec
 from bench.data.splits import Splits
 from bench.identity import model_fingerprint
-from bench.measure.deploy import ExportSettings, evaluate_exports
 from bench.measure.modelinfo import model_info
 from bench.progress import Progress
 from bench.store import files, results
@@ -59,11 +58,9 @@ def run_record(
     run_dir: Path,
     progress: Progress,
     resume: bool,
-    exports: ExportSettings | None = None,
 ) -> RunRecord:
     """Make the run of ``spec`` and return its record, ``status`` ``ok`` or ``failed`` (with
-    the error); only an interrupt gets through. ``exports``: the LiteRT exports to make and
-    measure after the test evaluation (``bench.measure.deploy``; default none)."""
+    the error); only an interrupt gets through."""
     started = time.perf_counter()
     arch = architectures.get(spec.arch)
     described = dict(
@@ -78,8 +75,7 @@ def run_record(
         cwd=os.getcwd(),
     )
     try:
-        made = train_and_evaluate(spec, splits, run_dir, progress, resume, exports)
-        outcome = dict(status="ok", **made)
+        outcome = dict(status="ok", **train_and_evaluate(spec, splits, run_dir, progress, resume))
     except KeyboardInterrupt:
         raise
     except Exception as exc:
@@ -103,14 +99,13 @@ def train_and_evaluate(
     run_dir: Path,
     progress: Progress | None = None,
     resume: bool = True,
-    exports: ExportSettings | None = None,
 ) -> dict[str, Any]:
     """Train ``spec`` on ``splits``, evaluate once on the test set, write the run folder.
 
     With ``resume``, training goes on from the checkpoint an earlier attempt that was cut
     off left in ``run_dir`` (``bench.train.checkpoint``). Returns the record's fields for
-    the metrics, model figures, per-class report and exports (the history goes to
-    ``history.csv``); raises on failure.
+    the metrics, model figures and per-class report (the history goes to ``history.csv``);
+    raises on failure.
     """
     keras.utils.clear_session()
     model = build_for(spec, splits.input_shape, splits.num_classes)
@@ -133,15 +128,6 @@ def train_and_evaluate(
 
     predictions = _save_run(run_dir, model, history, splits.y_test, probabilities)
     info = model_info(model)
-    exported = evaluate_exports(
-        model,
-        splits.x_train,
-        splits.x_test,
-        splits.y_test,
-        predictions,
-        exports or ExportSettings(precisions=()),
-        run_dir,
-    )
     return {
         "resumed_after_epoch": resumed or None,
         # The record, not the model file (which a results folder may leave out), says
@@ -149,7 +135,6 @@ def train_and_evaluate(
         "model": ModelSummary(**dataclasses.asdict(info), network=network),
         "metrics": run_metrics(splits, history, probabilities, info.flops, eval_seconds),
         **class_report(splits.y_test, predictions, splits.num_classes),
-        "exports": exported or None,
     }
 
 

@@ -6,16 +6,19 @@ made by ``bench.train.run``.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from bench.config import RunSpec
 from bench.data.splits import Splits
+from bench.errors import one_line
 from bench.identity import same_network, saved_fingerprint
 from bench.measure.deploy import ExportSettings
 from bench.progress import Progress
 from bench.store import files, results
 from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
 from bench.train.build import built_network
+from bench.train.exports import add_exports
 from bench.train.run import run_record
 from bench.train.runcost import suite_costs
 from bench.train.runlock import RunLocked, run_lock
@@ -34,8 +37,8 @@ def run_suite(
 
     Runs whose finished record already matches their spec are skipped unless ``force``, and
     so are runs that another live process is making (``bench.train.runlock``): their record here
-    has the status ``locked``. Each run made measures ``exports`` after its test evaluation
-    (``bench.measure.deploy``). Returns the records, skipped ones included.
+    has the status ``locked``. Each run made is then exported as ``exports`` says
+    (``bench.train.exports``). Returns the records, skipped ones included.
     """
     progress = progress or Progress(len(specs))
     progress.plan(suite_costs(specs, splits))
@@ -63,9 +66,15 @@ def _run_unless_done(spec, splits, dataset, run_dir, force, progress, exports) -
         progress.run_skipped(spec.label, f"already done, skipped{note}")
         return previous
     progress.run_started(spec.label)
-    record = run_record(spec, splits, dataset, run_dir, progress, not force, exports)
+    started = time.perf_counter()
+    record = run_record(spec, splits, dataset, run_dir, progress, resume=not force)
     files.write_json(run_dir / results.RECORD, record.to_json())
-    progress.run_finished(record.wall_seconds, outcome(record))
+    if record.ok and exports is not None and exports.precisions:
+        try:
+            record = add_exports(record, run_dir, splits, exports)
+        except Exception as exc:  # the run is done and recorded; bench quantize can retry
+            progress.warn(f"{spec.run_id}: no exports made ({type(exc).__name__}: {one_line(exc)})")
+    progress.run_finished(time.perf_counter() - started, outcome(record))
     return record
 
 
