@@ -60,6 +60,7 @@ class BudgetFit:
     accuracy: float | None = None  # int8 test accuracy, mean over seeds
     flash: float | None = None  # bytes of its int8 file
     ram: float | None = None  # bytes of its peak activations
+    group: str = ""  # "mnist quick" where a page holds several datasets or profiles
 
 
 @dataclasses.dataclass
@@ -137,35 +138,36 @@ def power_of_two_ticks(low: float, high: float, most: int = 9) -> list[float]:
 
 
 def most_accurate_fits(points: pd.DataFrame, budgets: list[Budget] = BUDGETS) -> list[BudgetFit]:
-    """For each budget, the row of ``points`` (``int8_points``) with the highest int8 test
-    accuracy whose file fits its flash and peak activations its RAM; ties go to the
-    smaller file. A row whose peak activations were not measured fits no budget."""
-    several = points[["dataset", "profile"]].drop_duplicates().shape[0] > 1
-    fits = []
-    for budget in budgets:
-        fitting = points[
-            (points["int8_bytes"] <= budget.flash)
-            & (points["int8_peak_activation_bytes"] <= budget.ram)
-        ]
-        if fitting.empty:
-            fits.append(BudgetFit(budget))
-            continue
-        best = fitting.sort_values(
-            ["int8_accuracy", "int8_bytes"], ascending=[False, True], kind="stable"
-        ).iloc[0]
-        name = config_label(best)
-        if several:
-            name += f", {best['dataset']} {best['profile']}"
-        fits.append(
-            BudgetFit(
-                budget,
-                name,
-                float(best["int8_accuracy"]),
-                float(best["int8_bytes"]),
-                float(best["int8_peak_activation_bytes"]),
-            )
-        )
-    return fits
+    """For each (dataset, profile) of ``points`` (``int8_points``) and each budget, the row
+    with the highest int8 test accuracy whose file fits its flash and peak activations its
+    RAM; ties go to the smaller file. A row whose peak activations were not measured fits no
+    budget. Accuracies of other datasets or profiles are not compared."""
+    groups = list(points.groupby(["dataset", "profile"], sort=True))
+    return [
+        _best_fit(group, budget, f"{dataset} {profile}" if len(groups) > 1 else "")
+        for (dataset, profile), group in groups
+        for budget in budgets
+    ]
+
+
+def _best_fit(points: pd.DataFrame, budget: Budget, group: str) -> BudgetFit:
+    fitting = points[
+        (points["int8_bytes"] <= budget.flash)
+        & (points["int8_peak_activation_bytes"] <= budget.ram)
+    ]
+    if fitting.empty:
+        return BudgetFit(budget, group=group)
+    best = fitting.sort_values(
+        ["int8_accuracy", "int8_bytes"], ascending=[False, True], kind="stable"
+    ).iloc[0]
+    return BudgetFit(
+        budget,
+        config_label(best),
+        float(best["int8_accuracy"]),
+        float(best["int8_bytes"]),
+        float(best["int8_peak_activation_bytes"]),
+        group,
+    )
 
 
 def size_text(n_bytes: float) -> str:

@@ -163,6 +163,17 @@ def test_the_budget_table_picks_the_most_accurate_model_that_fits_or_says_none_d
     assert (fits[2].accuracy, fits[2].flash, fits[2].ram) == (0.99, 200 * KB, 60 * KB)
 
 
+def test_each_profile_gets_its_own_choice_for_a_budget_not_the_others_accuracy(tmp_path):
+    quick = _record("small", profile="quick", int8=fake_export(0.97, kb=40, ram_kb=8))
+    standard = _record("mid", profile="standard", int8=fake_export(0.99, kb=40, ram_kb=8))
+    board = _board(tmp_path, [quick, standard])
+    fits = most_accurate_fits(int8_points(board), [Budget(64 * KB, 16 * KB, "small")])
+    assert [(fit.group, fit.model) for fit in fits] == [
+        ("mnist quick", "small (no aug)"),
+        ("mnist standard", "mid (no aug)"),
+    ]
+
+
 def test_runs_of_a_check_profile_are_drawn_but_not_ranked_for_a_budget(tmp_path):
     board = _board(tmp_path, [_record("a", profile="smoke", int8=fake_export(0.9))])
     view = deployment_view(board)
