@@ -77,20 +77,25 @@ def list_architectures(
     arch_modules: Sequence[PathLike] = (),
     input_shape: Sequence[int] = (28, 28, 1),
     num_classes: int = 10,
+    exports: str | None = None,
     announce: Callable[[str], None] | None = None,
 ) -> list[dict]:
     """Each registered architecture: parameters, forward FLOPs per image, saved size, and
     the flash size (``<precision>_bytes``) and peak activation memory at batch 1
-    (``<precision>_peak_activation_bytes``) of its LiteRT exports in ``LISTED_EXPORTS``.
+    (``<precision>_peak_activation_bytes``) of its float32 and int8 LiteRT exports, None for
+    a precision not exported (``exports`` as ``bench.api.run`` takes it; default
+    ``$BENCH_EXPORTS``, else ``LISTED_EXPORTS``) or whose export failed.
     ``peak_activation_bytes`` is the int8 model's: the RAM a microcontroller must have.
     ``announce`` gets a line as each architecture is begun."""
+    from bench.measure.deploy import parse_exports
     from bench.measure.modelinfo import model_info
 
+    listed = parse_exports(exports, default=",".join(LISTED_EXPORTS)).precisions
     architectures = load_architectures(arch_modules)
     rows = []
     names = architectures.names()
     for index, name in enumerate(names, 1):
-        if announce is not None:
+        if announce is not None and listed:
             announce(f"[{index}/{len(names)}] {name}: building and exporting")
         spec = architectures.get(name)
         model = architectures.create(name, input_shape=tuple(input_shape), num_classes=num_classes)
@@ -101,7 +106,7 @@ def list_architectures(
                 "params": info.params,
                 "flops": info.flops,
                 "saved_bytes": info.saved_bytes,
-                **export_sizes(model),
+                **export_sizes(model, listed),
                 "description": spec.description,
                 "reference": spec.reference,
             }
@@ -109,9 +114,10 @@ def list_architectures(
     return rows
 
 
-def export_sizes(model) -> dict[str, int | None]:
-    """Flash and peak activation bytes of ``model``'s listed exports; None where one fails,
-    calibrated on seeded uniform noise (sizes do not depend on the values)."""
+def export_sizes(model, precisions: Sequence[str] = LISTED_EXPORTS) -> dict[str, int | None]:
+    """Flash and peak activation bytes of ``model``'s exports at ``precisions`` (None for the
+    others of ``LISTED_EXPORTS`` and where one fails), int8 calibrated on seeded uniform
+    noise: sizes do not depend on the values."""
     import numpy as np
 
     from bench.measure import litert
@@ -119,12 +125,14 @@ def export_sizes(model) -> dict[str, int | None]:
     shape = tuple(int(d) for d in model.input_shape[1:])
     calibration = np.random.default_rng(0).random((16, *shape), dtype=np.float32)
     sizes: dict[str, int | None] = {}
-    for precision in LISTED_EXPORTS:
-        try:
-            content = litert.convert(model, precision, calibration)
-            flash, peak = len(content), litert.peak_activation_bytes(content)
-        except Exception:  # noqa: BLE001  (an architecture the converter refuses lists as None)
-            flash = peak = None
+    for precision in dict.fromkeys([*LISTED_EXPORTS, *precisions]):
+        flash = peak = None
+        if precision in precisions:
+            try:
+                content = litert.convert(model, precision, calibration)
+                flash, peak = len(content), litert.peak_activation_bytes(content)
+            except Exception:  # noqa: BLE001  (a model the converter refuses lists as None)
+                pass
         sizes[f"{precision}_bytes"] = flash
         sizes[f"{precision}_peak_activation_bytes"] = peak
     sizes["peak_activation_bytes"] = sizes["int8_peak_activation_bytes"]

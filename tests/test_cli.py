@@ -100,6 +100,14 @@ def test_list_json_gives_the_pinned_parameter_counts(capsys):
     assert all(row["flops"] > 0 for row in rows.values())
 
 
+def test_list_json_has_the_flash_and_ram_keys_even_when_nothing_is_exported(capsys):
+    assert main(["list", "--format", "json", "--exports", "none"]) == 0
+    (row, *_) = json.loads(capsys.readouterr().out)
+    for key in ("float32_bytes", "int8_bytes", "int8_peak_activation_bytes"):
+        assert row[key] is None
+    assert "peak_activation_bytes" in row
+
+
 def _readme_example(tmp_path) -> Path:
     """The architecture file shown in the README, written out word for word."""
     match = re.search(

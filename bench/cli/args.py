@@ -109,7 +109,7 @@ def add_export_args(parser: argparse.ArgumentParser) -> None:
     """--exports and --keep-exports: the LiteRT models each run makes and measures."""
     parser.add_argument(
         "--exports",
-        type=_exports,
+        type=exports_flag,
         default=None,
         metavar="WHICH",
         help="LiteRT exports to make of each trained model and measure on its test images: "
@@ -124,7 +124,8 @@ def add_export_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _exports(text: str) -> str:
+def exports_flag(text: str) -> str:
+    """An argparse type: ``all``, ``none`` or a comma-separated list of precisions."""
     from bench.errors import BenchError
     from bench.measure.deploy import parse_exports
 

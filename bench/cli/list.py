@@ -7,7 +7,7 @@ import json
 import sys
 
 from bench import api, deployment
-from bench.cli.args import add_arch_args, positive_int
+from bench.cli.args import add_arch_args, exports_flag, positive_int
 from bench.errors import BenchError
 
 HELP = "list registered architectures with their size and cost"
@@ -39,6 +39,14 @@ def add_parser(commands) -> argparse.ArgumentParser:
         default=10,
         help="classes to build the output layer for (default: 10)",
     )
+    lst.add_argument(
+        "--exports",
+        type=exports_flag,
+        default=None,
+        metavar="WHICH",
+        help="LiteRT exports to size: float32,int8 (the default, or $BENCH_EXPORTS), all, "
+        "none (no export columns, and no wait), or a comma-separated list",
+    )
     lst.set_defaults(handler=cmd_list)
     return lst
 
@@ -54,8 +62,9 @@ def cmd_list(args) -> int:
     rows = deployment.list_architectures(
         input_shape=input_shape,
         num_classes=args.num_classes,
-        # the exports take a few seconds each: say which is under way, off stdout
-        announce=lambda line: print(line, file=sys.stderr, flush=True),
+        exports=args.exports,
+        # the exports take a few seconds each: at a terminal, say which is under way
+        announce=_to_terminal,
     )
     if args.format == "json":
         print(json.dumps(rows, indent=2))
@@ -64,20 +73,26 @@ def cmd_list(args) -> int:
     return 0
 
 
+def _to_terminal(line: str) -> None:
+    if sys.stderr.isatty():
+        print(line, file=sys.stderr, flush=True)
+
+
 def _table(rows: list[dict]) -> str:
     from tabulate import tabulate
 
+    sizes = {key: title for key, title in _SIZES.items() if any(r[key] is not None for r in rows)}
     table = [
         [
             r["name"],
             f"{r['params']:,}",
             f"{r['flops'] / 1e6:.2f}",
-            *(_kb(r[key]) for key in _SIZES),
+            *(_kb(r[key]) for key in sizes),
             r["description"].split(":")[0],  # the family, "VGG-style": the rest is in JSON
         ]
         for r in rows
     ]
-    headers = ["name", "params", "MFLOPs", *_SIZES.values(), "description"]
+    headers = ["name", "params", "MFLOPs", *sizes.values(), "description"]
     return tabulate(table, headers=headers, disable_numparse=True)
 
 
@@ -90,4 +105,4 @@ _SIZES = {
 
 
 def _kb(size: int | None) -> str:
-    return "failed" if size is None else f"{size / 1024:,.0f}"
+    return "\u2014" if size is None else f"{size / 1024:,.0f}"  # not exported, or failed
