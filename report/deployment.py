@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from bench.config import is_check
-from bench.store.records import RunRecord
+from bench.store.records import EXPORTS, RunRecord
 from report.charts import accuracy_against, config_label
 from report.labels import Mark
 from report.leaderboard import FAILED, KB, recorded_exports
@@ -42,13 +42,14 @@ BUDGETS = [
 ]
 CHART_FLASH = (256 * KB, 1 * MB)  # the flash budgets the chart draws a line at
 
-METHOD = (
-    "Each trained model is also exported to LiteRT as float32, float16, dynamic-range int8 "
-    "and full-integer int8 models (int8 inputs and outputs, calibrated on 256 training "
-    "images drawn with a fixed seed), each evaluated on the same test images after the float32 "
-    "model, so that nothing is chosen by them; peak activation memory is the largest total "
-    "size of the tensors alive at once at batch 1 when the LiteRT ops run in order."
-)
+# How each precision is described in the method section.
+PRECISION_NAMES = {
+    "float32": "float32",
+    "float16": "float16",
+    "dynamic_int8": "dynamic-range int8",
+    "int8": "full-integer int8 (int8 inputs and outputs, calibrated on {calibration} training "
+    "images drawn with a fixed seed)",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,4 +180,18 @@ def size_text(n_bytes: float) -> str:
 
 def export_method(records: list[RunRecord]) -> str:
     """How the exports were made, for the page's method section; empty without exports."""
-    return METHOD if any(record.exports for record in records) else ""
+    from bench.measure.deploy import ExportSettings
+
+    made = {precision for record in records for precision in record.exports or {}}
+    if not made:
+        return ""
+    calibration = ExportSettings().calibration_images
+    names = [PRECISION_NAMES[p].format(calibration=calibration) for p in EXPORTS if p in made]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return (
+        f"Each trained model is also exported to LiteRT as {listed}, each evaluated on the "
+        "same test images after the Keras model and compared with the float32 Keras model, "
+        "so that nothing is chosen by them; peak activation memory is the largest total size "
+        "of the tensors alive at once at batch 1 when the LiteRT ops run in order (a lower "
+        "bound for any memory planner)."
+    )

@@ -12,13 +12,14 @@ import pytest
 from conftest import add_fake_exports, fake_export, fake_record
 
 from bench.store import files, results
+from bench.store.records import RunRecord
 from report import build_report, leaderboard, markdown, table_csv
 from report.charts import pareto_front
 from report.deployment import (
     KB,
-    METHOD,
     Budget,
     deployment_view,
+    export_method,
     int8_chart,
     int8_points,
     most_accurate_fits,
@@ -203,13 +204,23 @@ def pages(small_suite, tmp_path_factory) -> dict[str, str]:
 def test_a_page_over_runs_without_exports_builds_and_says_none_were_recorded(pages):
     html = pages["without"]
     assert 'id="chart-deployment"' not in html and 'id="no-exports"' in html
-    assert ">int8 acc<" not in html and METHOD not in html
+    assert ">int8 acc<" not in html and "exported to LiteRT" not in html
+
+
+def test_the_method_names_only_the_precisions_the_runs_were_exported_at():
+    spec = {"dataset": "mnist", "arch": "a", "augment": False, "seed": 0, "profile": "smoke"}
+    record = RunRecord.from_json(
+        {"run_id": "r", "status": "ok", "spec": spec, "exports": {"int8": {"bytes": 1}}}
+    )
+    text = export_method([record])
+    assert "as full-integer int8 (int8 inputs and outputs, calibrated on 256 training" in text
+    assert "float16" not in text and export_method([]) == ""
 
 
 def test_a_page_over_runs_with_exports_has_the_int8_columns_chart_and_method(pages):
     html = pages["with"]
     assert 'id="chart-deployment"' in html and 'data-target="chart-deployment"' in html
-    assert ">int8 acc<" in html and METHOD in html
+    assert ">int8 acc<" in html and "exported to LiteRT as float32, float16" in html
     assert 'failed" data-value="" title="RuntimeError: op not supported by LiteRT">failed<' in html
     assert 'id="budget-note"' in html  # a smoke suite's runs are not ranked
     failed = html.split('id="int8-failed"', 1)[1].split("</div>", 1)[0]
