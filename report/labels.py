@@ -54,8 +54,9 @@ class Point:
 
 @dataclasses.dataclass(frozen=True)
 class Mark:
-    """A vertical line at the cost ``value`` with its text at the top of the plot, beside
-    the line: a budget or a threshold to read the points against."""
+    """A vertical line at the cost ``value`` with its text at the bottom of the plot, beside
+    the line (where an accuracy chart has the fewest points): a budget or a threshold to read
+    the points against."""
 
     value: float
     text: str
@@ -161,13 +162,13 @@ def _draw_mark(fig: go.Figure, mark: Mark, side: int, y_range: tuple[float, floa
     )
     fig.add_annotation(
         x=mark.x,
-        y=1,
+        y=0,
         xref="x",
         yref="paper",
         text=mark.text,
         showarrow=False,
         xanchor="left" if side == 1 else "right",
-        yanchor="top",
+        yanchor="bottom",
         xshift=side * MARK_GAP_PX,
         font=dict(size=FONT_PX, color=MARK_COLOUR),
     )
@@ -226,14 +227,15 @@ def _obstacles(points: list[Point], steps: list[Point], to_px) -> list[Box]:
 
 
 def _mark_boxes(marks: Sequence[Mark], x_range: tuple[float, float], to_px) -> list[Box]:
-    """Boxes around each mark's line, from the bottom of the plot to its top, and its text."""
+    """Boxes around each mark's line, from the bottom of the plot to its top, and its text
+    at the bottom."""
     boxes = []
     for mark in marks:
         x, _ = to_px(mark.x, 0.0)
         width, top = _width(mark.text), PLOT_PX[1]
         start = x + MARK_GAP_PX if mark_side(mark, x_range) == 1 else x - MARK_GAP_PX - width
         boxes.append((x - 1, 0.0, x + 1, top))
-        boxes.append((start, top - LINE_PX, start + width, top))
+        boxes.append((start, 0.0, start + width, LINE_PX))
     return boxes
 
 

@@ -137,9 +137,9 @@ def test_the_int8_chart_labels_each_network_and_marks_the_flash_budgets(int8_boa
 
 
 def test_a_label_keeps_clear_of_a_budget_lines_text():
-    # a point just under the plot's top, a budget line just right of it: the label's first
-    # choice, to the right, would run into the line's text at the top
-    point = [Point(5.0, 0.999, 0.999, 0.999)]
+    # a point just above the plot's bottom, a budget line just right of it: the label's
+    # first choice, to the right, would run into the line's text at the bottom
+    point = [Point(5.0, 0.981, 0.981, 0.981)]
     ranges = (4.5, 5.5), (0.98, 1.0)
     assert place(point, ["vgg_lite"], point, [], *ranges) == ["middle right"]
     budget = [Mark(10**5.05, "1 MB flash")]
