@@ -66,15 +66,16 @@ def _run_unless_done(spec, splits, dataset, run_dir, force, progress, exports) -
         progress.run_skipped(spec.label, f"already done, skipped{note}")
         return previous
     progress.run_started(spec.label)
-    started = time.perf_counter()
     record = run_record(spec, splits, dataset, run_dir, progress, resume=not force)
     files.write_json(run_dir / results.RECORD, record.to_json())
+    exports_started = time.perf_counter()
     if record.ok and exports is not None and exports.precisions:
         try:
             record = add_exports(record, run_dir, splits, exports)
         except Exception as exc:  # the run is done and recorded; bench quantize can retry
             progress.warn(f"{spec.run_id}: no exports made ({type(exc).__name__}: {one_line(exc)})")
-    progress.run_finished(time.perf_counter() - started, outcome(record))
+    seconds = (record.wall_seconds or 0.0) + time.perf_counter() - exports_started
+    progress.run_finished(seconds, outcome(record))
     return record
 
 
