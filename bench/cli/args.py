@@ -95,6 +95,12 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_results_arg(parser: argparse.ArgumentParser, what: str = "results folder") -> None:
+    parser.add_argument(
+        "--results", default="results", metavar="DIR", help=f"{what} (default: results)"
+    )
+
+
 def given(args: argparse.Namespace, *names: str) -> dict:
     """The flags ``names`` as keyword arguments of ``bench.api``, which names them alike."""
     return {name: getattr(args, name) for name in names}

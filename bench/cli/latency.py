@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench import deployment
-from bench.cli.args import add_arch_args, arch_selection, given, positive_int
+from bench.cli.args import add_arch_args, add_results_arg, arch_selection, given, positive_int
 from bench.measure.latency import RUNTIMES
 
 HELP = "measure inference latency and throughput through each runtime"
@@ -21,9 +21,7 @@ DESCRIPTION = (
 def add_parser(commands) -> argparse.ArgumentParser:
     latency = commands.add_parser("latency", help=HELP, description=DESCRIPTION)
     add_arch_args(latency, selection=True, required=False)
-    latency.add_argument(
-        "--results", default="results", metavar="DIR", help="results folder (default: results)"
-    )
+    add_results_arg(latency)
     latency.add_argument(
         "--runtime",
         nargs="+",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench import deployment
-from bench.cli.args import add_arch_args, add_export_args, given
+from bench.cli.args import add_arch_args, add_export_args, add_results_arg, given
 
 HELP = "export finished runs' models to LiteRT (float16, int8) and measure them"
 DESCRIPTION = (
@@ -19,9 +19,7 @@ DESCRIPTION = (
 
 def add_parser(commands) -> argparse.ArgumentParser:
     quantize = commands.add_parser("quantize", help=HELP, description=DESCRIPTION)
-    quantize.add_argument(
-        "--results", default="results", metavar="DIR", help="results folder (default: results)"
-    )
+    add_results_arg(quantize)
     quantize.add_argument(
         "--data-dir",
         metavar="DIR",

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from bench import api
+from bench.cli.args import add_results_arg
 
 HELP = "build the HTML comparison page (or a Markdown or CSV leaderboard) from results"
 DESCRIPTION = (
@@ -16,12 +17,7 @@ DESCRIPTION = (
 
 def add_parser(commands) -> argparse.ArgumentParser:
     report = commands.add_parser("report", help=HELP, description=DESCRIPTION)
-    report.add_argument(
-        "--results",
-        default="results",
-        metavar="DIR",
-        help="results folder to read (default: results)",
-    )
+    add_results_arg(report, "results folder to read")
     report.add_argument(
         "--out",
         metavar="FILE",
