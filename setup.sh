@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up mnist-bench: the package, its test tools and inference runtimes, and Chromium for
-# the report's browser test. `bash setup.sh --gpu` installs TensorFlow with CUDA in place of
+# Set up mnist-bench: the package, its test tools, inference runtimes and Dask, and Chromium
+# for the report's browser test. `bash setup.sh --gpu` installs TensorFlow with CUDA in place of
 # the CPU build.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,7 +11,7 @@ if [ "${1:-}" = "--gpu" ]; then
     # the CPU build would shadow the CUDA one: both install the same module
     python -m pip uninstall --quiet --yes tensorflow-cpu 2>/dev/null || true
 fi
-python -m pip install --quiet --disable-pip-version-check -e ".[$build,dev,runtimes]"
+python -m pip install --quiet --disable-pip-version-check -e ".[$build,dev,runtimes,distributed]"
 
 chromium="${BENCH_CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$chromium" ] && command -v apt-get >/dev/null; then

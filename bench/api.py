@@ -194,6 +194,10 @@ def run(
     progress: Progress | None = None,
     exports: str | ExportSettings | None = None,
     keep_exports: bool = False,
+    workers: int | None = None,
+    threads_per_worker: int | None = None,
+    scheduler: str | None = None,
+    arch_modules: Sequence[PathLike] = (),
 ) -> list[RunRecord]:
     """Train and evaluate ``specs`` into ``out``, one folder per run, and return their
     records; finished runs are skipped unless ``force``. ``data`` defaults to the specs'
@@ -206,9 +210,15 @@ def run(
 
     ``determinism`` turns on TensorFlow's op determinism (process-wide) so that a seed
     gives the same predictions on the same machine.
+
+    ``workers`` runs the suite on a local Dask cluster of that many processes with
+    ``threads_per_worker`` TensorFlow threads each (default: the cores split evenly);
+    ``scheduler`` (``tcp://HOST:8786``) on a running one, whose workers also load
+    ``arch_modules`` (``bench.train.grid``).
     """
     if not specs:
         raise BenchError("no runs to make: plan() gave none")
+    cluster = _cluster(workers, threads_per_worker, scheduler)
     datasets = sorted({spec.dataset for spec in specs})
     if len(datasets) > 1:
         raise BenchError(f"the runs of one suite train on one dataset, not {datasets}")
@@ -224,7 +234,25 @@ def run(
         default = profile.exports if profile is not None else "all"
         exports = parse_exports(exports, keep_exports, default)
     progress = progress or Progress(len(specs), quiet=quiet)
-    return run_suite(list(specs), data.splits, data.info, Path(out), force, progress, exports)
+    if cluster is None:
+        return run_suite(list(specs), data.splits, data.info, Path(out), force, progress, exports)
+    from bench.train.grid import run_grid
+
+    return run_grid(
+        list(specs), data.splits, data.info, Path(out), cluster, force, progress, exports,
+        determinism, tuple(map(str, arch_modules)),
+    )  # fmt: skip
+
+
+def _cluster(workers: int | None, threads_per_worker: int | None, scheduler: str | None):
+    """The Dask cluster a suite runs on, or None to run it in this process."""
+    if workers is None and scheduler is None:
+        if threads_per_worker is not None:
+            raise BenchError("threads_per_worker goes with workers or scheduler: give one of them")
+        return None
+    from bench.train.grid import ClusterSettings
+
+    return ClusterSettings(workers, threads_per_worker, scheduler)
 
 
 def enable_determinism() -> None:

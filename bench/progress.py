@@ -63,15 +63,21 @@ class Progress:
         return self._costs[index]() if index < len(self._costs) else None
 
     def estimate_left(self, runs_left: int) -> str:
+        seconds = self._seconds_for(range(self.total - runs_left, self.total))
+        return "estimating" if seconds is None else f"~{format_duration(seconds)} left"
+
+    def _seconds_for(self, positions: Sequence[int]) -> float | None:
+        """How long the runs at ``positions`` should take one after another: their costs at
+        the seconds per unit of cost of the whole runs made so far (the mean run without
+        costs); None before the first."""
         if not self.run_seconds:
-            return "estimating"
+            return None
         mean = sum(self.run_seconds) / len(self.run_seconds)
         if not self._finished_costs:
-            return f"~{format_duration(mean * runs_left)} left"
+            return mean * len(positions)
         rate = sum(s for s, _ in self._finished_costs) / sum(c for _, c in self._finished_costs)
-        costs = [self._cost(i) for i in range(self.total - runs_left, self.total)]
-        seconds = sum(mean if cost is None else cost * rate for cost in costs)
-        return f"~{format_duration(seconds)} left"
+        costs = [self._cost(i) for i in positions]
+        return sum(mean if cost is None else cost * rate for cost in costs)
 
     def run_started(self, label: str) -> None:
         self.index += 1
@@ -100,6 +106,30 @@ class Progress:
             if cost:  # a builder that fails has no cost, and a run of it no rate
                 self._finished_costs.append((seconds, cost))
         self._print(f"    {summary} {took(seconds, self._resumed)}")
+
+    def run_made(
+        self, position: int, label: str, where: str, summary: str, seconds: float | None,
+        pending: Sequence[int], parallel: int,
+    ) -> None:  # fmt: skip
+        """A run made beside others (``bench.train.grid``): the one at ``position`` in the
+        plan, by ``where`` in ``seconds`` (None: the cluster lost it); ``pending`` are the
+        positions of the runs still under way or queued, shared among ``parallel`` workers."""
+        self.index += 1
+        if self.quiet:
+            return  # nothing to print: costs stay uncomputed
+        if seconds is not None:
+            self.run_seconds.append(seconds)
+            cost = self._cost(position)
+            if cost:
+                self._finished_costs.append((seconds, cost))
+        left = self._seconds_for(pending)
+        self._print(
+            f"[run {self.index}/{self.total}] {label} on {where} | elapsed "
+            f"{format_duration(self.elapsed())} | "
+            + ("done" if not pending else "estimating" if left is None
+               else f"~{format_duration(left / max(1, parallel))} left")
+        )  # fmt: skip
+        self._print(f"    {summary}" + ("" if seconds is None else f" {took(seconds, False)}"))
 
     def epoch_finished(
         self, epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float

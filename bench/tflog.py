@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.util
+import logging
 import os
 import sys
 import tempfile
@@ -36,6 +37,13 @@ def silence() -> None:
         isinstance(finder, _QuietImport) for finder in sys.meta_path
     ):
         sys.meta_path.insert(0, _QuietImport("tensorflow"))
+
+
+def quiet() -> None:
+    """What every process of a command does before TensorFlow: ``silence``, and TensorFlow's
+    Python log (retracing notices and the like) at errors only."""
+    silence()
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 @contextlib.contextmanager

@@ -7,7 +7,6 @@ Each command's flags and handler are in its own module; the handlers call ``benc
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from bench import tflog
@@ -33,8 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     # TensorFlow's C++ log (start-up chatter, and a harmless graph-rewrite notice for the
     # augmentation map under op determinism) would bury the one-line errors and progress;
     # nothing has imported TensorFlow yet. BENCH_TF_LOG=1 lets it through.
-    tflog.silence()
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    tflog.quiet()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

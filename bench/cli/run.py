@@ -56,6 +56,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     _add_suite_args(run)
     _add_training_args(run)
     add_export_args(run)
+    _add_cluster_args(run)
     add_determinism_arg(run, "predictions", "recorded with every run")
     run.add_argument("--out", metavar="DIR", help="results folder (default: results)")
     run.add_argument("--force", action="store_true", help="rerun runs that already finished")
@@ -100,6 +101,34 @@ def _add_suite_args(run: argparse.ArgumentParser) -> None:
         metavar="N",
         help="runs per configuration, with seeds SEED, SEED+1, ... (default: the profile's, "
         "1, or 3 for full)",
+    )
+
+
+def _add_cluster_args(run: argparse.ArgumentParser) -> None:
+    """Where the runs go: this process (default) or a Dask cluster."""
+    cluster = run.add_argument_group(
+        "Dask cluster",
+        'run the suite\'s runs side by side (needs Dask: pip install -e ".[distributed]")',
+    )
+    place = cluster.add_mutually_exclusive_group()
+    place.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="start a cluster of N worker processes on this machine, one run at a time each",
+    )
+    place.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="use the running cluster whose scheduler is at ADDRESS (tcp://HOST:8786), "
+        "started with `dask scheduler` and `dask worker ADDRESS --nthreads 1`",
+    )
+    cluster.add_argument(
+        "--threads-per-worker",
+        type=positive_int,
+        metavar="T",
+        help="TensorFlow threads in each worker (default with --workers: the cores split "
+        "evenly between them; with --scheduler: as the workers started)",
     )
 
 
@@ -183,10 +212,14 @@ def cmd_run(args) -> int:
         data,
         args.out,
         force,
-        determinism=False,
+        determinism=args.determinism == "on",
         progress=progress,
         exports=args.exports,
         keep_exports=args.keep_exports,
+        workers=args.workers,
+        threads_per_worker=args.threads_per_worker,
+        scheduler=args.scheduler,
+        arch_modules=args.arch_module,
     )
     print(summary_table(records))
     count = {status: sum(r.status == status for r in records) for status in STATUSES}

@@ -25,6 +25,7 @@ REPEATS_DIR = "repeats"  # where `run --from` puts its repeats by default
 # The committed reference runs: read when a command is pointed at them, never as part of the
 # results folder they sit in, so they are not mixed into a person's own runs.
 REFERENCE_DIR = "reference"
+GRID_DIR = ".grid"  # the scratch folders of runs made on a Dask cluster (bench.train.grid)
 LATENCY_DIR = "latency"  # DIR/latency/<arch>.json: figures per architecture and runtime
 LEADERBOARD_RUNTIME = "keras"  # the compiled path fills the leaderboard's latency columns
 
@@ -90,12 +91,13 @@ def iter_runs(
     A run id (configuration and seed) counts once: where it appears more than once, as a
     ``run --from`` repeat does beside its original, the first one outside a ``repeats``
     folder is kept, so a repeat is never pooled with its original as if it were another seed.
-    A ``reference`` folder below ``root`` is left out (point ``root`` at it to read it).
-    Records that cannot be read are left out too, and added to ``unreadable`` when given.
+    A ``reference`` folder below ``root`` is left out (point ``root`` at it to read it), and
+    so is ``.grid``, where workers make runs that are not handed back yet. Records that
+    cannot be read are left out too, and added to ``unreadable`` when given.
     """
     found: dict[str, tuple[Path, RunRecord]] = {}
     for record_path in sorted(Path(root).glob(f"**/{RECORD}")):
-        if _below(root, record_path, REFERENCE_DIR):
+        if _below(root, record_path, REFERENCE_DIR) or _below(root, record_path, GRID_DIR):
             continue
         try:
             record = read_run_record(record_path.parent)

@@ -59,14 +59,27 @@ def run_suite(
 
 def _run_unless_done(spec, splits, dataset, run_dir, force, progress, exports) -> RunRecord:
     """The run's finished record if it has one (and not ``force``), else a new one."""
-    previous = _previous_record(run_dir, progress)
-    if not force and is_done(previous, spec, run_dir, splits):
-        edited = previous.spec != spec
-        note = " (its code changed since, not its network)" if edited else ""
-        progress.run_skipped(spec.label, f"already done, skipped{note}")
+    previous = None if force else finished_record(spec, splits, run_dir, progress)
+    if previous is not None:
         return previous
     progress.run_started(spec.label)
-    record = run_record(spec, splits, dataset, run_dir, progress, resume=not force)
+    record, seconds = make_run(spec, splits, dataset, run_dir, progress, exports, not force)
+    progress.run_finished(seconds, outcome(record))
+    return record
+
+
+def make_run(
+    spec: RunSpec,
+    splits: Splits,
+    dataset: DatasetInfo,
+    run_dir: Path,
+    progress: Progress,
+    exports: ExportSettings | None,
+    resume: bool,
+) -> tuple[RunRecord, float]:
+    """Train, evaluate and record ``spec`` in ``run_dir``, then export it; the record, and
+    the seconds it took with its exports (what the progress estimate counts)."""
+    record = run_record(spec, splits, dataset, run_dir, progress, resume)
     files.write_json(run_dir / results.RECORD, record.to_json())
     exports_started = time.perf_counter()
     if record.ok and exports is not None and exports.precisions:
@@ -74,9 +87,21 @@ def _run_unless_done(spec, splits, dataset, run_dir, force, progress, exports) -
             record = add_exports(record, run_dir, splits, exports)
         except Exception as exc:  # the run is done and recorded; bench quantize can retry
             progress.warn(f"{spec.run_id}: no exports made ({type(exc).__name__}: {one_line(exc)})")
-    seconds = (record.wall_seconds or 0.0) + time.perf_counter() - exports_started
-    progress.run_finished(seconds, outcome(record))
-    return record
+    return record, (record.wall_seconds or 0.0) + time.perf_counter() - exports_started
+
+
+def finished_record(
+    spec: RunSpec, splits: Splits, run_dir: Path, progress: Progress
+) -> RunRecord | None:
+    """The finished record of ``spec`` that ``run_dir`` holds, said as skipped; None when
+    the run is still to be made."""
+    previous = _previous_record(run_dir, progress)
+    if not is_done(previous, spec, run_dir, splits):
+        return None
+    edited = previous.spec != spec
+    note = " (its code changed since, not its network)" if edited else ""
+    progress.run_skipped(spec.label, f"already done, skipped{note}")
+    return previous
 
 
 def outcome(record: RunRecord) -> str:
