@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
     from bench.data import Dataset, Splits
     from bench.measure.deploy import ExportSettings
+    from bench.measure.robustness import CorruptionSettings
     from bench.progress import Progress
+    from bench.train.after import AfterTraining
     from bench.tune import SearchOutcome, SearchSettings
 
 # A notebook's or script's output stays as clear as the command line's: TensorFlow's C++ log
@@ -194,6 +196,7 @@ def run(
     progress: Progress | None = None,
     exports: str | ExportSettings | None = None,
     keep_exports: bool = False,
+    corruptions: str | CorruptionSettings | None = None,
     workers: int | None = None,
     threads_per_worker: int | None = None,
     scheduler: str | None = None,
@@ -206,7 +209,10 @@ def run(
     ``exports``: the LiteRT exports each run makes and measures after its test evaluation:
     ``"all"``, ``"none"``, a comma-separated list of precisions, or an ``ExportSettings``;
     by default ``$BENCH_EXPORTS``, else the profile's (``bench.measure.deploy``).
-    ``keep_exports`` keeps the exported models beside each run's model.
+    ``keep_exports`` keeps the exported models beside each run's model. ``corruptions``: the
+    corrupted test sets each run's accuracy is measured on, after its test evaluation:
+    ``"none"``, ``"default"``, ``"all"`` or a ``CorruptionSettings``; by default
+    ``$BENCH_CORRUPTIONS``, else the profile's (``bench.measure.robustness``).
 
     ``determinism`` turns on TensorFlow's op determinism (process-wide) so that a seed
     gives the same predictions on the same machine.
@@ -222,26 +228,36 @@ def run(
     datasets = sorted({spec.dataset for spec in specs})
     if len(datasets) > 1:
         raise BenchError(f"the runs of one suite train on one dataset, not {datasets}")
+    after = _after_training(specs[0].profile, exports, keep_exports, corruptions)
     if determinism:
         enable_determinism()
     data = data or data_for(specs[0], data_dir)
-    from bench.measure.deploy import ExportSettings, parse_exports
     from bench.progress import Progress
     from bench.train.suite import run_suite
 
-    if not isinstance(exports, ExportSettings):
-        profile = config.PROFILES.get(specs[0].profile)
-        default = profile.exports if profile is not None else "all"
-        exports = parse_exports(exports, keep_exports, default)
     progress = progress or Progress(len(specs), quiet=quiet)
     if cluster is None:
-        return run_suite(list(specs), data.splits, data.info, Path(out), force, progress, exports)
+        return run_suite(list(specs), data.splits, data.info, Path(out), force, progress, after)
     from bench.train.grid import run_grid
 
     return run_grid(
-        list(specs), data.splits, data.info, Path(out), cluster, force, progress, exports,
+        list(specs), data.splits, data.info, Path(out), cluster, force, progress, after,
         determinism, tuple(map(str, arch_modules)),
     )  # fmt: skip
+
+
+def _after_training(profile_name, exports, keep_exports, corruptions) -> AfterTraining:
+    """What each run is measured on after training: the arguments, else the profile's."""
+    from bench.measure.deploy import ExportSettings, parse_exports
+    from bench.measure.robustness import CorruptionSettings, parse_corruptions
+    from bench.train.after import AfterTraining
+
+    profile = config.PROFILES.get(profile_name) or config.Profile("", "")
+    if not isinstance(exports, ExportSettings):
+        exports = parse_exports(exports, keep_exports, profile.exports)
+    if not isinstance(corruptions, CorruptionSettings):
+        corruptions = parse_corruptions(corruptions, profile.corruptions)
+    return AfterTraining(exports, corruptions)
 
 
 def _cluster(workers: int | None, threads_per_worker: int | None, scheduler: str | None):

@@ -48,6 +48,9 @@ class Profile:
     # The LiteRT exports each run makes when --exports and $BENCH_EXPORTS do not say
     # (bench.measure.deploy.parse_exports): "all", "none" or a comma-separated list.
     exports: str = "all"
+    # The corrupted test sets each run is evaluated on when --corruptions and
+    # $BENCH_CORRUPTIONS do not say (bench.measure.robustness): "none", "default" or "all".
+    corruptions: str = "default"
 
     def cap(self, config: TrainConfig) -> TrainConfig:
         """``config`` within this profile's limits on epochs and batch size."""
@@ -73,6 +76,7 @@ PROFILES: dict[str, Profile] = {
             check=True,
             # the one a microcontroller runs: the other three would add a minute to the check
             exports="int8",
+            corruptions="none",  # the check stays fast; a 1-epoch model's robustness means nothing
         ),
         Profile(
             "quick",

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.api import PathLike, data_for, load_architectures, select_architectures
-from bench.errors import BenchError, one_line
+from bench.api import PathLike, load_architectures, select_architectures
+from bench.errors import BenchError
 
 if TYPE_CHECKING:
     from bench.measure.deploy import ExportSettings
@@ -158,33 +158,23 @@ def quantize(
     so that their models load; a model that cannot be loaded is announced and left as it is.
     """
     from bench.measure.deploy import ExportSettings, parse_exports
-    from bench.store import results as store
+    from bench.revisit import MODEL_LOAD_ERRORS, load_failed, saved_runs
     from bench.train.exports import add_exports, missing
     from bench.train.suite import outcome
 
     if not isinstance(exports, ExportSettings):
         exports = parse_exports(exports, keep_exports)
-    if not Path(results).is_dir():
-        raise BenchError(f"{results}: no such results folder")
-    load_architectures(arch_modules).names()  # registers the layers and functions models use
     announce = announce or (lambda line: None)
-    updated, loaded = [], {}
-    for folder, record in store.iter_runs(results):
-        wanted = missing(record, exports, force)
-        if not record.ok or not wanted.precisions:
-            continue
-        absent = [name for name in (store.MODEL, store.PREDICTIONS) if not (folder / name).exists()]
-        if absent:
-            announce(f"{record.run_id}: no {' or '.join(absent)} in {folder}, skipped")
-            continue
-        spec = record.spec
-        split = (spec.dataset, spec.val_size, spec.train_size, spec.test_size, spec.split_seed)
-        if split not in loaded:
-            loaded[split] = data_for(spec, data_dir).splits
+    updated = []
+    runs = saved_runs(
+        results, lambda r: bool(missing(r, exports, force).precisions), data_dir, arch_modules,
+        announce,
+    )  # fmt: skip
+    for folder, record, splits in runs:
         try:
-            record = add_exports(record, folder, loaded[split], wanted)
-        except (OSError, ValueError, TypeError) as exc:  # Keras' load errors for a bad file
-            announce(f"{record.run_id}: FAILED to load {folder / store.MODEL}: {one_line(exc)}")
+            record = add_exports(record, folder, splits, missing(record, exports, force))
+        except MODEL_LOAD_ERRORS as exc:
+            announce(load_failed(record, folder, exc))
             continue
         updated.append(record)
         announce(f"{record.run_id}: {outcome(record)}")

@@ -11,6 +11,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Each LiteRT export takes a second or two: runs in tests make none unless a test asks
 # (exports=... or --exports), here and in the commands the tests start.
 os.environ["BENCH_EXPORTS"] = "none"
+# Likewise the corrupted test sets (bench.measure.robustness): only where a test asks.
+os.environ["BENCH_CORRUPTIONS"] = "none"
 
 import architectures  # noqa: E402
 from architectures import _registry  # noqa: E402

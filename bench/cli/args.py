@@ -130,6 +130,25 @@ def add_export_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_corruptions_arg(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    """--corruptions: the corrupted test sets each trained model is evaluated on."""
+    from bench.measure.robustness import CHOICES
+
+    parser.add_argument(
+        "--corruptions",
+        choices=CHOICES,
+        default=default,
+        help="corrupted copies of the test images (rotated, shifted, noisy, blurred, occluded, "
+        "faded: bench.measure.corruptions) to evaluate each trained model on: none, the "
+        "default 10 corruptions or all 13, at 3 severities each (default: "
+        + (
+            default
+            or "$BENCH_CORRUPTIONS, else the profile's: none for smoke, default for the others"
+        )
+        + ")",
+    )
+
+
 def exports_flag(text: str) -> str:
     """An argparse type: ``all``, ``none`` or a comma-separated list of precisions."""
     from bench.errors import BenchError

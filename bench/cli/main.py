@@ -1,8 +1,9 @@
 """The ``bench`` command line: ``run`` trains and evaluates, ``tune`` searches
 hyperparameters, ``report`` turns results into a comparison page, ``latency`` times
-inference, ``quantize`` adds LiteRT exports to finished runs, ``list`` shows the registry.
-Each command's flags and handler are in its own module; the handlers call ``bench.api`` (and
-``bench.deployment``) and print."""
+inference, ``quantize`` adds LiteRT exports to finished runs, ``robustness`` their accuracy
+on corrupted digits, ``list`` shows the registry. Each command's flags and handler are in its
+own module; the handlers call ``bench.api`` (and ``bench.deployment``, ``bench.robustness``)
+and print."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import argparse
 import sys
 
 from bench import tflog
-from bench.cli import latency, quantize, report, run, tune
+from bench.cli import latency, quantize, report, robustness, run, tune
 from bench.cli import list as list_command
 from bench.cli.args import EXIT_BAD_INPUT, OneLineParser
 from bench.errors import BAD_INPUT
@@ -23,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"TensorFlow's own log is kept off the terminal; set {tflog.LOG_ENV}=1 to see it.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, tune, report, latency, quantize, list_command):
+    for command in (run, tune, report, latency, quantize, robustness, list_command):
         command.add_parser(commands)
     return parser
 

@@ -11,6 +11,7 @@ from bench.cli.args import (
     EXIT_RUNS_FAILED,
     OneLineParser,
     add_arch_args,
+    add_corruptions_arg,
     add_data_args,
     add_determinism_arg,
     add_export_args,
@@ -56,6 +57,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     _add_suite_args(run)
     _add_training_args(run)
     add_export_args(run)
+    add_corruptions_arg(run)
     _add_cluster_args(run)
     add_determinism_arg(run, "predictions", "recorded with every run")
     run.add_argument("--out", metavar="DIR", help="results folder (default: results)")
@@ -216,6 +218,7 @@ def cmd_run(args) -> int:
         progress=progress,
         exports=args.exports,
         keep_exports=args.keep_exports,
+        corruptions=args.corruptions,
         workers=args.workers,
         threads_per_worker=args.threads_per_worker,
         scheduler=args.scheduler,

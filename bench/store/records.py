@@ -195,6 +195,38 @@ class Export(_Section):
         return self.status == "ok"
 
 
+@dataclasses.dataclass(frozen=True)
+class Robustness(_Section):
+    """The trained model's accuracy on corrupted copies of its test images
+    (``bench.measure.robustness``), predicted after its one look at the clean ones: test
+    data that choose nothing. The predicted classes are in the run's ``corruptions.npz``,
+    with the positions (``indices``) and labels of the test images the sets are made of.
+    """
+
+    # by corruption, then severity ("1", "2", "3"): the share of test images right
+    accuracy: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    clean_accuracy: float | None = None  # the same model on the same images, uncorrupted
+    images: int | None = None  # test images per set: a fixed sample of the test set
+    seed: int = 0
+    checksums: dict[str, str] = dataclasses.field(default_factory=dict)  # sha256 by set
+    seconds: float | None = None  # to make or read the sets and predict them
+
+    @property
+    def mean_accuracy(self) -> float | None:
+        """Over every corruption and severity: MNIST-C's corruption accuracy."""
+        values = [a for by_severity in self.accuracy.values() for a in by_severity.values()]
+        return sum(values) / len(values) if values else None
+
+    @property
+    def error_ratio(self) -> float | None:
+        """Mean corruption error over clean error, as MNIST-C and ImageNet-C report it: 1 is
+        no worse on corrupted digits than on clean ones; None when the clean error is 0."""
+        mean = self.mean_accuracy
+        if mean is None or self.clean_accuracy is None or self.clean_accuracy >= 1.0:
+            return None
+        return (1.0 - mean) / (1.0 - self.clean_accuracy)
+
+
 _SECTIONS: dict[str, type[_Section]] = {
     "dataset": DatasetInfo,
     "architecture": ArchitectureInfo,
@@ -202,6 +234,7 @@ _SECTIONS: dict[str, type[_Section]] = {
     "metrics": Metrics,
     "per_class": PerClass,
     "environment": Environment,
+    "robustness": Robustness,
 }
 
 
@@ -235,6 +268,8 @@ class RunRecord:
     # By export precision (bench.measure.deploy.EXPORTS); None for runs made before exports
     # were kept or made with them off.
     exports: dict[str, Export] | None = None
+    # None for runs made before it was kept or with --corruptions none
+    robustness: Robustness | None = None
 
     @property
     def ok(self) -> bool:

@@ -1,8 +1,9 @@
 """The results folder: one folder per run, loadable as a DataFrame, and latency beside them.
 
 A run folder holds ``record.json`` (written last, so its presence means the run is
-complete), ``history.csv``, ``predictions.npz`` and ``model.keras``, each written whole or
-not at all (``bench.store.files``).
+complete), ``history.csv``, ``predictions.npz``, ``model.keras`` and, where the run was
+evaluated on corrupted digits, ``corruptions.npz``, each written whole or not at all
+(``bench.store.files``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,19 @@ from pathlib import Path
 
 from bench.store.environment import capture
 from bench.store.files import write_json
-from bench.store.records import EXPORTS, Export, ModelSummary, RecordUnreadable, RunRecord
+from bench.store.records import (
+    EXPORTS,
+    Export,
+    ModelSummary,
+    RecordUnreadable,
+    Robustness,
+    RunRecord,
+)
 
 RECORD = "record.json"
 HISTORY = "history.csv"
 PREDICTIONS = "predictions.npz"
+CORRUPTIONS = "corruptions.npz"  # predicted classes on each corrupted set (bench.train.robustness)
 MODEL = "model.keras"
 REPEATS_DIR = "repeats"  # where `run --from` puts its repeats by default
 # The committed reference runs: read when a command is pointed at them, never as part of the
@@ -169,7 +178,26 @@ def flatten(record: RunRecord) -> dict:
         row.update(sorted(record.metrics.to_json().items()))
     for precision, export in (record.exports or {}).items():
         row.update(export_columns(precision, export))
+    row.update(robustness_columns(record.robustness))
     return row
+
+
+def robustness_columns(robustness: Robustness | None) -> dict:
+    """``corruption_accuracy`` (the mean over every corruption and severity),
+    ``corruption_error_ratio`` (mean corruption error over clean error) and, per corruption,
+    ``corruption_<name>`` (its mean over severities); None for a run made without them."""
+    if robustness is None:
+        return {"corruption_accuracy": None, "corruption_error_ratio": None}
+    by_name = {
+        f"corruption_{name}": sum(levels.values()) / len(levels)
+        for name, levels in robustness.accuracy.items()
+        if levels
+    }
+    return {
+        "corruption_accuracy": robustness.mean_accuracy,
+        "corruption_error_ratio": robustness.error_ratio,
+        **by_name,
+    }
 
 
 # Record field -> table column suffix: int8_accuracy, int8_bytes, int8_p50_ms, ...
@@ -187,8 +215,9 @@ EXPORT_COLUMNS = {
 }
 
 
-# Every run's row has them, empty for runs made without exports.
+# Every run's row has them, empty for runs made without exports or corruptions.
 COLUMNS += [f"{precision}_{column}" for precision in EXPORTS for column in EXPORT_COLUMNS.values()]
+COLUMNS += ["corruption_accuracy", "corruption_error_ratio"]
 
 
 def export_columns(precision: str, export: Export) -> dict:

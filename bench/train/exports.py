@@ -33,6 +33,16 @@ def export_run(run_dir: Path, splits: Splits, settings: ExportSettings) -> dict[
     ``BenchError`` when its saved predictions cannot be read or are not of these test images."""
     import keras
 
+    y_pred = saved_predictions(run_dir, splits)
+    model = keras.saving.load_model(run_dir / results.MODEL, compile=False)
+    return evaluate_exports(
+        model, splits.x_train, splits.x_test, splits.y_test, y_pred, settings, run_dir
+    )
+
+
+def saved_predictions(run_dir: Path, splits: Splits) -> np.ndarray:
+    """The test classes the run in ``run_dir`` predicted at its one look; a ``BenchError``
+    when they cannot be read or were not predicted for ``splits``' test images."""
     path = run_dir / results.PREDICTIONS
     try:
         with np.load(path) as saved:
@@ -46,10 +56,7 @@ def export_run(run_dir: Path, splits: Splits, settings: ExportSettings) -> dict[
             f"{path}: its test labels are not those of the data found now; point --data-dir "
             "at the data the run was made with"
         )
-    model = keras.saving.load_model(run_dir / results.MODEL, compile=False)
-    return evaluate_exports(
-        model, splits.x_train, splits.x_test, splits.y_test, y_pred, settings, run_dir
-    )
+    return y_pred
 
 
 def missing(record: RunRecord, settings: ExportSettings, force: bool = False) -> ExportSettings:

@@ -28,12 +28,12 @@ from pathlib import Path
 from bench.config import RunSpec
 from bench.data.splits import Splits
 from bench.errors import BenchError, one_line
-from bench.measure.deploy import ExportSettings
 from bench.progress import Progress
 from bench.store import files, results
 from bench.store.environment import command_line
 from bench.store.records import DatasetInfo, RunRecord
 from bench.train import isolated
+from bench.train.after import AfterTraining
 from bench.train.isolated import ProcessSetup
 from bench.train.runlock import RunLocked, run_lock
 
@@ -73,7 +73,7 @@ class ClusterSettings:
 @dataclasses.dataclass
 class RemoteRun:
     """What a worker hands back: the run's record, its files by name, the seconds it took
-    with its exports, and the worker."""
+    with what came after it, and the worker."""
 
     record: dict
     made: dict[str, bytes]
@@ -89,7 +89,7 @@ def run_grid(
     cluster: ClusterSettings,
     force: bool = False,
     progress: Progress | None = None,
-    exports: ExportSettings | None = None,
+    after: AfterTraining | None = None,
     determinism: bool = True,
     arch_modules: tuple[str, ...] = (),
 ) -> list[RunRecord]:
@@ -115,7 +115,7 @@ def run_grid(
             setup = ProcessSetup(cluster.threads(), determinism, arch_modules)
             with _shared_scratch(out_dir) as shared, _connected(cluster, out_dir) as client:
                 made = _run_on(client, specs, todo, splits, dataset, setup, shared,
-                               exports, force, out_dir, progress)  # fmt: skip
+                               after, force, out_dir, progress)  # fmt: skip
                 records.update(made)
     return [records[position] for position in range(len(specs))]
 
@@ -131,7 +131,7 @@ def _lock(locks: contextlib.ExitStack, spec, out_dir: Path, progress) -> RunReco
 
 
 def _run_on(
-    client, specs, positions, splits, dataset, setup, shared, exports, force, out_dir, progress
+    client, specs, positions, splits, dataset, setup, shared, after, force, out_dir, progress
 ):
     """Make ``specs[position]`` for each of ``positions`` on ``client``'s cluster; their
     records by position, written into ``out_dir`` as each comes back."""
@@ -146,7 +146,7 @@ def _run_on(
     data = client.scatter(splits, broadcast=True, hash=False)
     futures = {
         client.submit(
-            make_remote, specs[position], data, dataset, setup, exports, shared, force,
+            make_remote, specs[position], data, dataset, setup, after, shared, force,
             key=f"run-{specs[position].run_id}-{secrets.token_hex(4)}", retries=1, pure=False,
             priority=-position,  # in the plan's order, seeds outermost, as a suite run here
         ): (position, specs[position])
@@ -212,7 +212,7 @@ def make_remote(
     splits: Splits,
     dataset: DatasetInfo,
     setup: ProcessSetup,
-    exports: ExportSettings | None,
+    after: AfterTraining | None,
     shared: str | None,
     force: bool,
 ) -> RemoteRun:
@@ -224,7 +224,7 @@ def make_remote(
     scratch = _scratch(spec.run_id, shared, Path(worker.local_directory))
     with isolated.process_for((shared, setup), setup, splits) as process:
         # a RuntimeError (the process died) fails the task, and Dask makes it again
-        record, seconds = process.make(spec, dataset, scratch, exports, resume=not force)
+        record, seconds = process.make(spec, dataset, scratch, after, resume=not force)
     made = {path.name: path.read_bytes() for path in scratch.iterdir() if path.is_file()}
     shutil.rmtree(scratch, ignore_errors=True)
     named = worker.name if worker.name == worker.address else f"worker {worker.name}"

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from bench.config import RunSpec
 from bench.data.splits import Splits
-from bench.measure.deploy import ExportSettings
 from bench.store.records import DatasetInfo
+from bench.train.after import AfterTraining
 
 PARENT_CHECK_SECONDS = 1.0
 
@@ -61,14 +61,14 @@ class RunProcess:
         spec: RunSpec,
         dataset: DatasetInfo,
         run_dir: Path,
-        exports: ExportSettings | None,
+        after: AfterTraining | None,
         resume: bool,
     ) -> tuple[dict, float]:
         """``bench.train.suite.make_run`` in the child: the record's JSON and the seconds.
 
         Raises RuntimeError when the child died under the run (this object is then
         unusable), and the run's own error when it raised one."""
-        self._send((spec, dataset, run_dir, exports, resume))
+        self._send((spec, dataset, run_dir, after, resume))
         try:
             made, error = pickle.load(self._child.stdout)
         except (EOFError, OSError, pickle.UnpicklingError):
@@ -134,12 +134,12 @@ def _serve(parent: int) -> None:
 
     while True:
         try:
-            spec, dataset, run_dir, exports, resume = pickle.load(requests)
+            spec, dataset, run_dir, after, resume = pickle.load(requests)
         except EOFError:
             return
         try:
             record, seconds = make_run(
-                spec, splits, dataset, run_dir, Progress(1, quiet=True), exports, resume
+                spec, splits, dataset, run_dir, Progress(1, quiet=True), after, resume
             )
             answer = ((record.to_json(), seconds), None)
         except Exception as exc:  # the run's own errors are recorded by make_run

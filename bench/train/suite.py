@@ -11,14 +11,12 @@ from pathlib import Path
 
 from bench.config import RunSpec
 from bench.data.splits import Splits
-from bench.errors import one_line
 from bench.identity import same_network, saved_fingerprint
-from bench.measure.deploy import ExportSettings
 from bench.progress import Progress
 from bench.store import files, results
 from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
+from bench.train.after import AfterTraining, measure_after
 from bench.train.build import built_network
-from bench.train.exports import add_exports
 from bench.train.run import run_record
 from bench.train.runcost import suite_costs
 from bench.train.runlock import RunLocked, run_lock
@@ -31,14 +29,15 @@ def run_suite(
     out_dir: Path,
     force: bool = False,
     progress: Progress | None = None,
-    exports: ExportSettings | None = None,
+    after: AfterTraining | None = None,
 ) -> list[RunRecord]:
     """Run every spec in turn; a failing run is recorded as failed and the suite goes on.
 
     Runs whose finished record already matches their spec are skipped unless ``force``, and
     so are runs that another live process is making (``bench.train.runlock``): their record here
-    has the status ``locked``. Each run made is then exported as ``exports`` says
-    (``bench.train.exports``). Returns the records, skipped ones included.
+    has the status ``locked``. Each run made is then measured as ``after`` says (its accuracy
+    on corrupted digits and its exports: ``bench.train.after``). Returns the records,
+    skipped ones included.
     """
     progress = progress or Progress(len(specs))
     progress.plan(suite_costs(specs, splits))
@@ -47,7 +46,7 @@ def run_suite(
         run_dir = out_dir / spec.run_id
         try:
             with run_lock(run_dir):
-                made = _run_unless_done(spec, splits, dataset, run_dir, force, progress, exports)
+                made = _run_unless_done(spec, splits, dataset, run_dir, force, progress, after)
                 records.append(made)
         except RunLocked as locked:
             progress.run_skipped(spec.label, str(locked))
@@ -57,13 +56,13 @@ def run_suite(
     return records
 
 
-def _run_unless_done(spec, splits, dataset, run_dir, force, progress, exports) -> RunRecord:
+def _run_unless_done(spec, splits, dataset, run_dir, force, progress, after) -> RunRecord:
     """The run's finished record if it has one (and not ``force``), else a new one."""
     previous = None if force else finished_record(spec, splits, run_dir, progress)
     if previous is not None:
         return previous
     progress.run_started(spec.label)
-    record, seconds = make_run(spec, splits, dataset, run_dir, progress, exports, not force)
+    record, seconds = make_run(spec, splits, dataset, run_dir, progress, after, not force)
     progress.run_finished(seconds, outcome(record))
     return record
 
@@ -74,20 +73,16 @@ def make_run(
     dataset: DatasetInfo,
     run_dir: Path,
     progress: Progress,
-    exports: ExportSettings | None,
+    after: AfterTraining | None,
     resume: bool,
 ) -> tuple[RunRecord, float]:
-    """Train, evaluate and record ``spec`` in ``run_dir``, then export it; the record, and
-    the seconds it took with its exports (what the progress estimate counts)."""
+    """Train, evaluate and record ``spec`` in ``run_dir``, then measure it as ``after`` says;
+    the record, and the seconds it all took (what the progress estimate counts)."""
     record = run_record(spec, splits, dataset, run_dir, progress, resume)
     files.write_json(run_dir / results.RECORD, record.to_json())
-    exports_started = time.perf_counter()
-    if record.ok and exports is not None and exports.precisions:
-        try:
-            record = add_exports(record, run_dir, splits, exports)
-        except Exception as exc:  # the run is done and recorded; bench quantize can retry
-            progress.warn(f"{spec.run_id}: no exports made ({type(exc).__name__}: {one_line(exc)})")
-    return record, (record.wall_seconds or 0.0) + time.perf_counter() - exports_started
+    after_started = time.perf_counter()
+    record = measure_after(record, run_dir, splits, after, progress.warn)
+    return record, (record.wall_seconds or 0.0) + time.perf_counter() - after_started
 
 
 def finished_record(

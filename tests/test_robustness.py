@@ -1,0 +1,147 @@
+"""Accuracy on corrupted digits: made after the test evaluation, recorded, cached, loadable,
+and added to older runs by ``bench robustness``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bench import api, robustness
+from bench.cli.main import main
+from bench.measure import corruptions
+from bench.measure.robustness import (
+    CorruptionSettings,
+    corrupted_set,
+    parse_corruptions,
+    sample,
+    set_key,
+)
+from bench.store import results
+
+TWO = CorruptionSettings(names=("rotate", "gaussian_noise"), severities=(1, 3))
+
+
+@pytest.fixture
+def made_run(tiny_arch, digits, tmp_path):
+    """A tiny net's smoke run on digits, evaluated on two corruptions at two severities."""
+    specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
+    data = api.load_data("digits", val_size=200)
+    (record,) = api.run(specs, data, tmp_path, quiet=True, corruptions=TWO)
+    return tmp_path, record, data
+
+
+def test_a_run_records_its_accuracy_on_each_corruption_and_severity(made_run):
+    _, record, data = made_run
+    assert record.ok and set(record.robustness.accuracy) == {"rotate", "gaussian_noise"}
+    assert all(set(levels) == {"1", "3"} for levels in record.robustness.accuracy.values())
+    assert record.robustness.clean_accuracy == record.metrics.test_accuracy
+    assert record.robustness.images == len(data.splits.y_test)
+    assert set(record.robustness.checksums) == {"rotate-1", "rotate-3", "gaussian_noise-1",
+                                                 "gaussian_noise-3"}  # fmt: skip
+
+
+def test_the_recorded_accuracy_is_that_of_the_saved_predictions(made_run):
+    out, record, data = made_run
+    with np.load(out / record.run_id / results.CORRUPTIONS) as saved:
+        predicted = saved[set_key("rotate", 3)]
+    assert len(predicted) == len(data.splits.y_test)
+    assert record.robustness.accuracy["rotate"]["3"] == np.mean(predicted == data.splits.y_test)
+
+
+def test_the_results_table_has_the_mean_corruption_accuracy_and_the_error_ratio(made_run):
+    out, record, _ = made_run
+    row = results.load(out).iloc[0]
+    values = [a for levels in record.robustness.accuracy.values() for a in levels.values()]
+    assert row["corruption_accuracy"] == pytest.approx(np.mean(values))
+    clean_error = 1 - record.metrics.test_accuracy
+    assert row["corruption_error_ratio"] == pytest.approx((1 - np.mean(values)) / clean_error)
+    assert row["corruption_rotate"] == pytest.approx(
+        np.mean(list(record.robustness.accuracy["rotate"].values()))
+    )
+
+
+def test_a_corrupted_set_is_made_once_and_read_back_with_the_same_checksum(digits_splits, tmp_path):
+    x = digits_splits.x_test[:50]
+    made, checksum = corrupted_set(x, "shear", 2, 0, tmp_path)
+    assert made.dtype == np.uint8 and made.shape == x.shape
+    (cached,) = tmp_path.rglob("*.npy")
+    read, again = corrupted_set(x, "shear", 2, 0, tmp_path)
+    assert again == checksum and np.array_equal(read, made)
+    expected = np.rint(corruptions.corrupt(x, "shear", 2, 0) * 255).astype(np.uint8)
+    assert np.array_equal(made, expected)
+
+
+def test_a_cached_set_cut_short_is_made_again(digits_splits, tmp_path):
+    x = digits_splits.x_test[:50]
+    made, checksum = corrupted_set(x, "stripe", 1, 0, tmp_path)
+    (cached,) = tmp_path.rglob("*.npy")
+    cached.write_bytes(cached.read_bytes()[:100])
+    again, same = corrupted_set(x, "stripe", 1, 0, tmp_path)
+    assert same == checksum and np.array_equal(again, made)
+
+
+def test_other_test_images_never_share_a_cached_set(digits_splits, tmp_path):
+    _, first = corrupted_set(digits_splits.x_test[:50], "rotate", 1, 0, tmp_path)
+    _, second = corrupted_set(digits_splits.x_test[50:100], "rotate", 1, 0, tmp_path)
+    assert first != second and len(list(tmp_path.rglob("*.npy"))) == 2
+
+
+def test_corruptions_are_none_default_or_all_and_a_wrong_name_says_the_choices():
+    assert parse_corruptions("none").names == ()
+    assert parse_corruptions("default").names == corruptions.DEFAULT
+    assert parse_corruptions("all").names == tuple(corruptions.CORRUPTIONS)
+    with pytest.raises(Exception, match="default, all, none"):
+        parse_corruptions("most")
+
+
+def test_the_smoke_profile_evaluates_no_corruptions_by_default(monkeypatch):
+    monkeypatch.delenv("BENCH_CORRUPTIONS")
+    assert api._after_training("smoke", None, False, None).corruptions.names == ()
+    assert api._after_training("standard", None, False, None).corruptions.names == (
+        corruptions.DEFAULT
+    )
+
+
+def test_a_bad_corruptions_flag_is_one_line_and_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--arch", "lenet5", "--corruptions", "most"])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "--corruptions" in error
+
+
+def test_bench_robustness_evaluates_runs_made_without_it_once(tiny_arch, digits, tmp_path):
+    specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
+    api.run(specs, api.load_data("digits", val_size=200), tmp_path, quiet=True)
+    assert results.read_run_record(tmp_path / specs[0].run_id).robustness is None
+
+    (updated,) = robustness.evaluate_robustness(tmp_path, corruptions=TWO)
+    on_disk = results.read_run_record(tmp_path / specs[0].run_id)
+    assert on_disk.robustness == updated.robustness and on_disk.robustness.accuracy
+    assert robustness.evaluate_robustness(tmp_path, corruptions=TWO) == []  # done
+
+
+def test_bench_robustness_on_the_command_line_says_what_it_did(tiny_arch, digits, tmp_path, capsys):
+    specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
+    api.run(specs, api.load_data("digits", val_size=200), tmp_path, quiet=True)
+    assert main(["robustness", "--results", str(tmp_path), "--corruptions", "all"]) == 0
+    out = capsys.readouterr().out
+    assert "1 runs evaluated on corrupted digits" in out and "error ratio" in out
+    record = json.loads((tmp_path / specs[0].run_id / results.RECORD).read_text())
+    assert set(record["robustness"]["accuracy"]) == set(corruptions.CORRUPTIONS)
+
+
+def test_bench_robustness_on_a_missing_folder_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["robustness", "--results", str(tmp_path / "nowhere")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "no such results folder" in error
+
+
+def test_the_sets_are_made_of_one_fixed_sample_of_the_test_images():
+    settings = CorruptionSettings(images=100)
+    first, again = sample(1000, settings), sample(1000, settings)
+    assert len(first) == 100 and np.array_equal(first, again)
+    assert np.all(np.diff(first) > 0)  # in test order, no image twice
+    assert np.array_equal(sample(80, settings), np.arange(80))  # fewer images: all of them
