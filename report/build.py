@@ -20,11 +20,12 @@ from bench.store import files, results
 from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
 from report import charts
 from report.dataview import DataView, data_view
-from report.deployment import deployment_view, export_method, size_text
+from report.deployment import DeploymentView, deployment_view, export_method, size_text
 from report.highlights import check_profiles, highlights
 from report.images import data_uri
 from report.latency import benchmark_history, runtime_rows
 from report.leaderboard import Cell, cell, leaderboard, shown_columns
+from report.robustness import RobustnessView, robustness_view
 from report.significance import augmentation_effects, compare_groups
 from report.tuning import tuning_views
 
@@ -118,8 +119,8 @@ def render_report(
     effects = augmentation_effects(frame)
     charts_top = _top_charts(board, effects, ok_runs)
     deployment = deployment_view(board)  # None for runs made before exports were kept
-    if deployment is not None and deployment.chart is not None:
-        charts_top.append(Chart.of("chart-deployment", deployment.chart))
+    robustness = robustness_view(ok_runs, frame, data.splits)  # None: no corrupted digits
+    charts_top += _section_charts(deployment, robustness)
     runtimes = runtime_rows(results.read_latency(results_dir))
     history = benchmark_history(benchmarks_dir)
     latency_charts = [
@@ -139,6 +140,7 @@ def render_report(
         "board_rows": _board_rows(board),
         "charts": {chart.id: chart for chart in charts_top + latency_charts},
         "deployment": deployment,
+        "robustness": robustness,
         "runtimes": runtimes,
         "failed": [
             {"run_id": record.run_id, "error": record.error or "unknown"}
@@ -187,6 +189,17 @@ def _top_charts(
         Chart.of("chart-augment", charts.augmentation_effect(effects)),
         Chart.of("chart-curves", charts.learning_curves(curves)),
         Chart.of("chart-time", charts.training_time(board)),
+    ]
+
+
+def _section_charts(
+    deployment: DeploymentView | None, robustness: RobustnessView | None
+) -> list[Chart]:
+    """The charts of the sections that are there only when their figures were recorded."""
+    figures = {"chart-deployment": deployment.chart} if deployment is not None else {}
+    figures |= robustness.figures if robustness is not None else {}
+    return [
+        Chart.of(chart_id, figure) for chart_id, figure in figures.items() if figure is not None
     ]
 
 

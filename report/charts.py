@@ -20,7 +20,7 @@ AUGMENT_COLOURS = {False: "#1f77b4", True: "#ff7f0e"}
 _LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=60, r=20, t=50, b=50))
 
 
-def _layout(top: int, **settings) -> dict:
+def layout(top: int, **settings) -> dict:
     """The common layout with a top margin of ``top`` pixels and other ``settings``."""
     return {**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": top}, **settings}
 
@@ -70,7 +70,7 @@ def accuracy_against(
                 error_y=_error_bars(group),
                 mode="markers",
                 hovertext=group.apply(config_label, axis=1),
-                name=_augment_name(augment),
+                name=augment_name(augment),
                 marker=dict(size=11, color=AUGMENT_COLOURS[bool(augment)]),
             )
         )
@@ -96,7 +96,7 @@ def accuracy_against(
         xaxis_title=axis_title,
         yaxis_title="test accuracy",
         legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
-        **_layout(top=80),  # the title, then the legend
+        **layout(top=80),  # the title, then the legend
     )
     fig.update_xaxes(type="log")
     return fig
@@ -109,7 +109,7 @@ def augmentation_effect(effects: list[AugmentationEffect]) -> go.Figure:
     if effects:
         several = len({(e.dataset, e.profile) for e in effects}) > 1
         names = [
-            _network(e.arch, e.variant) + (f", {e.dataset} {e.profile}" if several else "")
+            network_name(e.arch, e.variant) + (f", {e.dataset} {e.profile}" if several else "")
             for e in effects
         ]
         mean, above, below = zip(*(_effect_bar(e.difference) for e in effects), strict=True)
@@ -140,7 +140,7 @@ def augmentation_effect(effects: list[AugmentationEffect]) -> go.Figure:
         yaxis_title="test accuracy change, points",
         yaxis_zeroline=True,
         yaxis_zerolinecolor="#888",
-        **_layout(top=70),  # the title and its subtitle
+        **layout(top=70),  # the title and its subtitle
     )
     return fig
 
@@ -154,13 +154,20 @@ def _effect_bar(difference: Interval) -> tuple[float, float | None, float | None
     return mean, 100 * difference.high - mean, mean - 100 * difference.low
 
 
-def _network(arch: str, variant: str) -> str:
+def network_name(arch: str, variant: str) -> str:
     return arch if variant == "default" else f"{arch} ({variant})"
+
+
+def network_colours(networks: Sequence[str]) -> dict[str, str]:
+    """A colour per network: D3's ten tell apart better than plotly's own; beyond ten, 26
+    less distinct ones."""
+    palette = qualitative.D3 if len(networks) <= len(qualitative.D3) else qualitative.Alphabet
+    return {network: palette[i % len(palette)] for i, network in enumerate(networks)}
 
 
 def _run_key(spec: RunSpec) -> tuple[str, bool, int]:
     """(network, augmentation, seed): the legend's order, augmentation off first."""
-    return _network(spec.arch, spec.variant), bool(spec.augment), spec.seed
+    return network_name(spec.arch, spec.variant), bool(spec.augment), spec.seed
 
 
 def _bars_per_augmentation(
@@ -175,7 +182,7 @@ def _bars_per_augmentation(
             go.Bar(
                 x=group["arch"] + _variant_suffix(group),
                 y=group[column],
-                name=_augment_name(augment),
+                name=augment_name(augment),
                 marker_color=AUGMENT_COLOURS[augment],
                 **extra(group),
             )
@@ -183,7 +190,7 @@ def _bars_per_augmentation(
     return bars
 
 
-def _augment_name(augment: bool) -> str:
+def augment_name(augment: bool) -> str:
     return "augmentation on" if augment else "augmentation off"
 
 
@@ -201,10 +208,7 @@ def learning_curves(curves: list[tuple[RunRecord, pd.DataFrame]]) -> go.Figure:
         ((_run_key(record.spec), record, history) for record, history in curves),
         key=lambda run: (run[0], run[1].run_id),
     )
-    networks = sorted({network for (network, _, _), _, _ in runs})
-    # D3's ten colours tell apart better than plotly's own; beyond ten, 26 less distinct ones
-    palette = qualitative.D3 if len(networks) <= len(qualitative.D3) else qualitative.Alphabet
-    colours = {network: palette[i % len(palette)] for i, network in enumerate(networks)}
+    colours = network_colours(sorted({network for (network, _, _), _, _ in runs}))
     in_legend = set()
     for (network, augment, _), record, history in runs:
         fig.add_trace(
@@ -212,7 +216,7 @@ def learning_curves(curves: list[tuple[RunRecord, pd.DataFrame]]) -> go.Figure:
                 x=history["epoch"],
                 y=history["val_accuracy"],
                 mode="lines+markers",
-                name=_augment_name(augment),
+                name=augment_name(augment),
                 legendgroup=network,
                 legendgrouptitle_text=network,
                 showlegend=(network, augment) not in in_legend,
@@ -276,7 +280,7 @@ def confusion(matrix: list[list[int]], class_names: list[str], run_id: str) -> g
         xaxis_title="predicted",
         yaxis_title="true",
         modebar_remove=["zoom", "pan", "zoomin", "zoomout", "autoscale"],
-        **_layout(top=70, height=460, width=500),
+        **layout(top=70, height=460, width=500),
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")

@@ -17,8 +17,9 @@ import plotly.graph_objects as go
 from bench.config import is_check
 from bench.store.records import EXPORTS, RunRecord
 from report.charts import accuracy_against, config_label
+from report.columns import FAILED, KB
 from report.labels import Mark
-from report.leaderboard import FAILED, KB, recorded_exports
+from report.leaderboard import recorded_exports
 
 MB = 1024 * KB
 

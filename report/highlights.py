@@ -26,16 +26,13 @@ def highlights(
     if board.empty:
         return []
 
-    def name(row: pd.Series) -> str:
-        return f"{row['arch']} (augmentation {'on' if row['augment'] else 'off'})"
-
     best = board.iloc[0]
-    lines = [f"Most accurate: {name(best)}, test accuracy {best['test_accuracy']:.4f}."]
+    lines = [f"Most accurate: {_name(best)}, test accuracy {best['test_accuracy']:.4f}."]
     close = board[board["test_accuracy"] >= best["test_accuracy"] - margin]
     smallest = close.sort_values("params").iloc[0]
     if smallest["arch"] != best["arch"]:
         lines.append(
-            f"Smallest within {100 * margin:.1f} points of it: {name(smallest)}, "
+            f"Smallest within {100 * margin:.1f} points of it: {_name(smallest)}, "
             f"{smallest['params']:,.0f} parameters against {best['params']:,.0f}, "
             f"test accuracy {smallest['test_accuracy']:.4f}."
         )
@@ -49,12 +46,30 @@ def highlights(
                 f"architectures (change from {gain.min():+.4f} to {gain.max():+.4f})."
             )
     lines += _significance_lines(best, comparisons)
+    lines += _robustness_lines(board)
     if board["seeds"].max() <= 1:
         lines.append(
             "One seed per configuration: differences of a few tenths of a percent may be "
             "seed-to-seed noise; run with more seeds before ranking close results."
         )
     return lines
+
+
+def _name(row: pd.Series) -> str:
+    return f"{row['arch']} (augmentation {'on' if row['augment'] else 'off'})"
+
+
+def _robustness_lines(board: pd.DataFrame) -> list[str]:
+    """The most accurate configuration on corrupted digits, where some were measured."""
+    measured = board[pd.to_numeric(board["corruption_accuracy"], errors="coerce").notna()]
+    if measured.empty:
+        return []
+    best = measured.sort_values("corruption_accuracy", ascending=False, kind="stable").iloc[0]
+    return [
+        f"Most accurate on corrupted digits: {_name(best)}, accuracy "
+        f"{best['corruption_accuracy']:.4f} over every corruption and severity against "
+        f"{best['test_accuracy']:.4f} on the clean test images."
+    ]
 
 
 def _significance_lines(best: pd.Series, comparisons: list[ComparisonGroup]) -> list[str]:

@@ -3,168 +3,31 @@
 A configuration is (dataset, profile, architecture, augmentation, variant); its seeds are
 averaged, and the test accuracy gets a 95% Student's t interval when there are several.
 A run's LiteRT exports (``<precision>_<figure>`` columns) are averaged the same way; an
-export that failed for any seed shows as failed, its error beside it.
+export that failed for any seed shows as failed, its error beside it. Accuracy on corrupted
+test digits gets its interval over the seeds that measured it, as the test accuracy does.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
-from bench.measure.stats import mean_interval
-from bench.store.records import ACCURACY_TARGETS, EXPORTS, target_key
-from bench.store.results import EXPORT_COLUMNS
+from bench.measure.stats import Interval, mean_interval
+from bench.store.records import EXPORTS
+from report.columns import (
+    COLUMNS,
+    EXPORT_FIGURES,
+    FAILED,
+    MISSING,
+    ROBUSTNESS_COLUMNS,
+    TARGETS,
+    Column,
+)
 
 GROUP_KEYS = ["dataset", "profile", "arch", "augment", "variant"]
-MISSING = "\u2014"  # em dash: not measured (yet)
-FAILED = "failed"  # an export that failed: said, not left blank
-# The precisions a run exports to (bench.store.records.Export), and the figures of each, as
-# bench.store.results.export_columns names them: int8_accuracy, int8_bytes, ...
-EXPORT_FIGURES = [c for c in EXPORT_COLUMNS.values() if c not in ("status", "error")]
-KB = 1024  # sizes in KB and MB are of 1024 bytes, as microcontroller data sheets count them
-
-
-@dataclasses.dataclass(frozen=True)
-class Column:
-    """A leaderboard column: its key in the frame, header, text format and help."""
-
-    key: str
-    header: str
-    fmt: Callable[[Any], str]
-    help: str = ""
-    numeric: bool = True
-    more: bool = False  # the page shows it only when asked for "more columns"
-    wrap: bool = False  # long text: wraps rather than widening the table
-    export: str = ""  # the precision of the export it comes from: "failed" when that failed
-
-    @property
-    def css(self) -> str:
-        """The HTML classes of its header and cells."""
-        flags = {"text": not self.numeric, "wrap": self.wrap, "more": self.more}
-        return " ".join(name for name, on in flags.items() if on)
-
-
-def _num(spec: str) -> Callable[[Any], str]:
-    return lambda value: format(value, spec)
-
-
-def _scaled(factor: float, spec: str) -> Callable[[Any], str]:
-    return lambda value: format(value * factor, spec)
-
-
-def _interval(value: Any) -> str:
-    low, high = value
-    return f"{low:.4f} to {high:.4f}"
-
-
-def _seconds_to(value: Any) -> str:
-    return "not reached" if math.isinf(value) else f"{value:.0f}"
-
-
-def _points(value: Any) -> str:
-    return f"{100 * value:+.2f}"
-
-
-def _export(precision: str, figure: str, header: str, fmt, help: str, more: bool = True):
-    return Column(f"{precision}_{figure}", header, fmt, help, more=more, export=precision)
-
-
-# Time to accuracy: validation accuracy targets by the suffix of their record fields.
-TARGETS = {target_key(target): target for target in ACCURACY_TARGETS}
-SHOWN_TARGET = 0.99  # the page's one target column without "more columns"
-
-
-COLUMNS: list[Column] = [
-    Column("arch", "architecture", str, numeric=False),
-    Column("augment", "augment", lambda v: "on" if v else "off", numeric=False),
-    Column("variant", "variant", str, "default settings or tuned hyperparameters", False),
-    Column("seeds", "seeds", str, "finished runs pooled in this row"),
-    Column("test_accuracy", "test acc", _num(".4f"), "mean over seeds"),
-    Column("interval", "95% interval", _interval, "Student's t, over seeds, cut at 0 and 1", False),
-    Column("accuracy_std", "std", _num(".4f"), "standard deviation over seeds", more=True),
-    Column("accuracy_range", "min to max", _interval, "lowest and highest seed", False, more=True),
-    Column(
-        "better_than",
-        "significantly better than",
-        str,
-        "McNemar's test (mid-p) on the same test images, every seed agreeing, "
-        "Holm-corrected over the pairs of its augmentation setting, at 0.05",
-        False,
-        wrap=True,
-    ),
-    Column("error_pct", "error %", _num(".2f"), "100 x (1 - test accuracy)", more=True),
-    Column("params", "params", _num(",.0f")),
-    Column("flops", "MFLOPs", _scaled(1e-6, ".2f"), "forward pass, per image"),
-    Column(
-        "saved_bytes",
-        "saved MB",
-        _scaled(1e-6, ".2f"),
-        ".keras file, no optimizer state",
-        more=True,
-    ),
-    Column("train_seconds", "train s", _num(".0f"), "training time, mean over seeds"),
-    Column("seconds_per_epoch", "s/epoch", _num(".1f"), "median epoch, mean over seeds", more=True),
-    Column("images_per_second", "train img/s", _num(",.0f"), more=True),
-    *(
-        Column(
-            f"seconds_to_{key}",
-            f"s to {100 * target:g}%",
-            _seconds_to,
-            f"wall seconds until validation accuracy first reached {100 * target:g}%, "
-            "mean over seeds",
-            more=target != SHOWN_TARGET,
-        )
-        for key, target in TARGETS.items()
-    ),
-    Column("latency_p50_ms", "p50 ms", _num(".3f"), "batch-1 latency, median"),
-    Column("latency_p99_ms", "p99 ms", _num(".3f"), "batch-1 latency, 99th percentile", more=True),
-    Column(
-        "throughput",
-        "batch img/s",
-        _num(",.0f"),
-        "inference throughput at a large batch",
-        more=True,
-    ),
-    # LiteRT exports; int8 is full-integer, int8 inputs and outputs: what a microcontroller runs
-    _export("int8", "accuracy", "int8 acc", _num(".4f"), "int8 LiteRT test accuracy", False),
-    _export(
-        "int8",
-        "accuracy_change",
-        "int8 change",
-        _points,
-        "int8 test accuracy minus the float32 Keras model's, in points",
-        False,
-    ),
-    _export("int8", "bytes", "int8 KB", _scaled(1 / KB, ",.1f"), "int8 .tflite file", False),
-    _export(
-        "int8",
-        "peak_activation_bytes",
-        "int8 RAM KB",
-        _scaled(1 / KB, ",.1f"),
-        "peak activation memory at batch 1: the largest total of tensors alive at once",
-    ),
-    _export("int8", "p50_ms", "int8 p50 ms", _num(".3f"), "LiteRT batch-1 latency", False),
-    _export("int8", "p99_ms", "int8 p99 ms", _num(".3f"), "LiteRT batch-1 latency, 99th pct"),
-    _export(
-        "int8", "changed", "int8 changed", _num(",.0f"), "test predictions unlike the Keras model's"
-    ),
-    _export("float16", "accuracy", "float16 acc", _num(".4f"), "float16 LiteRT test accuracy"),
-    _export("float16", "bytes", "float16 KB", _scaled(1 / KB, ",.1f"), "float16 .tflite file"),
-    _export(
-        "dynamic_int8",
-        "accuracy",
-        "dyn int8 acc",
-        _num(".4f"),
-        "dynamic-range int8 (int8 weights, float activations) LiteRT test accuracy",
-    ),
-    _export(
-        "dynamic_int8", "bytes", "dyn int8 KB", _scaled(1 / KB, ",.1f"), "dynamic-range int8 file"
-    ),
-]
 
 _MEAN_OVER_SEEDS = [
     "params",
@@ -197,14 +60,13 @@ def leaderboard(runs: pd.DataFrame, comparisons: list | None = None) -> pd.DataF
             seeds=len(group),
             test_accuracy=accuracy.mean,
             accuracy_std=accuracy.std,
-            # Few seeds make t intervals wide enough to pass 100%, which no accuracy can.
-            # max/min return their first argument for NaN, so one seed's NaN bounds stay.
-            interval=(max(accuracy.low, 0.0), min(accuracy.high, 1.0)),
+            interval=_within_unit(accuracy),
             accuracy_range=(group["test_accuracy"].min(), group["test_accuracy"].max()),
             error_pct=100 * (1 - accuracy.mean),
         )
         row.update(_time_to_accuracy(group))
         row.update(_export_figures(group))
+        row.update(_robustness_figures(group))
         for column in _MEAN_OVER_SEEDS:
             values = pd.to_numeric(group[column], errors="coerce") if column in group else None
             row[column] = values.mean() if values is not None else math.nan
@@ -216,6 +78,29 @@ def leaderboard(runs: pd.DataFrame, comparisons: list | None = None) -> pd.DataF
 
         board["better_than"] = better_than_column(board, comparisons)
     return board
+
+
+def _within_unit(accuracy: Interval) -> tuple[float, float]:
+    """An accuracy's interval cut at 0 and 1: few seeds make t intervals wide enough to pass
+    100%, which no accuracy can. max/min return their first argument for NaN, so one seed's
+    NaN bounds stay."""
+    return max(accuracy.low, 0.0), min(accuracy.high, 1.0)
+
+
+def _robustness_figures(group: pd.DataFrame) -> dict:
+    """Accuracy on corrupted digits over the seeds that measured it, with its interval, and
+    the error ratio; NaN where none did (runs made before, or with --corruptions none)."""
+    column = group.get("corruption_accuracy", pd.Series(dtype=float))
+    measured = pd.to_numeric(column, errors="coerce").dropna()
+    if measured.empty:
+        return {"corruption_accuracy": math.nan, "corruption_interval": (math.nan, math.nan)}
+    ratio = group.get("corruption_error_ratio", pd.Series(dtype=float))
+    accuracy = mean_interval(measured)
+    return {
+        "corruption_accuracy": accuracy.mean,
+        "corruption_interval": _within_unit(accuracy),
+        "corruption_error_ratio": pd.to_numeric(ratio, errors="coerce").mean(),
+    }
 
 
 def _time_to_accuracy(group: pd.DataFrame) -> dict:
@@ -280,6 +165,11 @@ def recorded_exports(board: pd.DataFrame) -> list[str]:
     return [p for p in EXPORTS if board[f"{p}_status"].notna().any()]
 
 
+def recorded_robustness(board: pd.DataFrame) -> bool:
+    """Whether some row was measured on corrupted digits."""
+    return bool(board["corruption_accuracy"].notna().any())
+
+
 def shown_columns(board: pd.DataFrame) -> list[Column]:
     """The columns worth showing: ``variant`` only when tuned runs exist, the seed
     spread only with several seeds, significance only when it was computed, an export's
@@ -293,6 +183,8 @@ def shown_columns(board: pd.DataFrame) -> list[Column]:
         hidden.add("better_than")
     recorded = recorded_exports(board)
     hidden |= {c.key for c in COLUMNS if c.export and c.export not in recorded}
+    if not recorded_robustness(board):
+        hidden |= set(ROBUSTNESS_COLUMNS)
     return [c for c in COLUMNS if c.key not in hidden]
 
 
@@ -354,17 +246,17 @@ def markdown(board: pd.DataFrame) -> str:
 
 def table_csv(board: pd.DataFrame) -> str:
     """The leaderboard as CSV, full precision: pairs split into ``_low``/``_high`` columns;
-    the columns of exports no run recorded are left out."""
+    the columns of exports, or of corrupted digits, no run recorded are left out."""
     recorded = recorded_exports(board)
-    frame = board.drop(
-        columns=[
-            f"{precision}_{figure}"
-            for precision in EXPORTS
-            if precision not in recorded
-            for figure in ["status", "error", *EXPORT_FIGURES]
-        ]
-    )
-    for column in ("interval", "accuracy_range"):
+    unrecorded = [
+        f"{precision}_{figure}"
+        for precision in EXPORTS
+        if precision not in recorded
+        for figure in ["status", "error", *EXPORT_FIGURES]
+    ]
+    robust = recorded_robustness(board)
+    frame = board.drop(columns=unrecorded + ([] if robust else ROBUSTNESS_COLUMNS))
+    for column in ["interval", "accuracy_range"] + (["corruption_interval"] if robust else []):
         pairs = frame.pop(column).tolist()
         frame[f"{column}_low"] = [pair[0] for pair in pairs]
         frame[f"{column}_high"] = [pair[1] for pair in pairs]

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bench.measure.stats import Interval, PairComparison, compare_pairs, paired_difference
+from bench.config import RunSpec
+from bench.measure.stats import Interval, PairComparison, compare_pairs, holm, paired_difference
 from bench.store import results
 from bench.store.records import RunRecord
 
@@ -68,12 +69,30 @@ def group_key(fields: Mapping[str, Any] | pd.Series) -> tuple:
     )
 
 
+Reader = Callable[[Path], tuple[np.ndarray, np.ndarray]]  # run folder -> (labels, predicted)
+Grouping = Callable[[RunSpec], tuple[tuple, str]]  # a run's spec -> (group, name in it)
+
+
+def clean_predictions(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A run's test labels and predicted classes, from its saved predictions."""
+    with np.load(folder / results.PREDICTIONS) as saved:
+        return saved["y_true"], saved["y_pred"]
+
+
+def by_setting(spec: RunSpec) -> tuple[tuple, str]:
+    """Architectures compared within their training setting (``group_key``)."""
+    return group_key(dataclasses.asdict(spec)), spec.arch
+
+
 def correctness(
     runs: list[tuple[Path, RunRecord]],
+    read: Reader = clean_predictions,
+    grouping: Grouping = by_setting,
 ) -> dict[tuple, dict[str, dict[int, np.ndarray]]]:
-    """For each group: architecture -> seed -> which test images the run got right.
+    """For each group: name (the architecture, by default) -> seed -> which of the images
+    ``read`` gives the run got right.
 
-    Runs without saved predictions are left out; so are runs whose test labels differ
+    Runs whose predictions cannot be read are left out; so are runs whose labels differ
     from the group's first (they did not see the same images, so no paired test).
     """
     found: dict[tuple, dict[str, dict[int, np.ndarray]]] = defaultdict(dict)
@@ -82,15 +101,13 @@ def correctness(
         if not record.ok:
             continue
         try:
-            with np.load(folder / results.PREDICTIONS) as saved:
-                y_true, y_pred = saved["y_true"], saved["y_pred"]
+            y_true, y_pred = read(folder)
         except (OSError, KeyError, ValueError):
             continue
-        spec = record.spec
-        key = group_key(dataclasses.asdict(spec))
+        key, name = grouping(record.spec)
         if not np.array_equal(labels.setdefault(key, y_true), y_true):
             continue
-        found[key].setdefault(spec.arch, {})[spec.seed] = y_true == y_pred
+        found[key].setdefault(name, {})[record.spec.seed] = y_true == y_pred
     return dict(found)
 
 
@@ -132,17 +149,20 @@ class AugmentationEffect:
     difference: Interval
 
 
-def augmentation_effects(runs: pd.DataFrame) -> list[AugmentationEffect]:
-    """One effect per (dataset, profile, architecture, variant) with seeds run both ways."""
+def augmentation_effects(
+    runs: pd.DataFrame, value: str = "test_accuracy"
+) -> list[AugmentationEffect]:
+    """One effect on ``value`` (a column of ``runs``) per (dataset, profile, architecture,
+    variant) with seeds run both ways and measured both times."""
     ok = runs[runs["status"] == "ok"].copy()
     ok["variant"] = ok["variant"].fillna("default")
+    # missing figures are None in an object column, which a pivot cannot average
+    ok[value] = pd.to_numeric(ok[value], errors="coerce")
     effects = []
     keys = ["dataset", "profile", "arch", "variant"]
     for (dataset, profile, arch, variant), group in ok.groupby(keys, sort=True):
         mode = group["augment"].map({True: "on", False: "off"})
-        table = group.assign(mode=mode).pivot_table(
-            index="seed", columns="mode", values="test_accuracy"
-        )
+        table = group.assign(mode=mode).pivot_table(index="seed", columns="mode", values=value)
         if not {"on", "off"} <= set(table.columns):
             continue
         both = table[["on", "off"]].dropna()
@@ -151,3 +171,53 @@ def augmentation_effects(runs: pd.DataFrame) -> list[AugmentationEffect]:
         difference = paired_difference(both["on"].tolist(), both["off"].tolist())
         effects.append(AugmentationEffect(arch, dataset, profile, variant, difference))
     return effects
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentationTest:
+    """One architecture with augmentation against without, image by image, over seeds:
+    ``comparison.a`` is with, ``b`` without; Holm-adjusted over the architectures of its
+    (dataset, profile, variant)."""
+
+    arch: str
+    dataset: str
+    profile: str
+    variant: str
+    comparison: PairComparison
+
+
+def by_architecture(spec: RunSpec) -> tuple[tuple, str]:
+    """A network's runs with and without augmentation in one group, named by it."""
+    name = f"{spec.arch} {'with' if spec.augment else 'without'} augmentation"
+    return (spec.dataset, spec.profile, spec.variant, spec.arch), name
+
+
+def augmentation_tests(
+    runs: list[tuple[Path, RunRecord]], read: Reader = clean_predictions, alpha: float = ALPHA
+) -> list[AugmentationTest]:
+    """McNemar's test of augmentation on against off for each architecture with seeds run
+    both ways, on the images ``read`` gives, combined over seeds as ``compare_pairs`` does."""
+    tests = []
+    for (dataset, profile, variant, arch), named in sorted(
+        correctness(runs, read, by_architecture).items()
+    ):
+        on, off = (f"{arch} {word} augmentation" for word in ("with", "without"))
+        if on in named and off in named:
+            for pair in compare_pairs({on: named[on], off: named[off]}, alpha=alpha):
+                tests.append(AugmentationTest(arch, dataset, profile, variant, pair))
+    return _holm_by_setting(tests, alpha)
+
+
+def _holm_by_setting(tests: list[AugmentationTest], alpha: float) -> list[AugmentationTest]:
+    """The tests with p-values Holm-adjusted over the architectures of each setting, as the
+    architecture pairs are over the pairs of theirs."""
+    settings: dict[tuple, list[int]] = defaultdict(list)
+    for index, test in enumerate(tests):
+        settings[(test.dataset, test.profile, test.variant)].append(index)
+    adjusted = list(tests)
+    for indices in settings.values():
+        p_values = holm([tests[i].comparison.p_value for i in indices])
+        for i, p in zip(indices, p_values, strict=True):
+            pair = dataclasses.replace(tests[i].comparison, p_adjusted=p, significant=p < alpha)
+            adjusted[i] = dataclasses.replace(tests[i], comparison=pair)
+    return adjusted
