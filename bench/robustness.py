@@ -28,7 +28,6 @@ def evaluate_robustness(
     """
     from bench.measure.robustness import CorruptionSettings, parse_corruptions
     from bench.revisit import MODEL_LOAD_ERRORS, load_failed, saved_runs
-    from bench.store.results import robustness_columns
     from bench.train.robustness import add_robustness
 
     if not isinstance(corruptions, CorruptionSettings):
@@ -46,11 +45,10 @@ def evaluate_robustness(
             announce(load_failed(record, folder, exc))
             continue
         updated.append(record)
-        columns = robustness_columns(record.robustness)
+        found = record.robustness
         announce(
-            f"{record.run_id}: clean {record.robustness.clean_accuracy:.4f}, corrupted "
-            f"{columns['corruption_accuracy']:.4f} (error ratio "
-            f"{columns['corruption_error_ratio'] or float('nan'):.2f}) in "
-            f"{record.robustness.seconds:.0f}s"
+            f"{record.run_id}: clean {found.clean_accuracy:.4f}, corrupted "
+            f"{found.mean_accuracy:.4f} (error ratio {found.error_ratio or float('nan'):.2f}) "
+            f"in {found.seconds:.0f}s"
         )
     return updated

@@ -130,6 +130,20 @@ def add_export_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_saved_runs_args(parser: argparse.ArgumentParser, force_help: str) -> None:
+    """--results, --data-dir, --arch-module and --force: the commands that add to finished
+    runs' records (bench quantize, bench robustness)."""
+    add_results_arg(parser)
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder with the runs' dataset, as for bench run (default: $BENCH_DATA_DIR, then "
+        "Keras' cache)",
+    )
+    add_arch_args(parser, selection=False)
+    parser.add_argument("--force", action="store_true", help=force_help)
+
+
 def add_corruptions_arg(parser: argparse.ArgumentParser, default: str | None = None) -> None:
     """--corruptions: the corrupted test sets each trained model is evaluated on."""
     from bench.measure.robustness import CHOICES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench import deployment
-from bench.cli.args import add_arch_args, add_export_args, add_results_arg, given
+from bench.cli.args import add_export_args, add_saved_runs_args, given
 
 HELP = "export finished runs' models to LiteRT (float16, int8) and measure them"
 DESCRIPTION = (
@@ -19,18 +19,8 @@ DESCRIPTION = (
 
 def add_parser(commands) -> argparse.ArgumentParser:
     quantize = commands.add_parser("quantize", help=HELP, description=DESCRIPTION)
-    add_results_arg(quantize)
-    quantize.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="folder with the runs' dataset, as for bench run (default: $BENCH_DATA_DIR, then "
-        "Keras' cache)",
-    )
-    add_arch_args(quantize, selection=False)
+    add_saved_runs_args(quantize, force_help="export runs whose record has exports already")
     add_export_args(quantize)
-    quantize.add_argument(
-        "--force", action="store_true", help="export runs whose record has exports already"
-    )
     quantize.set_defaults(handler=cmd_quantize)
     return quantize
 

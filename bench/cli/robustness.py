@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench import robustness
-from bench.cli.args import add_arch_args, add_corruptions_arg, add_results_arg, given
+from bench.cli.args import add_corruptions_arg, add_saved_runs_args, given
 
 HELP = "evaluate finished runs' models on corrupted test digits (rotated, noisy, occluded...)"
 DESCRIPTION = (
@@ -19,18 +19,8 @@ DESCRIPTION = (
 
 def add_parser(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser("robustness", help=HELP, description=DESCRIPTION)
-    add_results_arg(parser)
-    parser.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="folder with the runs' dataset, as for bench run (default: $BENCH_DATA_DIR, then "
-        "Keras' cache)",
-    )
-    add_arch_args(parser, selection=False)
+    add_saved_runs_args(parser, force_help="evaluate runs whose record has the figures already")
     add_corruptions_arg(parser, default="default")
-    parser.add_argument(
-        "--force", action="store_true", help="evaluate runs whose record has the figures already"
-    )
     parser.set_defaults(handler=cmd_robustness)
     return parser
 

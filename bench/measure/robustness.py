@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,6 @@ class CorruptionSettings:
 def parse_corruptions(text: str | None = None, default: str = "default") -> CorruptionSettings:
     """``none``, ``default`` or ``all`` (``bench.measure.corruptions.names``); without
     ``text``, the ``BENCH_CORRUPTIONS`` variable, else ``default`` (a profile's)."""
-    import os
-
     text = (text if text is not None else os.environ.get(CORRUPTIONS_VARIABLE) or default).strip()
     return CorruptionSettings(names=corruptions.names(text))
 
@@ -139,7 +138,7 @@ def _predict(model: Any, images: np.ndarray) -> np.ndarray:
 def _images_digest(x: np.ndarray) -> str:
     """A short name for a test set: the sha256 of its images, so different splits never share
     a cached set."""
-    return _sha256(np.ascontiguousarray(x))[:16]
+    return _sha256(x)[:16]
 
 
 def _sha256(array: np.ndarray) -> str:
