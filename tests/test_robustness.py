@@ -11,9 +11,11 @@ import pytest
 from bench import api, robustness
 from bench.cli.main import main
 from bench.measure import corruptions
+from bench.measure import robustness as measure_robustness
 from bench.measure.robustness import (
     CorruptionSettings,
     corrupted_set,
+    evaluate_corruptions,
     parse_corruptions,
     sample,
     set_key,
@@ -48,6 +50,25 @@ def test_the_recorded_accuracy_is_that_of_the_saved_predictions(made_run):
         predicted = saved[set_key("rotate", 3)]
     assert len(predicted) == len(data.splits.y_test)
     assert record.robustness.accuracy["rotate"]["3"] == np.mean(predicted == data.splits.y_test)
+
+
+def test_each_sets_predictions_are_the_models_on_that_set_alone(digits_splits, monkeypatch):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    x, y = digits_splits.x_test, digits_splits.y_test
+    # random weights: classes that vary from image to image, so a misplaced set would show
+    model = keras.Sequential(
+        [keras.Input(x.shape[1:]), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
+    monkeypatch.setattr(measure_robustness, "POOL", 100)  # predict calls that straddle sets
+    _, predicted = evaluate_corruptions(model, x, y, np.zeros(len(y), np.uint8), TWO)
+    for name in TWO.names:
+        for severity in TWO.severities:
+            images, _ = corrupted_set(x[predicted["indices"]], name, severity, TWO.seed, None)
+            alone = model.predict(images.astype(np.float32) / 255.0, verbose=0).argmax(axis=1)
+            assert len(np.unique(alone)) > 1
+            assert np.array_equal(predicted[set_key(name, severity)], alone)
 
 
 def test_the_results_table_has_the_mean_corruption_accuracy_and_the_error_ratio(made_run):

@@ -26,6 +26,8 @@ from bench.store.records import Robustness
 CACHE_DIR = ".corruptions"  # under a results folder: the corrupted sets, by test set
 CORRUPTIONS_VARIABLE = "BENCH_CORRUPTIONS"  # the default of --corruptions, for a shell or CI
 CHOICES = corruptions.SETS
+BATCH = 1024  # images per prediction step
+POOL = 16 * BATCH  # images per predict call: a float32 copy of about 50 MB at 28x28
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,15 +111,15 @@ def evaluate_corruptions(
     started = time.perf_counter()
     indices = sample(len(y_test), settings)
     x_test, y_test, clean_predictions = x_test[indices], y_test[indices], clean_predictions[indices]
+    keys = [(name, severity) for name in settings.names for severity in settings.severities]
+    made = [corrupted_set(x_test, name, severity, settings.seed, cache) for name, severity in keys]
+    classes = _predict(model, [images for images, _ in made])
     accuracy: dict[str, dict[str, float]] = {}
     checksums, predicted = {}, {"indices": indices, "y_true": y_test}
-    for name in settings.names:
-        for severity in settings.severities:
-            images, checksum = corrupted_set(x_test, name, severity, settings.seed, cache)
-            classes = _predict(model, images)
-            accuracy.setdefault(name, {})[str(severity)] = float(np.mean(classes == y_test))
-            checksums[set_key(name, severity)] = checksum
-            predicted[set_key(name, severity)] = classes
+    for (name, severity), (_, checksum), found in zip(keys, made, classes, strict=True):
+        accuracy.setdefault(name, {})[str(severity)] = float(np.mean(found == y_test))
+        checksums[set_key(name, severity)] = checksum
+        predicted[set_key(name, severity)] = found
     robustness = Robustness(
         accuracy=accuracy,
         clean_accuracy=float(np.mean(clean_predictions == y_test)),
@@ -129,10 +131,22 @@ def evaluate_corruptions(
     return robustness, predicted
 
 
-def _predict(model: Any, images: np.ndarray) -> np.ndarray:
-    """Predicted classes of uint8 images, scaled as the model was trained: float32 in [0, 1]."""
-    scaled = images.astype(np.float32) / 255.0
-    return model.predict(scaled, batch_size=1024, verbose=0).argmax(axis=1).astype(np.uint8)
+def _predict(model: Any, sets: list[np.ndarray]) -> list[np.ndarray]:
+    """Predicted classes of each set of uint8 images, scaled as the model was trained (float32
+    in [0, 1]). The sets are pooled into a few large ``predict`` calls: one call per set cost
+    more than the predictions themselves for a small model (`benchmarks/corruption_cost.py`)."""
+    if not sets:
+        return []
+    pooled = np.concatenate(sets)
+    classes = [
+        model.predict(
+            pooled[start : start + POOL].astype(np.float32) / 255.0, batch_size=BATCH, verbose=0
+        )
+        .argmax(axis=1)
+        .astype(np.uint8)
+        for start in range(0, len(pooled), POOL)
+    ]
+    return np.split(np.concatenate(classes), np.cumsum([len(images) for images in sets])[:-1])
 
 
 def _images_digest(x: np.ndarray) -> str:
