@@ -186,10 +186,16 @@ class AugmentationTest:
     comparison: PairComparison
 
 
+def augmented_name(arch: str, augment: bool) -> str:
+    """``lenet5 with augmentation``: how the augmentation tests name each side."""
+    return f"{arch} {'with' if augment else 'without'} augmentation"
+
+
 def by_architecture(spec: RunSpec) -> tuple[tuple, str]:
     """A network's runs with and without augmentation in one group, named by it."""
-    name = f"{spec.arch} {'with' if spec.augment else 'without'} augmentation"
-    return (spec.dataset, spec.profile, spec.variant, spec.arch), name
+    return (spec.dataset, spec.profile, spec.variant, spec.arch), augmented_name(
+        spec.arch, spec.augment
+    )
 
 
 def augmentation_tests(
@@ -201,7 +207,7 @@ def augmentation_tests(
     for (dataset, profile, variant, arch), named in sorted(
         correctness(runs, read, by_architecture).items()
     ):
-        on, off = (f"{arch} {word} augmentation" for word in ("with", "without"))
+        on, off = augmented_name(arch, True), augmented_name(arch, False)
         if on in named and off in named:
             for pair in compare_pairs({on: named[on], off: named[off]}, alpha=alpha):
                 tests.append(AugmentationTest(arch, dataset, profile, variant, pair))
