@@ -26,10 +26,17 @@ from typing import Any
 # Written by ``model.save`` to tie repeated objects together; differs between saves.
 _SAVE_ONLY_KEYS = {"shared_object_id"}
 
+# The project's own layers that compute exactly what a Keras layer does (their tests hold
+# them to it), by their registered names: a network counts as the same with either.
+KERAS_EQUIVALENTS = {
+    "mnist_bench>FusedBatchNormalization": ("keras.layers", "BatchNormalization"),
+}
+
 
 def config_fingerprint(config: dict) -> str | None:
     """A short hash of a serialized functional model (``serialize_keras_object(model)``
     or a .keras file's ``config.json``), or None when it holds code from outside Keras."""
+    config = _as_keras(config)
     if _outside_keras(config):
         return None
     body = config.get("config", config)
@@ -85,6 +92,20 @@ def same_but_code(recorded: dict, current: dict) -> bool:
 
 def _without_digest(spec: dict) -> dict:
     return {key: value for key, value in spec.items() if key != "arch_digest"}
+
+
+def _as_keras(node: Any) -> Any:
+    """``node`` with every layer of ``KERAS_EQUIVALENTS`` named as its Keras layer."""
+    if isinstance(node, dict):
+        node = {key: _as_keras(value) for key, value in node.items()}
+        keras_name = KERAS_EQUIVALENTS.get(node.get("registered_name"))
+        if keras_name is not None:
+            module, class_name = keras_name
+            node.update(module=module, class_name=class_name, registered_name=None)
+        return node
+    if isinstance(node, list):
+        return [_as_keras(value) for value in node]
+    return node
 
 
 def _outside_keras(node: Any) -> bool:

@@ -2,15 +2,19 @@
 
 For every architecture (or those named), at its default training settings through the
 suite (its tf.data pipeline, its optimizer and schedule, op determinism on), each lever
-asked for (``--precision``, ``--batch-size``, ``--jit``) gets its own model; then R rounds
-each train every model for S steps in turn, with a 2048x2048 fp32 matmul timed between
-them as the machine's reference. So one round's noise hits every option alike. Printed:
-images/s (median and best round), achieved GFLOP/s (a step counted as three forward
-passes) and its ratio to the matmul's median GFLOP/s:
+asked for (``--precision``, ``--batch-size``, ``--jit``, ``--batchnorm``) gets its own
+model; then R rounds each train every model for S steps in turn, with 2048x2048 matmuls
+timed between them as the machine's reference (float32, and bfloat16 where the CPU has it
+natively). So one round's noise hits every option alike. A round is timed from the start of
+its first batch to the end of its last: ``fit`` itself can return seconds later (tf.data's
+autotuner, docs/speed.md), which the "fit tail" column shows. Printed: images/s (median and
+best round), achieved GFLOP/s (a step counted as three forward passes) and its ratio to
+each matmul's median GFLOP/s:
 
     BENCH_DATA_DIR=../shared/data python benchmarks/training_throughput.py --rounds 3
     python benchmarks/training_throughput.py --arch custom_cnn --precision float32 bfloat16
     python benchmarks/training_throughput.py --arch inception_lite --separate-inception
+    python benchmarks/training_throughput.py --arch mobilenet_lite --batchnorm keras fused
 
 ``--separate-inception`` adds inception_lite built with a 1x1 convolution per branch (the
 paper's form, ``architectures.inception.separate_inception_module``) beside the fused one.
@@ -31,7 +35,6 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 import architectures  # noqa: E402
 from architectures import inception  # noqa: E402
@@ -43,8 +46,13 @@ from bench.config import (  # noqa: E402
     resolve_precision,
 )
 from bench.data import load_dataset, split_dataset  # noqa: E402
+from bench.measure.calibration import matmul_rate  # noqa: E402
 from bench.measure.flops import count_flops  # noqa: E402
-from bench.store.environment import cpu_model, enable_determinism  # noqa: E402
+from bench.store.environment import (  # noqa: E402
+    cpu_description,
+    cpu_has_bf16,
+    enable_determinism,
+)
 from bench.train.build import build_for  # noqa: E402
 from bench.train.checkpoint import training_dataset  # noqa: E402
 from bench.train.fit import compile_for_training, steps_per_epoch  # noqa: E402
@@ -58,15 +66,29 @@ class Option:
     batch_size: int
     jit: bool
     separate: bool = False  # inception_lite with its 1x1 convolutions apart
+    batchnorm: str = "fused"  # "keras": Keras' own BatchNormalization, as before
     model: object = None
     data: object = None
     flops: int = 0
     rates: list = dataclasses.field(default_factory=list)
+    tails: list = dataclasses.field(default_factory=list)
 
     @property
     def label(self) -> str:
         label = f"{self.precision} batch {self.batch_size}" + (" xla" if self.jit else "")
+        label += " keras-bn" if self.batchnorm == "keras" else ""
         return label + (" separate 1x1" if self.separate else "")
+
+
+class BatchSpan(keras.callbacks.Callback):
+    """From the start of the first training batch to the end of the last."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch == 0:
+            self.first = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.last = time.perf_counter()
 
 
 def prepare(option: Option, x, y, augment: bool) -> None:
@@ -78,7 +100,7 @@ def prepare(option: Option, x, y, augment: bool) -> None:
     if option.separate:
         inception.inception_module = inception.separate_inception_module
     try:
-        option.model = build_for(spec, x.shape[1:], 10)
+        option.model = build_for(spec, x.shape[1:], 10, fused_batchnorm=option.batchnorm == "fused")
     finally:
         inception.inception_module = module
     option.flops = count_flops(option.model)
@@ -89,14 +111,13 @@ def prepare(option: Option, x, y, augment: bool) -> None:
     option.model.fit(option.data, epochs=1, steps_per_epoch=3, shuffle=False, verbose=0)
 
 
-def matmul_gflops(n: int, calls: int = 10) -> float:
-    a = tf.random.normal((n, n))
-    matmul = tf.function(lambda: tf.matmul(a, a))
-    matmul().numpy()
-    start = time.perf_counter()
-    for _ in range(calls):
-        matmul().numpy()
-    return calls * 2 * n**3 / (time.perf_counter() - start) / 1e9
+def train_round(option: Option, steps: int) -> None:
+    span = BatchSpan()
+    option.model.fit(
+        option.data, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0, callbacks=[span]
+    )
+    option.tails.append(time.perf_counter() - span.last)
+    option.rates.append(steps * option.batch_size / (span.last - span.first))
 
 
 def main() -> None:
@@ -107,6 +128,13 @@ def main() -> None:
     parser.add_argument("--jit", nargs="+", choices=["off", "on"], default=["off"])
     parser.add_argument("--augment", action="store_true", help="train with augmentation")
     parser.add_argument("--separate-inception", action="store_true")
+    parser.add_argument(
+        "--batchnorm",
+        nargs="+",
+        choices=["keras", "fused"],
+        default=["fused"],
+        help="BatchNormalization's training kernel: Keras' own ops or the fused one (default)",
+    )
     parser.add_argument("--steps", type=int, default=30, help="training steps per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--matmul-size", type=int, default=2048)
@@ -121,43 +149,52 @@ def main() -> None:
     splits = split_dataset(load_dataset("mnist"), train_size=max(images, 1000), val_size=500)
     x, y = splits.x_train, splits.y_train
     options = []
-    for arch, precision, jit in itertools.product(archs, precisions, args.jit):
+    for arch, precision, jit, norm in itertools.product(
+        archs, precisions, args.jit, args.batchnorm
+    ):
         for batch in args.batch_size or [TrainConfig.of(architectures.get(arch)).batch_size]:
             separate = (
                 [False, True] if args.separate_inception and arch == "inception_lite" else [0]
             )
             for apart in separate:
-                option = Option(arch, precision, batch, jit == "on", apart)
+                option = Option(arch, precision, batch, jit == "on", apart, norm)
                 prepare(option, x, y, args.augment)
                 options.append(option)
-    matmul = []
+    dtypes = ["float32", "bfloat16"] if cpu_has_bf16() else ["float32"]
+    matmul: dict[str, list[float]] = {dtype: [] for dtype in dtypes}
     for _ in range(args.rounds):
-        matmul.append(matmul_gflops(args.matmul_size))
+        for dtype in dtypes:
+            matmul[dtype].append(matmul_rate(dtype, args.matmul_size).median_gflops)
         for option in options:
-            start = time.perf_counter()
-            option.model.fit(
-                option.data, epochs=1, steps_per_epoch=args.steps, shuffle=False, verbose=0
-            )
-            option.rates.append(args.steps * option.batch_size / (time.perf_counter() - start))
-    peak = statistics.median(matmul)
+            train_round(option, args.steps)
+    peaks = {dtype: statistics.median(rates) for dtype, rates in matmul.items()}
+    report(args, options, matmul, peaks)
+
+
+def report(args, options: list[Option], matmul: dict, peaks: dict) -> None:
     print(
-        f"{cpu_model()}, {os.cpu_count()} cores; {args.rounds} rounds of {args.steps} steps, "
+        f"{cpu_description()}; {args.rounds} rounds of {args.steps} steps, "
         f"augmentation {'on' if args.augment else 'off'}"
     )
+    for dtype, rates in matmul.items():
+        print(
+            f"{dtype} matmul {args.matmul_size}x{args.matmul_size}: median {peaks[dtype]:.0f} "
+            f"GFLOP/s (rounds: {', '.join(f'{v:.0f}' for v in rates)})"
+        )
+    if "bfloat16" not in peaks:
+        print("no native bfloat16 on this CPU: the fraction is of the float32 matmul")
+    limit = "bfloat16" if "bfloat16" in peaks else "float32"
     print(
-        f"fp32 matmul {args.matmul_size}x{args.matmul_size}: median {peak:.0f} GFLOP/s "
-        f"(rounds: {', '.join(f'{v:.0f}' for v in matmul)})"
-    )
-    print(
-        f"{'arch':16s} {'option':24s} {'img/s median':>12s} {'best':>7s} "
-        f"{'GFLOP/s':>7s} {'of matmul':>9s}  rounds"
+        f"{'arch':16s} {'option':28s} {'img/s median':>12s} {'best':>7s} {'GFLOP/s':>7s} "
+        f"{'of fp32':>7s} {'of ' + limit[:4]:>7s} {'fit tail':>8s}  rounds"
     )
     for o in options:
         median = statistics.median(o.rates)
         achieved = TRAIN_FLOPS_PER_FORWARD * o.flops * median / 1e9
         print(
-            f"{o.arch:16s} {o.label:24s} {median:12.0f} {max(o.rates):7.0f} "
-            f"{achieved:7.1f} {achieved / peak:9.2f}  {', '.join(f'{r:.0f}' for r in o.rates)}"
+            f"{o.arch:16s} {o.label:28s} {median:12.0f} {max(o.rates):7.0f} {achieved:7.1f} "
+            f"{achieved / peaks['float32']:7.2f} {achieved / peaks[limit]:7.2f} "
+            f"{statistics.median(o.tails):7.2f}s  {', '.join(f'{r:.0f}' for r in o.rates)}"
         )
     print(
         "This machine's timings can be bimodal: a round at half the speed of the next is "

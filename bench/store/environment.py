@@ -92,6 +92,48 @@ def installed_packages() -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
+# The CPU flags that decide how fast a run trains and in which precision (``auto``).
+PRECISION_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_details() -> dict:
+    """The CPU as Linux names it: model name, vendor, family and model numbers, and which of
+    ``PRECISION_FLAGS`` it has. Empty where /proc/cpuinfo is missing."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    fields: dict[str, str] = {}
+    for line in text.split("\n\n", 1)[0].splitlines():
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    flags = set(fields.get("flags", "").split())
+    return {
+        "model_name": fields.get("model name"),
+        "vendor": fields.get("vendor_id"),
+        "family": _number(fields.get("cpu family")),
+        "model": _number(fields.get("model")),
+        "flags": [flag for flag in PRECISION_FLAGS if flag in flags],
+    }
+
+
+def _number(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def cpu_description() -> str:
+    """One line naming the CPU precisely enough to compare timings across machines."""
+    details = cpu_details()
+    if not details:
+        return f"{cpu_model()}, {os.cpu_count()} cores"
+    flags = ", ".join(details["flags"]) or "none of " + "/".join(PRECISION_FLAGS)
+    return (
+        f"{details['model_name']} (family {details['family']}, model {details['model']}; "
+        f"{flags}), {os.cpu_count()} cores"
+    )
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -10,6 +10,7 @@ import architectures
 from bench.config import RunSpec
 from bench.identity import model_fingerprint
 from bench.train import protocol
+from bench.train.fused import with_fused_batchnorm
 
 # What an architecture that declares no search space of its own gets besides the learning rate.
 DEFAULT_DROPOUT = dict(min_value=0.0, max_value=0.5, step=0.1, default=0.0)
@@ -88,8 +89,12 @@ def _with_dropout_before_classifier(model: Any, rate: float) -> Any:
     return keras.Model(model.inputs, head(features), name=model.name)
 
 
-def build_for(spec: RunSpec, input_shape: tuple, num_classes: int):
-    """The untrained model of ``spec``: the builder's defaults, or its tuned values."""
+def build_for(spec: RunSpec, input_shape: tuple, num_classes: int, fused_batchnorm: bool = True):
+    """The untrained model of ``spec``: the builder's defaults, or its tuned values.
+
+    Its BatchNormalization layers train with the fused kernel (``bench.train.fused``) unless
+    ``fused_batchnorm`` is False, which the throughput benchmark compares it with.
+    """
     if spec.hyperparameters is None:
 
         def build():
@@ -103,7 +108,8 @@ def build_for(spec: RunSpec, input_shape: tuple, num_classes: int):
                 spec.arch, input_shape, num_classes, spec.hyperparameters, seed=spec.seed
             )
 
-    return protocol.built_in(spec.precision, build)
+    model = protocol.built_in(spec.precision, build)
+    return with_fused_batchnorm(model) if fused_batchnorm else model
 
 
 def built_network(spec: RunSpec, input_shape: tuple, num_classes: int) -> str | None:

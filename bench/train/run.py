@@ -44,6 +44,7 @@ from bench.train.fit import (
     compile_for_training,
     steps_per_epoch,
 )
+from bench.train.fused import with_keras_batchnorm
 from bench.train.metrics import class_report, run_metrics
 
 
@@ -121,6 +122,7 @@ def train_and_evaluate(
     if bad is not None or not history:
         raise RunFailed(f"training loss became NaN at epoch {bad}")
 
+    model = with_keras_batchnorm(model)  # what is evaluated, measured and saved
     # The one and only look at the test set.
     eval_start = time.perf_counter()
     probabilities = model.predict(splits.x_test, batch_size=1024, verbose=0)
