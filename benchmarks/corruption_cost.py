@@ -24,6 +24,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# isort: off
+import bench  # noqa: E402, F401  (its TensorFlow settings must come before TensorFlow)
+
+# isort: on
+
 import numpy as np  # noqa: E402
 
 from bench.measure.robustness import (  # noqa: E402

@@ -18,6 +18,11 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# isort: off
+import bench  # noqa: E402, F401  (its TensorFlow settings must come before TensorFlow)
+
+# isort: on
+
 # TensorFlow has no public switch back, and this comparison needs both modes in one process.
 from tensorflow.python.framework import config as tf_config  # noqa: E402
 

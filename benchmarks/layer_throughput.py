@@ -20,6 +20,11 @@ from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# isort: off
+import bench  # noqa: E402, F401  (its TensorFlow settings must come before TensorFlow)
+
+# isort: on
+
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 

@@ -30,6 +30,10 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+# isort: off
+import bench  # noqa: E402, F401  (its TensorFlow settings must come before TensorFlow)
+# isort: on
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 

@@ -34,6 +34,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+# isort: off
+import bench  # noqa: E402, F401  (its TensorFlow settings must come before TensorFlow)
+# isort: on
+
 import keras  # noqa: E402
 
 import architectures  # noqa: E402
@@ -46,11 +50,10 @@ from bench.config import (  # noqa: E402
     resolve_precision,
 )
 from bench.data import load_dataset, split_dataset  # noqa: E402
-from bench.measure.calibration import matmul_rate  # noqa: E402
+from bench.measure.calibration import limit_dtypes, matmul_rate  # noqa: E402
 from bench.measure.flops import count_flops  # noqa: E402
 from bench.store.environment import (  # noqa: E402
     cpu_description,
-    cpu_has_bf16,
     enable_determinism,
 )
 from bench.train.build import build_for  # noqa: E402
@@ -160,7 +163,7 @@ def main() -> None:
                 option = Option(arch, precision, batch, jit == "on", apart, norm)
                 prepare(option, x, y, args.augment)
                 options.append(option)
-    dtypes = ["float32", "bfloat16"] if cpu_has_bf16() else ["float32"]
+    dtypes = limit_dtypes()
     matmul: dict[str, list[float]] = {dtype: [] for dtype in dtypes}
     for _ in range(args.rounds):
         for dtype in dtypes:

@@ -14,6 +14,10 @@ os.environ["BENCH_EXPORTS"] = "none"
 # Likewise the corrupted test sets (bench.measure.robustness): only where a test asks.
 os.environ["BENCH_CORRUPTIONS"] = "none"
 
+# isort: off
+import bench  # noqa: E402, F401  (its TensorFlow settings must come before TensorFlow)
+
+# isort: on
 import architectures  # noqa: E402
 from architectures import _registry  # noqa: E402
 from bench.config import Profile  # noqa: E402

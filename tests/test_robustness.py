@@ -166,3 +166,13 @@ def test_the_sets_are_made_of_one_fixed_sample_of_the_test_images():
     assert len(first) == 100 and np.array_equal(first, again)
     assert np.all(np.diff(first) > 0)  # in test order, no image twice
     assert np.array_equal(sample(80, settings), np.arange(80))  # fewer images: all of them
+
+
+def test_the_corrupted_digits_time_counts_in_the_records_total(made_run):
+    out, record, _ = made_run
+    timing = record.timing
+    assert timing.corruptions > 0
+    assert timing.total == pytest.approx(record.wall_seconds + timing.corruptions)
+    assert (
+        results.read_run_record(out / record.run_id).timing == timing
+    )  # written, not just returned

@@ -9,8 +9,11 @@ TensorFlow reaches on the densest work there is.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import statistics
 import time
+
+from bench.store.environment import cpu_has_bf16
 
 # Big enough to run at the kernel's full speed on a few cores, small enough to take well
 # under a second a call.
@@ -32,7 +35,11 @@ def matmul_rate(dtype: str = "float32", size: int = MATMUL_SIZE, calls: int = 7)
     import tensorflow as tf
 
     a = tf.cast(tf.random.stateless_normal((size, size), seed=(0, 0)), dtype)
-    matmul = tf.function(lambda: tf.matmul(a, a))
+
+    @tf.function
+    def matmul():
+        return tf.matmul(a, a)
+
     matmul().numpy()
     rates = []
     for _ in range(calls):
@@ -42,8 +49,14 @@ def matmul_rate(dtype: str = "float32", size: int = MATMUL_SIZE, calls: int = 7)
     return MatmulRate(dtype, size, statistics.median(rates), max(rates))
 
 
-def machine_limits(native_bf16: bool, size: int = MATMUL_SIZE) -> dict[str, MatmulRate]:
-    """The float32 matmul rate, and the bfloat16 one where the CPU has bfloat16 natively
-    (elsewhere TensorFlow emulates it, far below the float32 rate: no limit worth quoting)."""
-    dtypes = ["float32", "bfloat16"] if native_bf16 else ["float32"]
-    return {dtype: matmul_rate(dtype, size) for dtype in dtypes}
+def limit_dtypes() -> list[str]:
+    """float32, and bfloat16 where the CPU has it natively (elsewhere TensorFlow emulates
+    it, far below the float32 rate: no limit worth quoting)."""
+    return ["float32", "bfloat16"] if cpu_has_bf16() else ["float32"]
+
+
+@functools.lru_cache(maxsize=1)
+def process_limits() -> dict[str, float]:
+    """The median GFLOP/s of each ``limit_dtypes`` matmul, timed once per process (about a
+    second): what a run's record holds as its machine's limit."""
+    return {dtype: round(matmul_rate(dtype).median_gflops, 1) for dtype in limit_dtypes()}

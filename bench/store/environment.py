@@ -34,6 +34,7 @@ def _static() -> dict:
         "numpy": numpy.__version__,
         "platform": platform.platform(),
         "cpu": cpu_model(),
+        "cpu_details": cpu_details(),
         "cpu_count": os.cpu_count(),
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
         "git_commit": git_commit(),

@@ -160,6 +160,36 @@ class Environment(_Section):
     variables: dict[str, str] = dataclasses.field(default_factory=dict)
     date: str = ""  # ISO 8601, UTC: sorts as text
     device: str | None = None  # absent from records made before it was kept
+    # bench.store.environment.cpu_details(): model name, vendor, family and model numbers,
+    # and the flags that decide the precision; absent from older records
+    cpu_details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The machine's limit, timed in the run's process (bench.measure.calibration): a
+    # 2048x2048 matmul's median GFLOP/s by dtype (bfloat16 only where it is native)
+    matmul_gflops: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    @property
+    def limit_gflops(self) -> float | None:
+        """The fastest matmul this machine's TensorFlow ran: bfloat16 where native."""
+        return self.matmul_gflops.get("bfloat16") or self.matmul_gflops.get("float32")
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing(_Section):
+    """Where a run's seconds went: training, and everything around it."""
+
+    training: float | None = None  # model.fit, its validation passes included
+    test_evaluation: float | None = None  # the one prediction of the test set
+    saving: float | None = None  # the model, history and predictions
+    corruptions: float | None = None  # after the record: corrupted-digit evaluation
+    exports: float | None = None  # after the record: LiteRT exports and their accuracy
+    total: float | None = None  # all of it, from the start of the run to its last figure
+
+    @property
+    def outside_training(self) -> float | None:
+        """Seconds of the run spent on anything but ``fit``."""
+        if self.total is None or self.training is None:
+            return None
+        return self.total - self.training
 
 
 # The LiteRT precisions a run exports its model at (bench.measure.litert), as the record's
@@ -235,6 +265,7 @@ _SECTIONS: dict[str, type[_Section]] = {
     "per_class": PerClass,
     "environment": Environment,
     "robustness": Robustness,
+    "timing": Timing,
 }
 
 
@@ -270,6 +301,8 @@ class RunRecord:
     exports: dict[str, Export] | None = None
     # None for runs made before it was kept or with --corruptions none
     robustness: Robustness | None = None
+    # None for runs made before it was kept
+    timing: Timing | None = None
 
     @property
     def ok(self) -> bool:

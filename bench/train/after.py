@@ -9,6 +9,7 @@ redo either for runs that lack it.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bench.data.splits import Splits
 from bench.errors import one_line
 from bench.measure.deploy import ExportSettings
 from bench.measure.robustness import CorruptionSettings
+from bench.store import files, results
 from bench.store.records import RunRecord
 
 
@@ -38,20 +40,36 @@ def measure_after(
     ``warn`` and left out, and the run stays done."""
     if after is None or not record.ok:
         return record
+    seconds: dict[str, float] = {}
     if after.corruptions is not None and after.corruptions.names:
         from bench.train.robustness import add_robustness
 
+        start = time.perf_counter()
         try:
             record = add_robustness(record, run_dir, splits, after.corruptions)
         except Exception as exc:  # the run is done and recorded; bench robustness can retry
             warn(f"{record.run_id}: not evaluated on corrupted digits ({_said(exc)})")
+        seconds["corruptions"] = time.perf_counter() - start
     if after.exports is not None and after.exports.precisions:
         from bench.train.exports import add_exports
 
+        start = time.perf_counter()
         try:
             record = add_exports(record, run_dir, splits, after.exports)
         except Exception as exc:  # bench quantize can retry
             warn(f"{record.run_id}: no exports made ({_said(exc)})")
+        seconds["exports"] = time.perf_counter() - start
+    return _timed(record, run_dir, seconds)
+
+
+def _timed(record: RunRecord, run_dir: Path, seconds: dict[str, float]) -> RunRecord:
+    """``record`` with the after-training ``seconds`` in its timing and its total, written."""
+    if record.timing is None or not seconds:
+        return record
+    total = (record.timing.total or 0.0) + sum(seconds.values())
+    timing = dataclasses.replace(record.timing, **seconds, total=total)
+    record = dataclasses.replace(record, timing=timing)
+    files.write_json(run_dir / results.RECORD, record.to_json())
     return record
 
 

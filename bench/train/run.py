@@ -23,6 +23,7 @@ import architectures
 from bench.config import RunSpec
 from bench.data.splits import Splits
 from bench.identity import model_fingerprint
+from bench.measure.calibration import process_limits
 from bench.measure.modelinfo import model_info
 from bench.progress import Progress
 from bench.store import files, results
@@ -34,6 +35,7 @@ from bench.store.records import (
     Environment,
     ModelSummary,
     RunRecord,
+    Timing,
 )
 from bench.train.build import build_for
 from bench.train.checkpoint import PARTIAL
@@ -75,6 +77,8 @@ def run_record(
         command_line=command_line(),
         cwd=os.getcwd(),
     )
+    # Timed before training, so that it measures the machine and not what training left.
+    limits = process_limits()
     try:
         outcome = dict(status="ok", **train_and_evaluate(spec, splits, run_dir, progress, resume))
     except KeyboardInterrupt:
@@ -86,11 +90,16 @@ def run_record(
             error=f"{type(exc).__name__}: {message}"[:500],
             traceback=traceback.format_exc(limit=20),
         )
+    wall_seconds = time.perf_counter() - started
+    if "timing" in outcome:
+        outcome["timing"] = dataclasses.replace(outcome["timing"], total=wall_seconds)
     return RunRecord(
         **described,
         **outcome,
-        wall_seconds=time.perf_counter() - started,
-        environment=Environment(**capture_environment(), device=device_name()),
+        wall_seconds=wall_seconds,
+        environment=Environment(
+            **capture_environment(), device=device_name(), matmul_gflops=limits
+        ),
     )
 
 
@@ -114,9 +123,11 @@ def train_and_evaluate(
     compile_for_training(model, spec, steps_per_epoch(spec, len(splits.x_train)))
     epoch_log = EpochLog(progress, spec.epochs)
     plan = FitPlan(spec, run_dir / PARTIAL, epoch_log, resume)
+    fit_start = time.perf_counter()
     resumed = checkpointed_fit(
         model, plan, splits.x_train, splits.y_train, (splits.x_val, splits.y_val)
     )
+    fit_seconds = time.perf_counter() - fit_start
     history = epoch_log.rows
     bad = next((r["epoch"] for r in history if not math.isfinite(r.get("loss", math.nan))), None)
     if bad is not None or not history:
@@ -128,9 +139,16 @@ def train_and_evaluate(
     probabilities = model.predict(splits.x_test, batch_size=1024, verbose=0)
     eval_seconds = time.perf_counter() - eval_start
 
+    save_start = time.perf_counter()
     predictions = _save_run(run_dir, model, history, splits.y_test, probabilities)
     info = model_info(model)
+    timing = Timing(
+        training=fit_seconds,
+        test_evaluation=eval_seconds,
+        saving=time.perf_counter() - save_start,
+    )
     return {
+        "timing": timing,
         "resumed_after_epoch": resumed or None,
         # The record, not the model file (which a results folder may leave out), says
         # which network this was, so the run outlives edits that keep it (is_done).
