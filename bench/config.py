@@ -139,6 +139,11 @@ class TrainConfig:
     lr_factor: float = 0.5
     min_learning_rate: float = 1e-5
     augment_strength: float = 1.0  # scales the augmentation ranges (bench.data.augment)
+    # The share of each target spread evenly over all classes (0: the plain one-hot target).
+    label_smoothing: float = 0.0
+    # Momentum of an exponential moving average of the weights, updated every step; the
+    # run keeps the averaged weights. 0: off.
+    ema: float = 0.0
 
     @classmethod
     def of(cls, arch: architectures.ArchSpec) -> TrainConfig:
@@ -200,8 +205,11 @@ class RunSpec(TrainConfig):
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
-        if data["hyperparameters"] is None:
-            del data["hyperparameters"]  # records written before tuning existed still match
+        # Fields added later are left out at their default, so that the specs of records
+        # written before they existed still match.
+        for name, default in _ADDED_LATER.items():
+            if data[name] == default:
+                del data[name]
         return data
 
     @classmethod
@@ -214,6 +222,9 @@ class RunSpec(TrainConfig):
             return cls(**{**LEGACY_SETTINGS, **data})
         except TypeError:
             return None
+
+
+_ADDED_LATER = {"hyperparameters": None, "label_smoothing": 0.0, "ema": 0.0}
 
 
 def augment_tag(augment: bool) -> str:

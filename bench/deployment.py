@@ -10,6 +10,7 @@ runs that were made without them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -125,16 +126,21 @@ def export_sizes(model, precisions: Sequence[str] = LISTED_EXPORTS) -> dict[str,
     shape = tuple(int(d) for d in model.input_shape[1:])
     calibration = np.random.default_rng(0).random((16, *shape), dtype=np.float32)
     sizes: dict[str, int | None] = {}
-    for precision in dict.fromkeys([*LISTED_EXPORTS, *precisions]):
-        flash = peak = None
-        if precision in precisions:
-            try:
-                content = litert.convert(model, precision, calibration)
-                flash, peak = len(content), litert.peak_activation_bytes(content)
-            except Exception:  # noqa: BLE001  (a model the converter refuses lists as None)
-                pass
-        sizes[f"{precision}_bytes"] = flash
-        sizes[f"{precision}_peak_activation_bytes"] = peak
+    with contextlib.ExitStack() as stack:
+        try:  # one saved model for every precision; none where it cannot be saved
+            source = stack.enter_context(litert.saved_for_conversion(model))
+        except Exception:  # noqa: BLE001
+            precisions = ()
+        for precision in dict.fromkeys([*LISTED_EXPORTS, *precisions]):
+            flash = peak = None
+            if precision in precisions:
+                try:
+                    content = litert.convert(source, precision, calibration)
+                    flash, peak = len(content), litert.peak_activation_bytes(content)
+                except Exception:  # noqa: BLE001  (a model the converter refuses lists as None)
+                    pass
+            sizes[f"{precision}_bytes"] = flash
+            sizes[f"{precision}_peak_activation_bytes"] = peak
     sizes["peak_activation_bytes"] = sizes["int8_peak_activation_bytes"]
     return sizes
 

@@ -4,8 +4,9 @@ For each architecture asked for, at its default training settings (precision, ba
 optimizer; ``--batchnorm keras`` for Keras' own BatchNormalization in place of the fused
 one), a few warm-up steps of ``fit`` run unprofiled, then ``--steps`` steps run under
 ``tf.profiler``. The trace's op statistics are summed by op type (idle time left out) and
-printed per step: the share of the busy time, milliseconds, and how many ops of the type
-ran. The first lines name the CPU and the number of ops a step ran.
+printed per step: the share of the busy time (summed over the threads, so it can exceed the
+step's wall time), milliseconds, and the profiler's events of the type (one per op, except
+that oneDNN's ops show two each). The first lines name the CPU and the events a step had.
 
     python benchmarks/step_profile.py --arch mobilenet_lite custom_cnn
     python benchmarks/step_profile.py --arch inception_lite --batchnorm keras fused --top 12
@@ -88,9 +89,9 @@ def show(arch: str, spec, batchnorm: str, ops: list[OpType], steps: int, top: in
     count = sum(op.count for op in ops)
     print(
         f"\n{arch}, {spec.precision}, batch {spec.batch_size}, {batchnorm} BatchNorm: "
-        f"{busy / steps / 1000:.0f} ms busy a step, {count // steps} ops a step"
+        f"{busy / steps / 1000:.0f} ms busy a step, {count // steps} events a step"
     )
-    print(f"{'op type':36s} {'share':>6s} {'ms/step':>8s} {'ops/step':>8s}")
+    print(f"{'op type':36s} {'share':>6s} {'ms/step':>8s} {'events':>8s}")
     for op in ops[:top]:
         print(
             f"{op.name:36s} {op.microseconds / busy:6.1%} {op.microseconds / steps / 1000:8.1f} "

@@ -134,6 +134,22 @@ COLUMNS: list[Column] = [
     Column("train_seconds", "train s", _num(".0f"), "training time, mean over seeds"),
     Column("seconds_per_epoch", "s/epoch", _num(".1f"), "median epoch, mean over seeds", more=True),
     Column("images_per_second", "train img/s", _num(",.0f"), more=True),
+    Column(
+        "fraction_of_limit",
+        "of limit",
+        _num(".0%"),
+        "training GFLOP/s over the run's own machine's matmul (bfloat16 where native, else "
+        "float32), timed in the same process; mean over seeds",
+        more=True,
+    ),
+    Column(
+        "outside_training_seconds",
+        "other s",
+        _num(".0f"),
+        "seconds of the run outside training: test evaluation, saving, corrupted digits, "
+        "exports; mean over seeds",
+        more=True,
+    ),
     *(
         Column(
             f"seconds_to_{key}",

@@ -36,6 +36,8 @@ _MEAN_OVER_SEEDS = [
     "train_seconds",
     "seconds_per_epoch",
     "images_per_second",
+    "fraction_of_limit",
+    "outside_training_seconds",
     "latency_p50_ms",
     "latency_p99_ms",
     "throughput",

@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 
 from bench import config
+from bench.cli.main import main
 from bench.config import RunSpec, plan
 from bench.progress import Progress
 from bench.store import results
 from bench.store.records import DatasetInfo, RunRecord
 from bench.train import protocol
 from bench.train.build import build_for
+from bench.train.losses import training_loss
 from bench.train.suite import is_done, run_suite
 
 
@@ -113,3 +115,44 @@ def test_a_mixed_precision_model_has_a_float32_twin_for_the_runtimes(tiny_arch, 
     assert {layer.compute_dtype for layer in twin.layers} == {"float32"}
     assert twin.count_params() == model.count_params()
     np.testing.assert_allclose(twin(images), model(images), atol=0.02)  # bfloat16's rounding
+
+
+def test_label_smoothing_is_crossentropy_against_smoothed_one_hot_targets():
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], "float32")
+    labels = np.array([0, 2])
+    loss = training_loss(0.1)(labels, probabilities)
+    targets = np.eye(3)[labels] * 0.9 + 0.1 / 3
+    expected = -(targets * np.log(probabilities)).sum(axis=1).mean()
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+    assert training_loss(0.0) == "sparse_categorical_crossentropy"
+
+
+def test_settings_added_later_leave_old_specs_matching(tiny_arch, tiny_profile):
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
+    assert "ema" not in spec.to_dict() and "label_smoothing" not in spec.to_dict()
+    (averaged,) = plan([tiny_arch], "digits", tiny_profile, [False], ema=0.9)
+    assert averaged.to_dict()["ema"] == 0.9
+    assert RunSpec.from_dict(averaged.to_dict()) == averaged
+
+
+def test_a_run_with_a_weight_average_ends_with_the_averaged_weights(
+    tiny_arch, tiny_profile, digits_splits, tmp_path
+):
+    smoothed = dict(label_smoothing=0.1)
+    specs = [
+        *plan([tiny_arch], "digits", tiny_profile, [False], **smoothed),
+        *plan([tiny_arch], "digits", tiny_profile, [False], **smoothed, ema=0.5, variant="ema"),
+    ]
+    plain, averaged = _suite(specs, digits_splits, tmp_path)
+    assert plain.ok and averaged.ok and averaged.spec.ema == 0.5
+    # Same seed, same batches, the same training: only the weights kept at the end differ.
+    assert averaged.metrics.best_val_accuracy == plain.metrics.best_val_accuracy
+    assert averaged.metrics.test_loss != plain.metrics.test_loss
+
+
+def test_a_weight_average_of_1_or_more_is_a_one_line_error(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "--arch", "lenet5", "--ema", "1"])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "--ema" in error

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bench.store.records import Environment, RunRecord, Timing
-from bench.store.results import iter_runs
+from bench.store.results import iter_runs, load
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +60,12 @@ def test_the_limit_is_bfloat16_where_the_machine_has_it():
     assert machine.limit_gflops == 740.0
     assert Environment(matmul_gflops={"float32": 150.0}).limit_gflops == 150.0
     assert Environment().limit_gflops is None
+
+
+def test_the_results_table_reads_training_speed_as_a_fraction_of_the_machines_limit(small_suite):
+    runs = load(small_suite)
+    ok = runs[runs["status"] == "ok"]
+    expected = ok["gflops_per_second"] / ok["limit_gflops"]
+    assert (ok["fraction_of_limit"] == expected).all() and (expected > 0).all()
+    assert (ok["outside_training_seconds"] > 0).all()
+    assert runs.loc[runs["status"] == "failed", "fraction_of_limit"].isna().all()

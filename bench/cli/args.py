@@ -43,6 +43,7 @@ non_negative_int = _number(lambda value: value >= 0, "an integer of 0 or more", 
 positive_float = _number(lambda value: value > 0, "a positive number")
 non_negative_float = _number(lambda value: value >= 0, "a number of 0 or more")
 # Zoom and shift ranges are 10% times the strength and must stay below 100%.
+fraction = _number(lambda value: 0 <= value < 1, "a number of 0 or more and below 1")
 augment_strength = _number(lambda value: 0 <= value < 10, "a number of 0 or more and below 10")
 
 

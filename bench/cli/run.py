@@ -17,6 +17,7 @@ from bench.cli.args import (
     add_export_args,
     arch_selection,
     augment_strength,
+    fraction,
     given,
     non_negative_float,
     non_negative_int,
@@ -170,6 +171,17 @@ def _add_training_args(run: argparse.ArgumentParser) -> None:
         type=non_negative_float,
         help="override the decoupled weight decay (AdamW style: each step shrinks the "
         "weights by learning rate x weight decay)",
+    )
+    run.add_argument(
+        "--label-smoothing",
+        type=fraction,
+        help="the share of each training target spread evenly over all classes (default 0)",
+    )
+    run.add_argument(
+        "--ema",
+        type=fraction,
+        help="keep an exponential moving average of the weights with this momentum per step "
+        "(e.g. 0.999) and end the run with the averaged weights (default 0: off)",
     )
     run.add_argument(
         "--patience",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.store.records import Metrics, ModelSummary, RunRecord
+from bench.store.results import speed_columns
 
 STATUSES = ("ok", "failed", "locked")  # a run's, as `bench run` counts them
 HEADERS = [
@@ -18,6 +19,8 @@ HEADERS = [
     "s/epoch",
     "img/s",
     "GFLOP/s",
+    "of limit",
+    "other s",
     "error",
 ]
 
@@ -43,7 +46,19 @@ def _row(r: RunRecord) -> list:
         f"{metrics.seconds_per_epoch:.1f}" if ok else "",
         f"{metrics.images_per_second:.0f}" if ok else "",
         f"{metrics.gflops_per_second:.1f}" if ok else "",
+        *_speed(r),
         "" if ok else r.error,
+    ]
+
+
+def _speed(r: RunRecord) -> list[str]:
+    """Training GFLOP/s as a share of the machine's own matmul, and the run's seconds
+    outside training; blank where the record does not say."""
+    columns = speed_columns(r)
+    fraction, outside = columns["fraction_of_limit"], columns["outside_training_seconds"]
+    return [
+        "" if fraction is None else f"{fraction:.0%}",
+        "" if outside is None else f"{outside:.0f}",
     ]
 
 

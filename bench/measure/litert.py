@@ -23,9 +23,10 @@ copies (twice the weights' bytes in the file) sit in RAM too and are not counted
 
 from __future__ import annotations
 
+import contextlib
 import math
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,34 +36,51 @@ from bench.store.records import EXPORTS
 from bench.tflog import withheld_stderr
 
 
+@contextlib.contextmanager
+def saved_for_conversion(model: Any) -> Iterator[Path]:
+    """``model``'s inference call written once as a SavedModel, in a temporary folder that
+    lasts for the block: what ``convert`` reads, at as many precisions as wanted. Writing it
+    costs about as much as converting it, so a run's exports share one."""
+    with tempfile.TemporaryDirectory(prefix="bench-litert-") as folder:
+        path = Path(folder) / "saved_model"
+        with withheld_stderr():
+            model.export(str(path), format="tf_saved_model", verbose=False)
+        yield path
+
+
 def convert(model: Any, precision: str, calibration: np.ndarray | None = None) -> bytes:
-    """``model`` (float32 throughout) as a LiteRT flatbuffer at ``precision``; ``int8``
-    needs ``calibration``, a few hundred representative float32 input images."""
+    """``model`` (float32 throughout; or a folder from ``saved_for_conversion``) as a LiteRT
+    flatbuffer at ``precision``; ``int8`` needs ``calibration``, a few hundred representative
+    float32 input images."""
     import tensorflow as tf
 
-    options: dict[str, Any] = {}
-    if precision != "float32":
-        options["optimizations"] = [tf.lite.Optimize.DEFAULT]
-    if precision == "float16":
-        options["target_spec"] = {"supported_types": [tf.float16]}
-    elif precision == "int8":
-        if calibration is None or not len(calibration):
-            raise ValueError("a full-integer int8 model needs calibration images")
-        images = np.asarray(calibration, dtype=np.float32)
-        options.update(
-            representative_dataset=lambda: ([image[None]] for image in images),
-            target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]},
-            inference_input_type=tf.int8,
-            inference_output_type=tf.int8,
-        )
-    elif precision not in EXPORTS:
+    if precision not in EXPORTS:
         raise ValueError(f"unknown export precision '{precision}'; choose from {EXPORTS}")
-    with tempfile.TemporaryDirectory(prefix="bench-litert-") as folder:
-        path = Path(folder) / "model.tflite"
-        # The converter and calibrator write their progress to stderr.
-        with withheld_stderr():
-            model.export(str(path), format="litert", verbose=False, **options)
-        return path.read_bytes()
+    if precision == "int8" and (calibration is None or not len(calibration)):
+        raise ValueError("a full-integer int8 model needs calibration images")
+    if not isinstance(model, Path):
+        with saved_for_conversion(model) as path:
+            return convert(path, precision, calibration)
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(model))
+    # As Keras' own LiteRT export sets it up
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.TFLITE_BUILTINS,
+        tf.lite.OpsSet.SELECT_TF_OPS,
+    ]
+    converter.experimental_enable_resource_variables = True
+    if precision != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if precision == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif precision == "int8":
+        images = np.asarray(calibration, dtype=np.float32)
+        converter.representative_dataset = lambda: ([image[None]] for image in images)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    # The converter and calibrator write their progress to stderr.
+    with withheld_stderr():
+        return converter.convert()
 
 
 class Runner:

@@ -167,6 +167,13 @@ class Environment(_Section):
     # 2048x2048 matmul's median GFLOP/s by dtype (bfloat16 only where it is native)
     matmul_gflops: dict[str, float] = dataclasses.field(default_factory=dict)
 
+    def to_json(self) -> dict[str, Any]:
+        data = super().to_json()
+        for name in ("cpu_details", "matmul_gflops"):  # absent from records made before them
+            if not data[name]:
+                del data[name]
+        return data
+
     @property
     def limit_gflops(self) -> float | None:
         """The fastest matmul this machine's TensorFlow ran: bfloat16 where native."""

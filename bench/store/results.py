@@ -59,7 +59,11 @@ COLUMNS = [
     "seconds_per_epoch",
     "images_per_second",
     "gflops_per_second",
+    "limit_gflops",
+    "fraction_of_limit",
     "wall_seconds",
+    "total_seconds",
+    "outside_training_seconds",
     "latency_p50_ms",
     "latency_p99_ms",
     "throughput",
@@ -176,10 +180,26 @@ def flatten(record: RunRecord) -> dict:
     }
     if record.metrics is not None:  # in the order record.json has them
         row.update(sorted(record.metrics.to_json().items()))
+    row.update(speed_columns(record))
     for precision, export in (record.exports or {}).items():
         row.update(export_columns(precision, export))
     row.update(robustness_columns(record.robustness))
     return row
+
+
+def speed_columns(record: RunRecord) -> dict:
+    """``limit_gflops`` (the run's machine's fastest matmul, timed in its process),
+    ``fraction_of_limit`` (training GFLOP/s over it), ``total_seconds`` (the run and what
+    followed it) and ``outside_training_seconds``; None where the record does not say."""
+    limit = record.environment.limit_gflops if record.environment is not None else None
+    achieved = record.metrics.gflops_per_second if record.metrics is not None else None
+    timing = record.timing
+    return {
+        "limit_gflops": limit,
+        "fraction_of_limit": achieved / limit if achieved and limit else None,
+        "total_seconds": timing.total if timing is not None else None,
+        "outside_training_seconds": timing.outside_training if timing is not None else None,
+    }
 
 
 def robustness_columns(robustness: Robustness | None) -> dict:

@@ -19,6 +19,7 @@ from bench.identity import model_fingerprint
 from bench.progress import Progress
 from bench.train import protocol
 from bench.train.checkpoint import EpochCheckpoint, training_augmenter, training_dataset
+from bench.train.losses import training_loss
 
 # How a run trains; tuning trials (bench.tune.search) train the same way.
 FIT_OPTIONS = dict(
@@ -68,13 +69,20 @@ class EpochLog(keras.callbacks.Callback):
 def compile_for_training(
     model, spec: RunSpec, steps_per_epoch: int, learning_rate: float | None = None
 ) -> None:
-    """Adam (with the spec's decoupled weight decay and learning-rate schedule, peaking at
-    ``learning_rate``, default the spec's) on cross-entropy, scored by accuracy."""
+    """Adam (with the spec's decoupled weight decay, learning-rate schedule peaking at
+    ``learning_rate``, default the spec's, and weight average) on cross-entropy (with the
+    spec's label smoothing), scored by accuracy."""
     peak = spec.learning_rate if learning_rate is None else learning_rate
     rate = protocol.learning_rate(spec.schedule, peak, spec.epochs, steps_per_epoch, spec.warmup)
+    optimizer = keras.optimizers.Adam(
+        rate,
+        weight_decay=spec.weight_decay or None,
+        use_ema=spec.ema > 0,
+        ema_momentum=spec.ema or 0.99,  # Keras' default where unused
+    )
     model.compile(
-        optimizer=keras.optimizers.Adam(rate, weight_decay=spec.weight_decay or None),
-        loss="sparse_categorical_crossentropy",
+        optimizer=optimizer,
+        loss=training_loss(spec.label_smoothing),
         metrics=["accuracy"],
     )
 

@@ -19,6 +19,7 @@ from bench.train.fit import (
     compile_for_training,
     steps_per_epoch,
 )
+from bench.train.fused import with_fused_batchnorm
 
 if TYPE_CHECKING:
     from bench.config import RunSpec
@@ -62,6 +63,7 @@ class BenchHyperModel(keras_tuner.HyperModel):
                 spec.arch, self.input_shape, self.num_classes, hp, self.own_space, spec.seed
             ),
         )
+        model = with_fused_batchnorm(model)  # trains as a run does
         steps = steps_per_epoch(spec, self.train_images)
         compile_for_training(model, spec, steps, _learning_rate(hp, self.default_learning_rate))
         return model
