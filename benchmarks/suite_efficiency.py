@@ -14,7 +14,6 @@ own process (bfloat16 where native). Records made before they timed it need ``--
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 
 from bench.store.results import load
@@ -30,12 +29,10 @@ def main() -> None:
     if runs.empty:
         sys.exit(f"{args.results}: no finished runs")
     runs = runs.assign(tflop=runs["gflops_per_second"] * runs["train_seconds"] / 1000)
-    limits = [v for v in runs["limit_gflops"] if v == v and v is not None] or (
-        [args.limit] if args.limit else []
-    )
-    if not limits:
+    timed = runs["limit_gflops"].dropna()
+    if args.limit is None and timed.empty:
         sys.exit("the records do not say their machine's limit: pass --limit GFLOPS")
-    limit = args.limit or statistics.median(limits)
+    limit = args.limit or float(timed.median())
     print(f"{len(runs)} runs; limit {limit:.0f} GFLOP/s ({'given' if args.limit else 'timed'})")
     print(
         f"{'arch':16s} {'runs':>4s} {'TFLOP':>7s} {'wall s':>8s} {'total s':>8s} "

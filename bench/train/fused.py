@@ -50,13 +50,12 @@ class FusedBatchNormalization(layers.BatchNormalization):
         return tf.cast(y, self.compute_dtype)
 
     def _fusable(self, inputs, mask) -> bool:
-        axis = self.axis if isinstance(self.axis, int) else -1
         return (
             mask is None
             and not self.renorm
             and not self.synchronized
             and len(inputs.shape) == 4
-            and axis in (-1, 3)
+            and self.axis in (-1, 3)  # channels last, as the kernel's NHWC needs
         )
 
 
