@@ -12,7 +12,7 @@ import tensorflow as tf
 from keras import layers
 
 from bench.config import get_profile, plan
-from bench.data.pipeline import train_dataset
+from bench.data.pipeline import inference_batches, train_dataset
 from bench.identity import model_fingerprint
 from bench.train.build import build_for
 from bench.train.fused import (
@@ -122,3 +122,14 @@ def test_the_training_pipeline_does_not_autotune():
     x = np.zeros((8, 28, 28, 1), "float32")
     ds = train_dataset(x, np.zeros(8, "int64"), batch_size=4, seed=0)
     assert ds.options().autotune.enabled is False
+
+
+def test_predictions_and_validation_batches_do_not_autotune_and_keep_the_order():
+    # Given arrays, predict made a tuned pipeline and returned on the autotuner's period.
+    x = np.arange(10, dtype="float32").reshape(10, 1)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False)])
+    batches = inference_batches(x, batch_size=3)
+    assert batches.options().autotune.enabled is False
+    np.testing.assert_allclose(model.predict(batches, verbose=0), model(x), rtol=1e-6)
+    pairs = inference_batches(x, np.arange(10), batch_size=4)
+    assert [len(labels) for _, labels in pairs] == [4, 4, 2]

@@ -71,6 +71,31 @@ def test_each_sets_predictions_are_the_models_on_that_set_alone(digits_splits, m
             assert np.array_equal(predicted[set_key(name, severity)], alone)
 
 
+def test_a_batchnorm_models_classes_are_its_own_though_predicted_folded(digits_splits):
+    import keras
+
+    keras.utils.set_random_seed(1)
+    x, y = digits_splits.x_test, digits_splits.y_test
+    model = keras.Sequential(
+        [
+            keras.Input(x.shape[1:]),
+            keras.layers.Conv2D(6, 3),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
+    norm = model.layers[1]
+    norm.moving_mean.assign(np.linspace(-0.05, 0.05, 6))
+    norm.moving_variance.assign(np.linspace(0.5, 2.0, 6))
+    _, predicted = evaluate_corruptions(model, x, y, np.zeros(len(y), np.uint8), TWO)
+    images, _ = corrupted_set(x[predicted["indices"]], "rotate", 3, TWO.seed, None)
+    alone = model(images.astype(np.float32) / 255.0, training=False).numpy().argmax(axis=1)
+    assert len(np.unique(alone)) > 1
+    assert np.array_equal(predicted[set_key("rotate", 3)], alone)
+
+
 def test_the_results_table_has_the_mean_corruption_accuracy_and_the_error_ratio(made_run):
     out, record, _ = made_run
     row = results.load(out).iloc[0]

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.data.pipeline import inference_batches
 from bench.errors import BenchError, one_line
 from bench.measure import litert
 from bench.measure.latency import time_calls
@@ -96,7 +97,7 @@ def evaluate_exports(
     except Exception as exc:  # a model Keras cannot rebuild in float32: no export of it
         return {precision: _failed(exc) for precision in settings.precisions}
     if twin is not model:
-        predictions = twin.predict(x_test, batch_size=1024, verbose=0).argmax(axis=1)
+        predictions = twin.predict(inference_batches(x_test), verbose=0).argmax(axis=1)
     calibration = calibration_sample(
         x_train, settings.calibration_images, settings.calibration_seed
     )

@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from bench.data.pipeline import inference_batches
 from bench.errors import BenchError
 from bench.measure import corruptions
+from bench.measure.folding import fold_batchnorm
 from bench.store import files
 from bench.store.records import Robustness
 
@@ -134,13 +136,19 @@ def evaluate_corruptions(
 def _predict(model: Any, sets: list[np.ndarray]) -> list[np.ndarray]:
     """Predicted classes of each set of uint8 images, scaled as the model was trained (float32
     in [0, 1]). The sets are pooled into a few large ``predict`` calls: one call per set cost
-    more than the predictions themselves for a small model (`benchmarks/corruption_cost.py`)."""
+    more than the predictions themselves for a small model (`benchmarks/corruption_cost.py`).
+    BatchNorm is folded into the layers before it: the same outputs to float rounding, in
+    about two thirds of the time for ``mobilenet_lite``."""
     if not sets:
         return []
+    model = fold_batchnorm(model)
     pooled = np.concatenate(sets)
     classes = [
         model.predict(
-            pooled[start : start + POOL].astype(np.float32) / 255.0, batch_size=BATCH, verbose=0
+            inference_batches(
+                pooled[start : start + POOL].astype(np.float32) / 255.0, batch_size=BATCH
+            ),
+            verbose=0,
         )
         .argmax(axis=1)
         .astype(np.uint8)

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from bench.config import RunSpec
+from bench.data.pipeline import inference_batches
 from bench.identity import model_fingerprint
 from bench.progress import Progress
 from bench.train import protocol
@@ -23,7 +24,6 @@ from bench.train.losses import training_loss
 
 # How a run trains; tuning trials (bench.tune.search) train the same way.
 FIT_OPTIONS = dict(
-    validation_batch_size=1024,
     shuffle=False,  # the dataset reshuffles itself every epoch
     verbose=0,
 )
@@ -145,7 +145,7 @@ def checkpointed_fit(
     try:
         model.fit(
             training_dataset(spec, x, y, augmenter, epochs_done=done),
-            validation_data=validation_data,
+            validation_data=inference_batches(*validation_data),
             epochs=epochs,
             initial_epoch=epochs if checkpoint.stopped else max(done, plan.initial_epoch),
             callbacks=[*plan.first_callbacks, *callbacks, checkpoint],

@@ -21,6 +21,7 @@ import numpy as np
 
 import architectures
 from bench.config import RunSpec
+from bench.data.pipeline import inference_batches
 from bench.data.splits import Splits
 from bench.identity import model_fingerprint
 from bench.measure.calibration import process_limits
@@ -136,7 +137,7 @@ def train_and_evaluate(
     model = with_keras_batchnorm(model)  # what is evaluated, measured and saved
     # The one and only look at the test set.
     eval_start = time.perf_counter()
-    probabilities = model.predict(splits.x_test, batch_size=1024, verbose=0)
+    probabilities = model.predict(inference_batches(splits.x_test), verbose=0)
     eval_seconds = time.perf_counter() - eval_start
 
     save_start = time.perf_counter()
