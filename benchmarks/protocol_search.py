@@ -45,6 +45,7 @@ import numpy as np  # noqa: E402
 
 from bench.config import get_profile, plan  # noqa: E402
 from bench.data import load_dataset, split_dataset  # noqa: E402
+from bench.data.pipeline import inference_batches  # noqa: E402
 from bench.store.environment import enable_determinism  # noqa: E402
 from bench.train.build import build_for  # noqa: E402
 from bench.train.checkpoint import training_dataset  # noqa: E402
@@ -60,7 +61,7 @@ class ValidationHits(keras.callbacks.Callback):
         self.hits: list[np.ndarray] = []
 
     def on_epoch_end(self, epoch, logs=None):
-        predicted = self.model.predict(self.x, batch_size=1024, verbose=0).argmax(axis=1)
+        predicted = self.model.predict(inference_batches(self.x), verbose=0).argmax(axis=1)
         self.hits.append(predicted == self.y)
 
 
