@@ -156,29 +156,36 @@ def quantize(
 ) -> list[RunRecord]:
     """Add LiteRT exports to the finished runs under ``results`` whose model file is there:
     the precisions of ``exports`` (as ``bench.api.run`` takes it; default all) that a run's
-    record lacks, or all of them with ``force``. Returns the records rewritten.
+    record lacks, or all of them with ``force``. Without ``exports`` (and $BENCH_EXPORTS), a
+    run gets the exports its profile makes by default (``Profile.exports``: int8 for smoke).
+    Returns the records rewritten.
 
     Each run's data is loaded as its spec says (from ``data_dir``): the calibration images
     come from its training split, and its test images are checked against the labels its
     predictions were saved with. The architectures of ``arch_modules`` are registered first,
     so that their models load; a model that cannot be loaded is announced and left as it is.
     """
+    from bench.config import PROFILES
     from bench.measure.deploy import ExportSettings, parse_exports
     from bench.revisit import MODEL_LOAD_ERRORS, load_failed, saved_runs
     from bench.train.exports import add_exports, missing
     from bench.train.suite import outcome
 
-    if not isinstance(exports, ExportSettings):
-        exports = parse_exports(exports, keep_exports)
+    def wanted(record: RunRecord) -> ExportSettings:
+        if isinstance(exports, ExportSettings):
+            return missing(record, exports, force)
+        profile = PROFILES.get(record.spec.profile)
+        default = profile.exports if profile is not None else "all"
+        return missing(record, parse_exports(exports, keep_exports, default), force)
+
     announce = announce or (lambda line: None)
     updated = []
     runs = saved_runs(
-        results, lambda r: bool(missing(r, exports, force).precisions), data_dir, arch_modules,
-        announce,
-    )  # fmt: skip
+        results, lambda r: bool(wanted(r).precisions), data_dir, arch_modules, announce
+    )
     for folder, record, splits in runs:
         try:
-            record = add_exports(record, folder, splits, missing(record, exports, force))
+            record = add_exports(record, folder, splits, wanted(record))
         except MODEL_LOAD_ERRORS as exc:
             announce(load_failed(record, folder, exc))
             continue

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.api import PathLike, data_for, load_architectures
-from bench.errors import BenchError, one_line
+from bench.errors import one_line
 
 if TYPE_CHECKING:
     from bench.data import Splits
@@ -32,12 +32,11 @@ def saved_runs(
     over. The architectures of ``arch_modules`` are registered first, so that models load."""
     from bench.store import results as store
 
-    if not Path(results).is_dir():
-        raise BenchError(f"{results}: no such results folder")
+    runs = store.finished_runs(results)
     load_architectures(arch_modules).names()  # registers the layers and functions models use
     announce = announce or (lambda line: None)
     loaded = {}
-    for folder, record in store.iter_runs(results):
+    for folder, record in runs:
         if not record.ok or not wanted(record):
             continue
         absent = [name for name in (store.MODEL, store.PREDICTIONS) if not (folder / name).exists()]

@@ -18,6 +18,7 @@ from bench.data import NAMED_DATASETS, Splits, load_dataset, split_dataset
 from bench.errors import BenchError
 from bench.store import files, results
 from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
+from bench.words import counted
 from report import charts
 from report.dataview import DataView, data_view
 from report.deployment import DeploymentView, deployment_view, export_method, size_text
@@ -76,18 +77,12 @@ def load_runs(
     ``unreadable`` when given (the page notes it).
     """
     root = Path(results_dir)
-    if not root.is_dir():
-        raise BenchError(f"results folder {root} does not exist; check --results")
     found: list[RecordUnreadable] = []
-    runs = list(results.iter_runs(root, found))
+    runs = results.finished_runs(root, found)
     for problem in found:
         print(f"warning: {problem}, left out of the report", file=sys.stderr)
     if unreadable is not None:
         unreadable.extend(found)
-    if not runs:
-        raise BenchError(
-            f"no finished runs under {root}; run `python -m bench run` first or check --results"
-        )
     return results.load(root), runs
 
 
@@ -155,7 +150,7 @@ def render_report(
         "method": _method([record for _, record in runs], frame),
         "plotly_js": get_plotlyjs(),
         "chart_config": _CHART_CONFIG,
-        "run_count": len(runs),
+        "run_count": counted(len(runs), "run"),
         "unreadable": unreadable,
         "tuning": tuning,
         "tuning_charts": [Chart.of(t.chart_id, t.figure) for t in tuning],

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from bench.config import PROFILES, Profile, is_check
+from bench.words import counted
 from report.significance import ComparisonGroup, group_key
 
 
@@ -42,8 +43,9 @@ def highlights(
         gain = (paired[True] - paired[False]).dropna()
         if len(gain):
             lines.append(
-                f"Augmentation raised test accuracy for {(gain > 0).sum()} of {len(gain)} "
-                f"architectures (change from {gain.min():+.4f} to {gain.max():+.4f})."
+                f"Augmentation raised test accuracy for {(gain > 0).sum()} of "
+                f"{counted(len(gain), 'architecture')} "
+                f"(change from {gain.min():+.4f} to {gain.max():+.4f})."
             )
     lines += _significance_lines(best, comparisons)
     lines += _robustness_lines(board)

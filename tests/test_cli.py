@@ -17,6 +17,7 @@ from conftest import fake_record
 
 from bench.cli.main import main
 from bench.store import files, results
+from bench.words import counted
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -284,3 +285,10 @@ def test_building_the_parser_loads_no_tensorflow():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_counts_say_one_thing_and_many_things():
+    assert counted(1, "run") == "1 run"
+    assert [counted(n, "architecture") for n in (0, 2)] == ["0 architectures", "2 architectures"]
+    assert counted(1_200, "image") == "1,200 images"
+    assert counted(2, "entry", "entries") == "2 entries"

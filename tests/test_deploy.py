@@ -74,7 +74,7 @@ def test_exports_are_all_none_or_named_precisions_and_a_wrong_name_says_the_choi
     assert deploy.parse_exports("all").precisions == deploy.EXPORTS
     assert deploy.parse_exports("none").precisions == ()
     assert deploy.parse_exports("int8, float16").precisions == ("int8", "float16")
-    with pytest.raises(BenchError, match="unknown export precision 'int9'; choose from"):
+    with pytest.raises(BenchError, match="unknown export precision 'int9'; choose all, none or"):
         deploy.parse_exports("float16,int9")
 
 
@@ -182,6 +182,18 @@ def test_quantize_adds_only_the_precisions_a_run_lacks(tiny_arch, digits, tmp_pa
     (updated,) = deployment.quantize(tmp_path, exports="int8,float16")
     assert list(updated.exports) == ["int8", "float16"]
     assert updated.exports["int8"] == made.exports["int8"]  # kept, not made again
+
+
+def test_quantize_by_default_adds_only_what_the_runs_profile_exports(
+    tiny_arch, digits, tmp_path, monkeypatch, capsys
+):
+    specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
+    data = api.load_data("digits", val_size=200)
+    api.run(specs, data, tmp_path, quiet=True, exports="int8")  # the smoke profile's own
+    monkeypatch.delenv("BENCH_EXPORTS")
+    assert main(["quantize", "--results", str(tmp_path)]) == 0
+    assert "0 runs given exports" in capsys.readouterr().out
+    assert list(results.read_run_record(tmp_path / specs[0].run_id).exports) == ["int8"]
 
 
 def test_an_export_made_again_without_keep_takes_away_the_file_kept_before(

@@ -127,7 +127,7 @@ def _markdown(results) -> str:
 def test_report_of_an_empty_folder_is_a_one_line_error(tmp_path, capsys):
     assert main(["report", "--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "no finished runs" in err
+    assert len(err.splitlines()) == 1 and "holds no runs" in err
 
 
 def _runs(**columns) -> pd.DataFrame:

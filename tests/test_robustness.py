@@ -174,15 +174,24 @@ def test_bench_robustness_on_the_command_line_says_what_it_did(tiny_arch, digits
     api.run(specs, api.load_data("digits", val_size=200), tmp_path, quiet=True)
     assert main(["robustness", "--results", str(tmp_path), "--corruptions", "all"]) == 0
     out = capsys.readouterr().out
-    assert "1 runs evaluated on corrupted digits" in out and "error ratio" in out
+    assert "1 run evaluated on corrupted digits" in out and "error ratio" in out
     record = json.loads((tmp_path / specs[0].run_id / results.RECORD).read_text())
     assert set(record["robustness"]["accuracy"]) == set(corruptions.CORRUPTIONS)
 
 
-def test_bench_robustness_on_a_missing_folder_is_one_line_and_exit_2(tmp_path, capsys):
-    assert main(["robustness", "--results", str(tmp_path / "nowhere")]) == 2
+@pytest.mark.parametrize("command", ["robustness", "quantize", "report"])
+def test_a_command_on_a_missing_folder_is_one_line_and_exit_2(command, tmp_path, capsys):
+    assert main([command, "--results", str(tmp_path / "nowhere")]) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and "no such results folder" in error
+    assert error.count("\n") == 1 and "does not exist" in error
+
+
+@pytest.mark.parametrize("command", ["robustness", "quantize", "report"])
+def test_a_command_on_a_folder_without_runs_is_one_line_and_exit_2(command, tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("no runs here")
+    assert main([command, "--results", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "holds no runs" in error
 
 
 def test_the_sets_are_made_of_one_fixed_sample_of_the_test_images():

@@ -319,7 +319,7 @@ def test_a_search_of_an_edited_builder_starts_afresh(editable_arch, capsys):
     capsys.readouterr()
 
     assert main(["tune", *argv, "--max-trials", "1"]) == 0
-    assert "1 trials (1 run now)" in capsys.readouterr().out  # none carried over
+    assert "1 trial (1 run now)" in capsys.readouterr().out  # none carried over
     searches = list(arch_dir(path.parent / "results", "digits", "editable_net").glob("*/"))
     assert len(searches) == 2  # the stale search is kept, beside the new one
 
@@ -330,7 +330,7 @@ def test_run_tuned_says_which_search_found_its_hyperparameters(editable_arch, ca
     capsys.readouterr()
     loud = [flag for flag in argv if flag != "--quiet"]
     assert main(["run", *loud, "--tuned", "--augment", "off"]) == 0
-    assert "editable_net: tuned by the smoke random search (noaug, seed 0, 1 trials" in (
+    assert "editable_net: tuned by the smoke random search (noaug, seed 0, 1 trial" in (
         capsys.readouterr().out
     )
 

@@ -6,6 +6,7 @@ import argparse
 
 from bench import deployment
 from bench.cli.args import add_export_args, add_saved_runs_args, given
+from bench.words import counted
 
 HELP = "export finished runs' models to LiteRT (float16, int8) and measure them"
 DESCRIPTION = (
@@ -31,5 +32,5 @@ def cmd_quantize(args) -> int:
         arch_modules=args.arch_module,
         announce=lambda line: print(line, flush=True),
     )
-    print(f"{len(updated)} runs given exports in {args.results}")
+    print(f"{counted(len(updated), 'run')} given exports in {args.results}")
     return 0

@@ -6,6 +6,7 @@ import argparse
 
 from bench import robustness
 from bench.cli.args import add_corruptions_arg, add_saved_runs_args, given
+from bench.words import counted
 
 HELP = "evaluate finished runs' models on corrupted test digits (rotated, noisy, occluded...)"
 DESCRIPTION = (
@@ -31,5 +32,5 @@ def cmd_robustness(args) -> int:
         arch_modules=args.arch_module,
         announce=lambda line: print(line, flush=True),
     )
-    print(f"{len(updated)} runs evaluated on corrupted digits in {args.results}")
+    print(f"{counted(len(updated), 'run')} evaluated on corrupted digits in {args.results}")
     return 0

@@ -27,6 +27,7 @@ from bench.cli.args import (
 from bench.cli.summary import STATUSES, summary_table
 from bench.config import PRECISIONS, SCHEDULES, TRAIN_SETTINGS
 from bench.errors import BenchError
+from bench.words import counted
 
 # Run settings beyond the training ones that `run` takes as flags; with TRAIN_SETTINGS, what
 # a run's flags override.
@@ -216,7 +217,7 @@ def cmd_run(args) -> int:
     if not args.quiet:
         splits = data.splits
         print(
-            f"{len(specs)} runs on {data.dataset.name} ({data.dataset.source}): "
+            f"{counted(len(specs), 'run')} on {data.dataset.name} ({data.dataset.source}): "
             f"{len(splits.x_train):,} train / {len(splits.x_val):,} validation / "
             f"{len(splits.x_test):,} test images, profile {profile_name}, results in {args.out}"
         )

@@ -16,6 +16,7 @@ from bench.cli.args import (
     positive_float,
     positive_int,
 )
+from bench.words import counted
 
 HELP = "search hyperparameters with keras-tuner, on the validation split only"
 DESCRIPTION = (
@@ -118,13 +119,15 @@ def _tune_summary(outcome) -> str:
         return f"{outcome.arch}: search stopped: {outcome.error}"
     if outcome.role == "worker":
         numbers = ", ".join(trial_number(t) for t in outcome.trials_run) or "none"
-        return f"{outcome.arch}: this worker ran {ran} trial(s): {numbers}"
+        return f"{outcome.arch}: this worker ran {counted(ran, 'trial')}: {numbers}"
     budget = "; time budget spent" if outcome.stopped_by_budget else ""
     if outcome.best is None:
-        return f"{outcome.arch}: {outcome.trials_total} trials, none finished yet{budget}"
+        trials = counted(outcome.trials_total, "trial")
+        return f"{outcome.arch}: {trials}, none finished yet{budget}"
     best = outcome.best
     return (
-        f"{outcome.arch}: {best.trials} trials ({ran} run now){budget}; best {OBJECTIVE} "
+        f"{outcome.arch}: {counted(best.trials, 'trial')} ({ran} run now){budget}; "
+        f"best {OBJECTIVE} "
         f"{best.best_val_accuracy:.4f} (trial {trial_number(best.best_trial)}): "
         f"{format_values(best.hyperparameters)} -> {outcome.best_path}"
     )

@@ -47,7 +47,8 @@ class ExportSettings:
         unknown = [p for p in self.precisions if p not in EXPORTS]
         if unknown:
             raise BenchError(
-                f"unknown export precision '{unknown[0]}'; choose from {', '.join(EXPORTS)}"
+                f"unknown export precision '{unknown[0]}'; choose all, none or a "
+                f"comma-separated list of {', '.join(EXPORTS)}"
             )
 
 

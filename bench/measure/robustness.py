@@ -21,7 +21,6 @@ import numpy as np
 from bench.data.pipeline import inference_batches
 from bench.errors import BenchError
 from bench.measure import corruptions
-from bench.measure.folding import fold_batchnorm
 from bench.store import files
 from bench.store.records import Robustness
 
@@ -139,6 +138,8 @@ def _predict(model: Any, sets: list[np.ndarray]) -> list[np.ndarray]:
     more than the predictions themselves for a small model (`benchmarks/corruption_cost.py`).
     BatchNorm is folded into the layers before it: the same outputs to float rounding, in
     about two thirds of the time for ``mobilenet_lite``."""
+    from bench.measure.folding import fold_batchnorm  # Keras: not for the command line's help
+
     if not sets:
         return []
     model = fold_batchnorm(model)

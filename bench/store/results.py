@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from bench.errors import BenchError
 from bench.store.environment import capture
 from bench.store.files import write_json
 from bench.store.records import (
@@ -94,6 +95,22 @@ def read_run_record(run_dir: Path, name: str = RECORD) -> RunRecord | None:
     ``name``: the record file's, when it is not ``record.json`` (``run --from`` takes any)."""
     record = read_record(run_dir, name)
     return None if record is None else RunRecord.from_json(record, Path(run_dir) / name)
+
+
+def finished_runs(
+    root: str | os.PathLike, unreadable: list[RecordUnreadable] | None = None
+) -> list[tuple[Path, RunRecord]]:
+    """``iter_runs`` of a folder that must hold runs: a one-line ``BenchError`` when it is
+    missing or holds none (the commands that read results exit 2 on it)."""
+    if not Path(root).is_dir():
+        raise BenchError(f"results folder {root} does not exist; check --results")
+    runs = list(iter_runs(root, unreadable))
+    if not runs:
+        raise BenchError(
+            f"results folder {root} holds no runs; make some with `python -m bench run --out "
+            f"{root}` or check --results"
+        )
+    return runs
 
 
 def iter_runs(

@@ -21,6 +21,7 @@ from bench.store import files
 from bench.tune.progress import format_values
 from bench.tune.settings import BEST, OBJECTIVE, arch_dir
 from bench.tune.trials import best_trial, finished_trials, searched_values
+from bench.words import counted
 
 if TYPE_CHECKING:
     from bench.config import Profile, RunSpec
@@ -174,7 +175,7 @@ def tuned_specs(
         if announce is not None:
             announce(
                 f"{arch}: tuned by the {best.profile} {best.tuner} search "
-                f"({augment_tag(best.augment)}, seed {best.seed}, {best.trials} trials, "
+                f"({augment_tag(best.augment)}, seed {best.seed}, {counted(best.trials, 'trial')}, "
                 f"best {best.objective} {best.best_val_accuracy:.4f}): "
                 f"{format_values(best.hyperparameters)}"
                 + (" (its code changed since, not its network)" if edited else "")

@@ -20,6 +20,7 @@ from bench.tune.roles import (
 )
 from bench.tune.settings import BEST, BudgetSpent, SearchSettings, arch_dir, project_name
 from bench.tune.trials import finished_trials
+from bench.words import counted
 
 if TYPE_CHECKING:
     from bench.config import RunSpec
@@ -103,7 +104,8 @@ def _opening_line(arch: str, state: Path, oracle: Any, max_trials: int | None, c
         if cut_off
         else ""
     )
-    return f"{arch}: continuing the search in {state}: {done} trials finished{left}{resumes}"
+    finished = counted(done, "trial")
+    return f"{arch}: continuing the search in {state}: {finished} finished{left}{resumes}"
 
 
 def _run(
