@@ -262,4 +262,18 @@ def table_csv(board: pd.DataFrame) -> str:
         pairs = frame.pop(column).tolist()
         frame[f"{column}_low"] = [pair[0] for pair in pairs]
         frame[f"{column}_high"] = [pair[1] for pair in pairs]
-    return frame.to_csv(index=False, float_format="%.6g")
+    return _whole_numbers_as_integers(frame).to_csv(index=False)
+
+
+def _whole_numbers_as_integers(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each float column that holds only whole numbers (parameter counts,
+    bytes, epochs: floats once averaged over seeds or missing somewhere) as integers, so the
+    CSV says 2926730 rather than 2.92673e+06; the other floats keep every digit."""
+    frame = frame.copy()
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_float_dtype(values):
+            known = values.dropna()
+            if len(known) and (known == known.round()).all() and known.abs().max() < 2**53:
+                frame[column] = values.round().astype("Int64")
+    return frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import struct
@@ -19,7 +20,7 @@ from report.charts import augmentation_effect, learning_curves, pareto_front
 from report.highlights import highlights
 from report.images import png_bytes
 from report.labels import Point, place
-from report.leaderboard import MISSING, leaderboard, markdown
+from report.leaderboard import MISSING, leaderboard, markdown, table_csv
 from report.significance import augmentation_effects
 
 
@@ -374,6 +375,18 @@ def test_the_leaderboard_can_be_written_as_csv_to_a_file(small_suite, tmp_path, 
     assert sorted(board["arch"]) == ["custom_cnn", "custom_cnn", "lenet5", "lenet5"]
     assert {"interval_low", "interval_high", "test_accuracy"} <= set(board.columns)
     assert str(out) in capsys.readouterr().out
+
+
+def test_the_csv_writes_counts_as_integers_and_accuracies_with_every_digit(small_suite):
+    from bench.store import results as store
+
+    board = leaderboard(store.load(small_suite))
+    text = table_csv(board)
+    written = pd.read_csv(io.StringIO(text))
+    assert "e+" not in text
+    assert written["params"].dtype.kind == "i"
+    assert list(written["params"]) == [int(p) for p in board["params"]]
+    assert list(written["test_accuracy"]) == list(board["test_accuracy"])
 
 
 def test_the_page_notes_a_record_it_could_not_read(register_temporary, tmp_path, capsys):
