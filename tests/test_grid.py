@@ -106,6 +106,7 @@ def test_a_bad_scheduler_address_is_one_line_and_exit_2(tmp_path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "tcp://127.0.0.1:9" in lines[0], done.stderr
+    assert list(tmp_path.iterdir()) == []  # no run folders, no .grid left behind
 
 
 def test_without_dask_the_cluster_options_say_how_to_install_it(tmp_path):

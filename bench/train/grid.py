@@ -101,19 +101,30 @@ def run_grid(
     progress = progress or Progress(len(specs))
     progress.plan(suite_costs(specs, splits))
     records: dict[int, RunRecord] = {}
-    with contextlib.ExitStack() as locks:
-        todo = []
-        for position, spec in enumerate(specs):
-            done = None if force else finished_record(spec, splits, out_dir / spec.run_id, progress)
-            if done is None:
-                done = _lock(locks, spec, out_dir, progress)
-            if done is None:
-                todo.append(position)
-            else:
-                records[position] = done
-        if todo:
-            setup = ProcessSetup(cluster.threads(), determinism, arch_modules)
-            with _shared_scratch(out_dir) as shared, _connected(cluster, out_dir) as client:
+    pending = []
+    for position, spec in enumerate(specs):
+        done = None if force else finished_record(spec, splits, out_dir / spec.run_id, progress)
+        if done is None:
+            pending.append(position)
+        else:
+            records[position] = done
+    if pending:
+        setup = ProcessSetup(cluster.threads(), determinism, arch_modules)
+        # Connected before the runs are locked: a lock makes its run's folder, and a cluster
+        # that cannot be reached must leave no empty folders behind.
+        with (
+            _shared_scratch(out_dir) as shared,
+            _connected(cluster, out_dir) as client,
+            contextlib.ExitStack() as locks,
+        ):
+            todo = []
+            for position in pending:
+                locked = _lock(locks, specs[position], out_dir, progress)
+                if locked is None:
+                    todo.append(position)
+                else:
+                    records[position] = locked
+            if todo:
                 made = _run_on(client, specs, todo, splits, dataset, setup, shared,
                                after, force, out_dir, progress)  # fmt: skip
                 records.update(made)
