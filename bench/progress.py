@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TextIO
 
-# A run's cost, computed only when an estimate needs it; None when it cannot be known.
-Cost = Callable[[], float | None]
+from bench.words import counted
+
+
+@dataclasses.dataclass(frozen=True)
+class Work:
+    """What an estimate knows of a run before it runs: its network (runs of one network at one
+    batch size and precision take about the same time per training image and epoch) and its
+    training images times epochs."""
+
+    network: str
+    epoch_images: float
 
 
 def format_duration(seconds: float) -> str:
@@ -25,11 +35,12 @@ def format_duration(seconds: float) -> str:
 class Progress:
     """Prints suite- and epoch-level progress; silent when ``quiet``.
 
-    The estimate of what is left is the remaining runs' cost (``plan``) times the seconds
-    the finished runs took per unit of their cost, so a suite of cheap and costly networks
-    is not estimated as if every run took the mean; without costs (or while a run's cost is
-    unknown) a run counts as the mean finished run. Within a run it scales the mean epoch
-    time by the epochs still allowed (an upper bound, since early stopping may end sooner).
+    What is left is estimated per network (``plan``): a run of a network that has finished
+    a run here takes that network's seconds per training image and epoch, times its own
+    images and epochs; a run of a network not timed yet takes those of all the finished runs
+    together, and the line says how many networks are still untimed. Until a run has
+    finished (a resumed one does not count) the line says "estimating". Within a run, the
+    epochs left times the mean epoch so far.
     """
 
     def __init__(self, total: int, quiet: bool = False, stream: TextIO | None = None):
@@ -40,8 +51,8 @@ class Progress:
         self.run_seconds: list[float] = []
         self.index = 0
         self._resumed = False  # whether the run under way went on from a checkpoint
-        self._costs: Sequence[Cost] = ()
-        self._finished_costs: list[tuple[float, float]] = []  # (seconds, cost) of whole runs
+        self._work: Sequence[Work] = ()
+        self._timed: list[tuple[Work, float]] = []  # (work, seconds) of whole runs made here
 
     def _print(self, text: str) -> None:
         if not self.quiet:
@@ -54,30 +65,46 @@ class Progress:
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
-    def plan(self, costs: Sequence[Cost]) -> None:
-        """The suite's runs' costs, in order: any unit proportional to their training time
-        (``bench.train.runcost``); each is computed only when an estimate first needs it."""
-        self._costs = costs
-
-    def _cost(self, index: int) -> float | None:
-        return self._costs[index]() if index < len(self._costs) else None
+    def plan(self, work: Sequence[Work]) -> None:
+        """The suite's runs, in order, as the estimate knows them."""
+        self._work = work
 
     def estimate_left(self, runs_left: int) -> str:
-        seconds = self._seconds_for(range(self.total - runs_left, self.total))
-        return "estimating" if seconds is None else f"~{format_duration(seconds)} left"
+        return self._left(range(self.total - runs_left, self.total))
 
-    def _seconds_for(self, positions: Sequence[int]) -> float | None:
-        """How long the runs at ``positions`` should take one after another: their costs at
-        the seconds per unit of cost of the whole runs made so far (the mean run without
-        costs); None before the first."""
+    def _left(self, positions: Sequence[int], parallel: int = 1) -> str:
+        """``~12m30s left`` for the runs at ``positions``, made ``parallel`` at a time."""
+        if not positions:
+            return "done"
+        estimate = self._seconds_for(positions)
+        if estimate is None:
+            return "estimating"
+        runs, untimed = estimate
+        seconds = max(sum(runs) / max(1, min(parallel, len(runs))), max(runs))
+        rough = f" ({counted(untimed, 'network')} not timed yet)" if untimed else ""
+        return f"~{format_duration(seconds)} left{rough}"
+
+    def _seconds_for(self, positions: Sequence[int]) -> tuple[list[float], int] | None:
+        """Each run's expected seconds, and how many of their networks are untimed; None
+        before the first run has finished."""
         if not self.run_seconds:
             return None
-        mean = sum(self.run_seconds) / len(self.run_seconds)
-        if not self._finished_costs:
-            return mean * len(positions)
-        rate = sum(s for s, _ in self._finished_costs) / sum(c for _, c in self._finished_costs)
-        costs = [self._cost(i) for i in positions]
-        return sum(mean if cost is None else cost * rate for cost in costs)
+        planned = [self._work[i] if i < len(self._work) else None for i in positions]
+        if not self._timed or None in planned:
+            mean = sum(self.run_seconds) / len(self.run_seconds)
+            return [mean] * len(positions), 0
+        totals: dict[str, list[float]] = {}  # network: [seconds, epoch images]
+        for work, seconds in self._timed:
+            total = totals.setdefault(work.network, [0.0, 0.0])
+            total[0] += seconds
+            total[1] += work.epoch_images
+        rates = {
+            network: seconds / max(images, 1.0) for network, (seconds, images) in totals.items()
+        }
+        overall = sum(s for s, _ in totals.values()) / max(sum(w for _, w in totals.values()), 1.0)
+        runs = [work.epoch_images * rates.get(work.network, overall) for work in planned]
+        untimed = {work.network for work in planned if work.network not in rates}
+        return runs, len(untimed)
 
     def run_started(self, label: str) -> None:
         self.index += 1
@@ -101,10 +128,7 @@ class Progress:
 
     def run_finished(self, seconds: float, summary: str) -> None:
         if not self._resumed:  # part of a run would make the estimate of those left too short
-            self.run_seconds.append(seconds)
-            cost = None if self.quiet else self._cost(self.index - 1)
-            if cost:  # a builder that fails has no cost, and a run of it no rate
-                self._finished_costs.append((seconds, cost))
+            self._finished(self.index - 1, seconds)
         self._print(f"    {summary} {took(seconds, self._resumed)}")
 
     def run_made(
@@ -115,21 +139,18 @@ class Progress:
         plan, by ``where`` in ``seconds`` (None: the cluster lost it); ``pending`` are the
         positions of the runs still under way or queued, shared among ``parallel`` workers."""
         self.index += 1
-        if self.quiet:
-            return  # nothing to print: costs stay uncomputed
         if seconds is not None:
-            self.run_seconds.append(seconds)
-            cost = self._cost(position)
-            if cost:
-                self._finished_costs.append((seconds, cost))
-        left = self._seconds_for(pending)
+            self._finished(position, seconds)
         self._print(
             f"[run {self.index}/{self.total}] {label} on {where} | elapsed "
-            f"{format_duration(self.elapsed())} | "
-            + ("done" if not pending else "estimating" if left is None
-               else f"~{format_duration(left / max(1, parallel))} left")
-        )  # fmt: skip
+            f"{format_duration(self.elapsed())} | {self._left(pending, parallel)}"
+        )
         self._print(f"    {summary}" + ("" if seconds is None else f" {took(seconds, False)}"))
+
+    def _finished(self, position: int, seconds: float) -> None:
+        self.run_seconds.append(seconds)
+        if position < len(self._work):
+            self._timed.append((self._work[position], seconds))
 
     def epoch_finished(
         self, epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float
@@ -149,7 +170,7 @@ def resumed_line(epochs_done: int, max_epochs: int) -> str:
 def epoch_line(
     epoch: int, max_epochs: int, logs: dict, seconds: float, mean_seconds: float, of: str
 ) -> str:
-    """``    epoch 3/30  loss ...  val_accuracy ...  20.1s  (run: at most 9m01s left)``.
+    """``    epoch 3/30  loss ...  val_accuracy ...  20.1s  (run: ~9m01s left)``.
 
     What is left is the epochs still allowed times the mean epoch so far; after the last
     epoch, or without a mean epoch time, the line says nothing about it.
@@ -163,4 +184,4 @@ def epoch_line(
     left = mean_seconds * (max_epochs - epoch)
     if not left >= 0.5:  # what would print as 0s; NaN too (no mean yet)
         return line
-    return f"{line}  ({of}: at most {format_duration(left)} left)"
+    return f"{line}  ({of}: ~{format_duration(left)} left)"

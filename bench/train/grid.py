@@ -95,11 +95,11 @@ def run_grid(
 ) -> list[RunRecord]:
     """``bench.train.suite.run_suite`` on a Dask cluster: the same runs skipped, the same
     records, in the order of ``specs``."""
-    from bench.train.runcost import suite_costs
+    from bench.train.runcost import suite_work
     from bench.train.suite import finished_record
 
     progress = progress or Progress(len(specs))
-    progress.plan(suite_costs(specs, splits))
+    progress.plan(suite_work(specs, splits))
     records: dict[int, RunRecord] = {}
     pending = []
     for position, spec in enumerate(specs):

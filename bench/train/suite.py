@@ -18,7 +18,7 @@ from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
 from bench.train.after import AfterTraining, measure_after
 from bench.train.build import built_network
 from bench.train.run import run_record
-from bench.train.runcost import suite_costs
+from bench.train.runcost import suite_work
 from bench.train.runlock import RunLocked, run_lock
 
 
@@ -40,7 +40,7 @@ def run_suite(
     skipped ones included.
     """
     progress = progress or Progress(len(specs))
-    progress.plan(suite_costs(specs, splits))
+    progress.plan(suite_work(specs, splits))
     records = []
     for spec in specs:
         run_dir = out_dir / spec.run_id
