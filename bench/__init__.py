@@ -1,8 +1,9 @@
 """mnist-bench: compare small convolutional networks on MNIST-family data.
 
-The functions below (``bench.plan``, ``bench.run``, ...) are ``bench.api``'s, and those of
-``bench.deployment`` (``list_architectures``, ``measure_latency``, ``quantize``), loaded on
-first use so that ``import bench`` and the command line's ``--help`` stay free of TensorFlow.
+The functions below (``bench.plan``, ``bench.run``, ...) are ``bench.api``'s, those of
+``bench.deployment`` (``list_architectures``, ``measure_latency``, ``quantize``) and
+``bench.robustness.evaluate_robustness``, loaded on first use so that ``import bench`` and
+the command line's ``--help`` stay free of TensorFlow.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = [
     "build_report",
     "data_for",
     "dataset_info",
+    "evaluate_robustness",
     "leaderboard",
     "list_architectures",
     "load_architectures",
@@ -41,6 +43,10 @@ def __getattr__(name: str):
         from bench import deployment
 
         return getattr(deployment, name)
+    if name == "evaluate_robustness":
+        from bench import robustness
+
+        return robustness.evaluate_robustness
     if name in __all__:
         from bench import api
 

@@ -1,0 +1,55 @@
+"""What the README and docs name exists: every dotted module or function name in backticks
+(``bench.measure.folding``, ``bench.load_results``) imports, and every file path they give is
+in the repository."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PACKAGES = "bench|architectures|report"
+# a dotted name, not a file name such as report.html nor part of a path
+DOTTED = re.compile(rf"(?<![\w/.-])((?:{PACKAGES})(?:\.[A-Za-z_]\w*)+)(?![\w/-])")
+FILE_SUFFIXES = (".html", ".png", ".md", ".py", ".csv", ".json", ".j2", ".npz", ".keras")
+PATH = re.compile(rf"(?<![\w/.-])((?:{PACKAGES}|benchmarks|tests|docs)/[\w./-]*\w\.(?:py|md|j2))")
+
+
+def _mentions(pattern: re.Pattern) -> list[tuple[str, str]]:
+    return sorted({(doc.name, found) for doc in DOCS for found in pattern.findall(doc.read_text())})
+
+
+def _resolves(dotted: str) -> bool:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[cut:]:
+                target = getattr(target, name)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("doc", "dotted"), [(d, n) for d, n in _mentions(DOTTED) if not n.endswith(FILE_SUFFIXES)]
+)
+def test_every_dotted_name_the_docs_give_exists(doc, dotted):
+    assert _resolves(dotted), f"{doc} names {dotted}, which does not exist"
+
+
+@pytest.mark.parametrize(("doc", "path"), _mentions(PATH))
+def test_every_file_the_docs_give_exists(doc, path):
+    assert (ROOT / path).exists(), f"{doc} names {path}, which is not in the repository"
+
+
+def test_the_docs_name_some_modules_and_files():
+    assert len(_mentions(DOTTED)) > 10 and len(_mentions(PATH)) > 5
