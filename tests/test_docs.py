@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import importlib
 import re
+import shlex
 from pathlib import Path
 
 import pytest
+
+from bench.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -53,3 +56,29 @@ def test_every_file_the_docs_give_exists(doc, path):
 
 def test_the_docs_name_some_modules_and_files():
     assert len(_mentions(DOTTED)) > 10 and len(_mentions(PATH)) > 5
+
+
+def _readme_commands() -> list[str]:
+    """Every ``python -m bench`` line of the README's bash blocks, less its comment."""
+    blocks = re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line.startswith("python -m bench ")]
+
+
+@pytest.mark.parametrize("command", _readme_commands())
+def test_every_bench_command_in_the_readme_is_one_the_command_line_takes(command):
+    # Parsing checks the command, its flags and their values; what they do is tested elsewhere.
+    args = shlex.split(command)[3:]
+    try:
+        parsed = build_parser().parse_args(args)
+    except SystemExit as exited:
+        assert exited.code == 0 and "--help" in args, command
+        return
+    assert callable(parsed.handler), command
+
+
+def test_the_readme_shows_the_smoke_run_and_the_main_job():
+    commands = _readme_commands()
+    assert any("--profile smoke" in c and "--all" in c for c in commands)
+    assert any(c.startswith("python -m bench run --all --data-dir") for c in commands)
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 250  # README stays short
