@@ -27,7 +27,7 @@ from report.images import data_uri
 from report.latency import benchmark_history, runtime_rows
 from report.leaderboard import Cell, cell, leaderboard, shown_columns
 from report.robustness import RobustnessView, robustness_view
-from report.significance import augmentation_effects, compare_groups
+from report.significance import augmentation_effects, compare_groups, p_text
 from report.tuning import tuning_views
 
 MISTAKES_SHOWN = 12
@@ -209,6 +209,7 @@ def _template():
         lstrip_blocks=True,
     )
     env.filters["size"] = size_text
+    env.filters["p_text"] = p_text
     return env.get_template("report.html.j2")
 
 

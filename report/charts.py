@@ -20,6 +20,10 @@ AUGMENT_COLOURS = {False: "#1f77b4", True: "#ff7f0e"}
 _LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=60, r=20, t=50, b=50))
 
 
+# What a chart of single-seed runs says instead of intervals.
+ONE_SEED = "one seed each: no intervals, and differences of a few tenths may be noise"
+
+
 def layout(top: int, **settings) -> dict:
     """The common layout with a top margin of ``top`` pixels and other ``settings``."""
     return {**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": top}, **settings}
@@ -42,6 +46,12 @@ def _error_bars(board: pd.DataFrame) -> dict | None:
         array=(high - board["test_accuracy"]).fillna(0).tolist(),
         arrayminus=(board["test_accuracy"] - low).fillna(0).tolist(),
     )
+
+
+def _seeds_note(board: pd.DataFrame, one_seed: bool) -> str:
+    if one_seed:
+        return ONE_SEED
+    return "bars: 95% intervals over seeds" if _error_bars(board) is not None else ""
 
 
 def pareto_front(cost: pd.Series, accuracy: pd.Series) -> list[int]:
@@ -74,6 +84,7 @@ def accuracy_against(
                 marker=dict(size=11, color=AUGMENT_COLOURS[bool(augment)]),
             )
         )
+    one_seed = len(measured) > 0 and measured["seeds"].max() <= 1
     if len(measured):
         front = measured.iloc[pareto_front(measured[cost], measured["test_accuracy"])]
         fig.add_trace(
@@ -82,7 +93,7 @@ def accuracy_against(
                 y=front["test_accuracy"],
                 mode="lines",
                 line=dict(shape="hv", dash="dot", color="#2ca02c"),
-                name="Pareto frontier",
+                name="frontier of one seed" if one_seed else "Pareto frontier",
                 hoverinfo="skip",
             )
         )
@@ -92,11 +103,11 @@ def accuracy_against(
     else:
         annotate_empty(fig, "not measured yet")
     fig.update_layout(
-        title=title,
+        title=dict(text=title, subtitle_text=_seeds_note(measured, one_seed)),
         xaxis_title=axis_title,
         yaxis_title="test accuracy",
         legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
-        **layout(top=80),  # the title, then the legend
+        **layout(top=100),  # the title and its subtitle, then the legend
     )
     fig.update_xaxes(type="log")
     return fig
@@ -132,10 +143,12 @@ def augmentation_effect(effects: list[AugmentationEffect]) -> go.Figure:
         )
     else:
         annotate_empty(fig, "no architecture ran both with and without augmentation")
+    several_seeds = any(e.difference.n > 1 for e in effects)
     fig.update_layout(
         title=dict(
             text="What augmentation buys each architecture",
-            subtitle_text="test accuracy with minus without, paired by seed; 95% intervals",
+            subtitle_text="test accuracy with minus without, paired by seed; "
+            + ("95% intervals" if several_seeds else ONE_SEED),
         ),
         yaxis_title="test accuracy change, points",
         yaxis_zeroline=True,

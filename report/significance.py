@@ -227,3 +227,9 @@ def _holm_by_setting(tests: list[AugmentationTest], alpha: float) -> list[Augmen
             pair = dataclasses.replace(tests[i].comparison, p_adjusted=p, significant=p < alpha)
             adjusted[i] = dataclasses.replace(tests[i], comparison=pair)
     return adjusted
+
+
+def p_text(p: float) -> str:
+    """A p-value as the page prints it: three significant digits, and ``< 1e-300`` where an
+    exact test's p is below what a double holds (it would print as 0)."""
+    return "< 1e-300" if p < 1e-300 else f"{p:.3g}"

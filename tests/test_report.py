@@ -16,7 +16,13 @@ import pytest
 from bench.cli.main import main
 from bench.config import RunSpec
 from bench.store.records import RunRecord
-from report.charts import augmentation_effect, learning_curves, pareto_front
+from report.charts import (
+    ONE_SEED,
+    accuracy_against,
+    augmentation_effect,
+    learning_curves,
+    pareto_front,
+)
 from report.highlights import highlights
 from report.images import png_bytes
 from report.labels import Point, place
@@ -235,8 +241,19 @@ def test_the_augmentation_chart_shows_the_paired_difference_in_points_with_its_i
     one_seed = augmentation_effects(
         _runs(seed=[0, 0], augment=[True, False], test_accuracy=[0.9, 0.8])
     )
-    (bar,) = augmentation_effect(one_seed).data
+    chart = augmentation_effect(one_seed)
+    (bar,) = chart.data
     assert bar.y[0] == pytest.approx(10.0) and not bar.error_y.visible
+    subtitle = chart.layout.title.subtitle.text
+    assert "95%" not in subtitle and "one seed" in subtitle
+
+
+def test_a_chart_of_one_seed_per_point_claims_no_interval_and_no_pareto_frontier():
+    board = leaderboard(_runs(arch=["a", "b"], test_accuracy=[0.99, 0.98], params=[10, 20]))
+    chart = accuracy_against(board, "params", "Accuracy against size", "parameters")
+    names = [trace.name for trace in chart.data]
+    assert "frontier of one seed" in names and "Pareto frontier" not in names
+    assert chart.layout.title.subtitle.text == ONE_SEED
 
 
 def test_the_learning_curves_colour_by_network_dash_by_augmentation_and_group_the_legend():

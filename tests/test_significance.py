@@ -10,7 +10,7 @@ import pytest
 
 from bench.store import files, results
 from report.leaderboard import leaderboard, markdown, table_csv
-from report.significance import augmentation_effects, compare_groups
+from report.significance import augmentation_effects, compare_groups, p_text
 
 N_TEST = 2000
 
@@ -132,3 +132,9 @@ def test_the_csv_leaderboard_splits_intervals_into_columns(three_architectures):
     header = text.splitlines()[0].split(",")
     assert {"interval_low", "interval_high", "accuracy_range_low", "test_accuracy"} <= set(header)
     assert len(text.splitlines()) == 4
+
+
+def test_a_p_value_below_what_a_double_holds_is_printed_as_a_bound_not_as_0():
+    assert p_text(0.0) == "< 1e-300"
+    assert p_text(1e-157) == "1e-157"
+    assert p_text(0.04321) == "0.0432"
