@@ -72,6 +72,8 @@ class DeploymentView:
     chart: go.Figure | None
     fits: list[BudgetFit]
     failed: list[tuple[str, str]]  # (configuration, error) of each failed int8 export
+    # configurations with no int8 export recorded: made before exports, or without int8
+    unexported: list[str] = dataclasses.field(default_factory=list)
     chart_note: str = ""
     fits_note: str = ""
 
@@ -86,10 +88,12 @@ def deployment_view(board: pd.DataFrame) -> DeploymentView | None:
     ranked = points[~points["profile"].map(is_check)]
     fits = most_accurate_fits(ranked) if len(ranked) else []
     failed = board[board["int8_status"] == FAILED]
+    unexported = board[board["int8_status"].isna()]
     return DeploymentView(
         chart=chart,
         fits=fits,
         failed=[(config_label(row), row["int8_error"]) for _, row in failed.iterrows()],
+        unexported=[config_label(row) for _, row in unexported.iterrows()],
         chart_note="" if chart else "No int8 export succeeded: nothing to draw.",
         fits_note="" if fits else _fits_note(points),
     )

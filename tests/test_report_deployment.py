@@ -164,6 +164,16 @@ def test_the_budget_table_picks_the_most_accurate_model_that_fits_or_says_none_d
     assert (fits[2].accuracy, fits[2].flash, fits[2].ram) == (0.99, 200 * KB, 60 * KB)
 
 
+def test_the_view_names_the_configurations_it_chooses_without_for_want_of_an_int8_export(
+    tmp_path,
+):
+    exported = _record("small", int8=fake_export(0.98, kb=40, ram_kb=8))
+    board = _board(tmp_path, [exported, _record("older")])
+    view = deployment_view(board)
+    assert view.unexported == ["older (no aug)"]
+    assert {fit.model for fit in view.fits} <= {"small (no aug)", None}
+
+
 def test_each_profile_gets_its_own_choice_for_a_budget_not_the_others_accuracy(tmp_path):
     quick = _record("small", profile="quick", int8=fake_export(0.97, kb=40, ram_kb=8))
     standard = _record("mid", profile="standard", int8=fake_export(0.99, kb=40, ram_kb=8))
