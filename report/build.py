@@ -24,7 +24,7 @@ from report.dataview import DataView, data_view
 from report.deployment import DeploymentView, deployment_view, export_method, size_text
 from report.highlights import check_profiles, highlights
 from report.images import data_uri
-from report.latency import benchmark_history, runtime_rows
+from report.latency import benchmark_history, latency_history, runtime_latency, runtime_rows
 from report.leaderboard import Cell, cell, leaderboard, shown_columns
 from report.robustness import RobustnessView, robustness_view
 from report.significance import augmentation_effects, compare_groups, p_text
@@ -119,8 +119,8 @@ def render_report(
     runtimes = runtime_rows(results.read_latency(results_dir))
     history = benchmark_history(benchmarks_dir)
     latency_charts = [
-        Chart.of("chart-runtimes", charts.runtime_latency(runtimes)),
-        Chart.of("chart-latency-history", charts.latency_history(history)),
+        Chart.of("chart-runtimes", runtime_latency(runtimes)),
+        Chart.of("chart-latency-history", latency_history(history)),
     ]
     view, data_note = _data_section(ok_runs, data)
     tuning = tuning_views(results_dir, board)  # [] unless `bench tune` saved results here
