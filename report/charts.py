@@ -117,6 +117,7 @@ def augmentation_effect(effects: list[AugmentationEffect]) -> go.Figure:
     """Test accuracy with augmentation minus without, in accuracy points, per architecture:
     the mean paired difference over seeds with its 95% interval (none with one seed)."""
     fig = go.Figure()
+    several_seeds = any(e.difference.n > 1 for e in effects)
     if effects:
         several = len({(e.dataset, e.profile) for e in effects}) > 1
         names = [
@@ -133,7 +134,7 @@ def augmentation_effect(effects: list[AugmentationEffect]) -> go.Figure:
                     symmetric=False,
                     array=above,
                     arrayminus=below,
-                    visible=any(e.difference.n > 1 for e in effects),
+                    visible=several_seeds,
                 ),
                 marker_color=AUGMENT_COLOURS[True],
                 customdata=[e.difference.n for e in effects],
@@ -143,7 +144,6 @@ def augmentation_effect(effects: list[AugmentationEffect]) -> go.Figure:
         )
     else:
         annotate_empty(fig, "no architecture ran both with and without augmentation")
-    several_seeds = any(e.difference.n > 1 for e in effects)
     fig.update_layout(
         title=dict(
             text="What augmentation buys each architecture",

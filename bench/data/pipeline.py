@@ -45,8 +45,8 @@ def inference_batches(x: np.ndarray, y: np.ndarray | None = None, batch_size: in
     """``x`` (and ``y``) in batches of ``batch_size``, in order, for ``predict`` or as
     validation data: without tf.data's autotuner, whose wake-up an iterator waits for when it
     is destroyed. Given NumPy arrays, ``predict`` made a tuned pipeline, and each call
-    returned on the autotuner's period (10.24 or 20.48 s for 10,000 images whatever the
-    model), docs/speed.md."""
+    returned on the autotuner's period (about 10.3 or 20.6 s for 10,000 images, whatever
+    the model: docs/speed.md)."""
     import tensorflow as tf
 
     data = x if y is None else (x, y)

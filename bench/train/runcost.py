@@ -30,7 +30,7 @@ def suite_work(specs: list[RunSpec], splits: Splits) -> list[Work]:
                 ],
                 sort_keys=True,
                 default=str,
-            ),  # fmt: skip
+            ),
             epoch_images=float(spec.epochs * len(splits.x_train)),
         )
         for spec in specs
