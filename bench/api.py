@@ -272,7 +272,7 @@ def _cluster(workers: int | None, threads_per_worker: int | None, scheduler: str
 
 
 def enable_determinism() -> None:
-    from bench.store.environment import enable_determinism as enable
+    from bench.environment import enable_determinism as enable
 
     enable()
 

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import architectures
+from bench.environment import cpu_has_bf16, gpu_names
 from bench.errors import BenchError
 from bench.names import check_name
-from bench.store.environment import cpu_has_bf16, gpu_names
 
 SCHEDULES = ("onecycle", "plateau")  # bench.train.protocol says what each does
 PRECISIONS = ("float32", "bfloat16", "float16")

@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 from bench.config import get_profile, plan  # noqa: E402
 from bench.data import load_dataset, split_dataset  # noqa: E402
 from bench.data.pipeline import inference_batches  # noqa: E402
-from bench.store.environment import enable_determinism  # noqa: E402
+from bench.environment import enable_determinism  # noqa: E402
 from bench.train.build import build_for  # noqa: E402
 from bench.train.checkpoint import training_dataset  # noqa: E402
 from bench.train.fit import compile_for_training, steps_per_epoch  # noqa: E402

@@ -33,7 +33,7 @@ import tensorflow as tf  # noqa: E402
 from tensorflow.python.profiler.internal import _pywrap_profiler_plugin  # noqa: E402
 
 from bench.config import PRECISIONS, get_profile, plan  # noqa: E402
-from bench.store.environment import cpu_description, enable_determinism  # noqa: E402
+from bench.environment import cpu_description, enable_determinism  # noqa: E402
 from bench.train.build import build_for  # noqa: E402
 from bench.train.fit import compile_for_training  # noqa: E402
 

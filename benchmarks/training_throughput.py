@@ -50,12 +50,12 @@ from bench.config import (  # noqa: E402
     resolve_precision,
 )
 from bench.data import load_dataset, split_dataset  # noqa: E402
-from bench.measure.calibration import limit_dtypes, matmul_rate  # noqa: E402
-from bench.measure.flops import count_flops  # noqa: E402
-from bench.store.environment import (  # noqa: E402
+from bench.environment import (  # noqa: E402
     cpu_description,
     enable_determinism,
 )
+from bench.measure.calibration import limit_dtypes, matmul_rate  # noqa: E402
+from bench.measure.flops import count_flops  # noqa: E402
 from bench.train.build import build_for  # noqa: E402
 from bench.train.checkpoint import training_dataset  # noqa: E402
 from bench.train.fit import compile_for_training, steps_per_epoch  # noqa: E402

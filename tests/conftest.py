@@ -125,7 +125,7 @@ def op_determinism():
     """TensorFlow's op determinism, on as in every ``bench run``. It is process-wide and cannot
     be switched off: the tests after one that asks for it run with it on, as they do after any
     test that calls the CLI in process."""
-    from bench.store.environment import enable_determinism
+    from bench.environment import enable_determinism
 
     enable_determinism()
 

@@ -87,6 +87,33 @@ def test_the_import_graph_has_no_cycle():
     assert cycles(import_graph()) == []
 
 
+def package_of(module: str) -> str:
+    """``bench.train.fit`` -> ``bench.train``; a module directly in ``bench`` is its own
+    package; ``report.charts`` -> ``report``."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "bench" else parts[0]
+
+
+def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The import graph with each module folded into its package."""
+    packages: dict[str, set[str]] = {}
+    for name, deps in graph.items():
+        outside = {package_of(other) for other in deps} - {package_of(name)}
+        packages.setdefault(package_of(name), set()).update(outside)
+    return packages
+
+
+def test_packages_import_each_other_one_way():
+    assert cycles(package_graph(import_graph())) == []
+
+
+def test_a_cycle_between_two_packages_is_found_though_their_modules_have_none():
+    graph = {"bench.a.x": {"bench.b.y"}, "bench.b.z": {"bench.a.w"}, "bench.a.w": set()}
+    graph |= {"bench.b.y": set()}
+    assert cycles(graph) == []
+    assert cycles(package_graph(graph)) == [["bench.a", "bench.b"]]
+
+
 def test_the_cycle_check_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
@@ -157,6 +184,7 @@ def main() -> None:
     )
     print(f"longest function: {function[1]}, {function[0]} lines")
     print(f"import cycles: {cycles(import_graph()) or 'none'}")
+    print(f"package cycles: {cycles(package_graph(import_graph())) or 'none'}")
 
 
 if __name__ == "__main__":

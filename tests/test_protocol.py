@@ -12,6 +12,7 @@ import pytest
 from bench import config
 from bench.cli.main import main
 from bench.config import RunSpec, plan
+from bench.measure.twin import in_float32
 from bench.progress import Progress
 from bench.store import results
 from bench.store.records import DatasetInfo, RunRecord
@@ -110,7 +111,7 @@ def test_the_record_names_the_precision_and_the_device(
 def test_a_mixed_precision_model_has_a_float32_twin_for_the_runtimes(tiny_arch, tiny_profile):
     (spec,) = plan([tiny_arch], "digits", tiny_profile, [False], precision="bfloat16")
     model = build_for(spec, (28, 28, 1), 10)
-    twin = protocol.in_float32(model)
+    twin = in_float32(model)
     images = np.random.default_rng(0).uniform(0, 1, (4, 28, 28, 1)).astype("float32")
     assert {layer.compute_dtype for layer in twin.layers} == {"float32"}
     assert twin.count_params() == model.count_params()

@@ -13,7 +13,7 @@ import functools
 import statistics
 import time
 
-from bench.store.environment import cpu_has_bf16
+from bench.environment import cpu_has_bf16
 
 # Big enough to run at the kernel's full speed on a few cores, small enough to take well
 # under a second a call.

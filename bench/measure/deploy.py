@@ -91,7 +91,7 @@ def evaluate_exports(
     """
     if not settings.precisions:
         return {}
-    from bench.train.protocol import in_float32
+    from bench.measure.twin import in_float32
 
     try:
         twin = in_float32(model)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.errors import one_line
-from bench.train.protocol import in_float32
+from bench.measure.twin import in_float32
 
 RUNTIMES = ("keras", "keras-predict", "litert", "onnx")
 TOLERANCE = 1e-4

@@ -142,7 +142,7 @@ class PerClass(_Section):
 
 @dataclasses.dataclass(frozen=True)
 class Environment(_Section):
-    """Where a run ran: ``bench.store.environment.capture()`` and the device that trained."""
+    """Where a run ran: ``bench.environment.capture()`` and the device that trained."""
 
     python: str | None = None
     tensorflow: str | None = None
@@ -160,7 +160,7 @@ class Environment(_Section):
     variables: dict[str, str] = dataclasses.field(default_factory=dict)
     date: str = ""  # ISO 8601, UTC: sorts as text
     device: str | None = None  # absent from records made before it was kept
-    # bench.store.environment.cpu_details(): model name, vendor, family and model numbers,
+    # bench.environment.cpu_details(): model name, vendor, family and model numbers,
     # and the flags that decide the precision; absent from older records
     cpu_details: dict[str, Any] = dataclasses.field(default_factory=dict)
     # The machine's limit, timed in the run's process (bench.measure.calibration): a

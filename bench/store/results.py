@@ -14,8 +14,8 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from bench.environment import capture
 from bench.errors import BenchError
-from bench.store.environment import capture
 from bench.store.files import write_json
 from bench.store.records import (
     EXPORTS,

@@ -27,10 +27,10 @@ from pathlib import Path
 
 from bench.config import RunSpec
 from bench.data.splits import Splits
+from bench.environment import command_line
 from bench.errors import BenchError, one_line
 from bench.progress import Progress
 from bench.store import files, results
-from bench.store.environment import command_line
 from bench.store.records import DatasetInfo, RunRecord
 from bench.train import isolated
 from bench.train.after import AfterTraining

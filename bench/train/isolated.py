@@ -156,7 +156,7 @@ def _set_up(setup: ProcessSetup) -> None:
     import tensorflow as tf
 
     import architectures
-    from bench.store.environment import enable_determinism
+    from bench.environment import enable_determinism
 
     if setup.threads is not None:
         tf.config.threading.set_intra_op_parallelism_threads(setup.threads)

@@ -23,13 +23,13 @@ import architectures
 from bench.config import RunSpec
 from bench.data.pipeline import inference_batches
 from bench.data.splits import Splits
+from bench.environment import capture as capture_environment
+from bench.environment import command_line, device_name
 from bench.identity import model_fingerprint
 from bench.measure.calibration import process_limits
 from bench.measure.modelinfo import model_info
 from bench.progress import Progress
 from bench.store import files, results
-from bench.store.environment import capture as capture_environment
-from bench.store.environment import command_line, device_name
 from bench.store.records import (
     ArchitectureInfo,
     DatasetInfo,
