@@ -1,9 +1,11 @@
 """mnist-bench: compare small convolutional networks on MNIST-family data.
 
 The functions below (``bench.plan``, ``bench.run``, ...) are ``bench.api``'s, those of
-``bench.deployment`` (``list_architectures``, ``measure_latency``, ``quantize``) and
-``bench.robustness.evaluate_robustness``, loaded on first use so that ``import bench`` and
-the command line's ``--help`` stay free of TensorFlow.
+``bench.deployment`` (``list_architectures``, ``measure_latency``), ``bench.revisit.measure_runs``
+and the registry's (``bench.plugins``: ``list_measurements``, ``register_measurement``),
+loaded on first use so that ``import bench`` and the command line's ``--help`` stay free of
+TensorFlow. ``quantize`` and ``evaluate_robustness`` stay for a release: ``measure_runs``
+replaces them.
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ __all__ = [
     "load_architectures",
     "load_data",
     "load_results",
+    "measure_runs",
     "measure_latency",
+    "list_measurements",
+    "Measurement",
+    "register_measurement",
     "plan",
     "prepare_search",
     "quantize",
@@ -36,6 +42,8 @@ __all__ = [
 
 
 _DEPLOYMENT = {"list_architectures", "measure_latency", "quantize"}
+_PLUGINS = {"list_measurements": "measurement_names", "Measurement": "Measurement"}
+_PLUGINS |= {"register_measurement": "register_measurement"}
 
 
 def __getattr__(name: str):
@@ -43,6 +51,14 @@ def __getattr__(name: str):
         from bench import deployment
 
         return getattr(deployment, name)
+    if name in _PLUGINS:
+        from bench import plugins
+
+        return getattr(plugins, _PLUGINS[name])
+    if name == "measure_runs":
+        from bench import revisit
+
+        return revisit.measure_runs
     if name == "evaluate_robustness":
         from bench import robustness
 

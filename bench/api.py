@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench import config, tflog
 from bench.config import TRAIN_SETTINGS, RunSpec, get_profile
 from bench.errors import BenchError
+from bench.plugins import load_measurement_module
 from bench.store.records import DatasetInfo, RunRecord
+from bench.train.after import after_training
 
 if TYPE_CHECKING:
     import pandas
 
     from bench.data import Dataset, Splits
-    from bench.measure.deploy import ExportSettings
-    from bench.measure.robustness import CorruptionSettings
     from bench.progress import Progress
-    from bench.train.after import AfterTraining
     from bench.tune import SearchOutcome, SearchSettings
 
 # A notebook's or script's output stays as clear as the command line's: TensorFlow's C++ log
@@ -194,25 +194,24 @@ def run(
     data_dir: PathLike | None = None,
     determinism: bool = True,
     progress: Progress | None = None,
-    exports: str | ExportSettings | None = None,
-    keep_exports: bool = False,
-    corruptions: str | CorruptionSettings | None = None,
+    measure: Mapping[str, Any] | None = None,
     workers: int | None = None,
     threads_per_worker: int | None = None,
     scheduler: str | None = None,
     arch_modules: Sequence[PathLike] = (),
+    measurement_modules: Sequence[PathLike] = (),
+    **deprecated: Any,
 ) -> list[RunRecord]:
     """Train and evaluate ``specs`` into ``out``, one folder per run, and return their
     records; finished runs are skipped unless ``force``. ``data`` defaults to the specs'
     dataset (from ``data_dir``) split as the first spec says.
 
-    ``exports``: the LiteRT exports each run makes and measures after its test evaluation:
-    ``"all"``, ``"none"``, a comma-separated list of precisions, or an ``ExportSettings``;
-    by default ``$BENCH_EXPORTS``, else the profile's (``bench.measure.deploy``).
-    ``keep_exports`` keeps the exported models beside each run's model. ``corruptions``: the
-    corrupted test sets each run's accuracy is measured on, after its test evaluation:
-    ``"none"``, ``"default"``, ``"all"`` or a ``CorruptionSettings``; by default
-    ``$BENCH_CORRUPTIONS``, else the profile's (``bench.measure.robustness``).
+    ``measure``: what each run is measured on after its test evaluation, by measurement
+    (``bench.plugins``; ``bench list-measurements`` names them): its option's text or its
+    settings, as ``{"exports": "int8", "robustness": "none"}``, with the measurements' other
+    options beside them (``{"keep_exports": True}``); a measurement left out takes its
+    environment variable, else the profile's default. ``measurement_modules``: files that
+    register more measurements, imported first (and by the workers of a cluster).
 
     ``determinism`` turns on TensorFlow's op determinism (process-wide) so that a seed
     gives the same predictions on the same machine.
@@ -228,7 +227,9 @@ def run(
     datasets = sorted({spec.dataset for spec in specs})
     if len(datasets) > 1:
         raise BenchError(f"the runs of one suite train on one dataset, not {datasets}")
-    after = _after_training(specs[0].profile, exports, keep_exports, corruptions)
+    for path in measurement_modules:
+        load_measurement_module(path)
+    after = after_training({**(measure or {}), **_renamed(deprecated)}, specs[0].profile)
     if determinism:
         enable_determinism()
     data = data or data_for(specs[0], data_dir)
@@ -242,22 +243,26 @@ def run(
 
     return run_grid(
         list(specs), data.splits, data.info, Path(out), cluster, force, progress, after,
-        determinism, tuple(map(str, arch_modules)),
+        determinism, tuple(map(str, arch_modules)), tuple(map(str, measurement_modules)),
     )  # fmt: skip
 
 
-def _after_training(profile_name, exports, keep_exports, corruptions) -> AfterTraining:
-    """What each run is measured on after training: the arguments, else the profile's."""
-    from bench.measure.deploy import ExportSettings, parse_exports
-    from bench.measure.robustness import CorruptionSettings, parse_corruptions
-    from bench.train.after import AfterTraining
+# The keywords `run` took before measurements were plugins, kept for a release.
+_RENAMED = {"exports": "exports", "keep_exports": "keep_exports", "corruptions": "robustness"}
 
-    profile = config.PROFILES.get(profile_name) or config.Profile("", "")
-    if not isinstance(exports, ExportSettings):
-        exports = parse_exports(exports, keep_exports, profile.exports)
-    if not isinstance(corruptions, CorruptionSettings):
-        corruptions = parse_corruptions(corruptions, profile.corruptions)
-    return AfterTraining(exports, corruptions)
+
+def _renamed(deprecated: dict[str, Any]) -> dict[str, Any]:
+    """``run``'s old keywords as ``measure`` names them, each with a deprecation warning."""
+    unknown = sorted(set(deprecated) - set(_RENAMED))
+    if unknown:
+        raise TypeError(f"run() got an unexpected keyword argument '{unknown[0]}'")
+    for old in deprecated:
+        warnings.warn(
+            f"run({old}=...) is deprecated; use run(measure={{'{_RENAMED[old]}': ...}})",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return {_RENAMED[old]: value for old, value in deprecated.items()}
 
 
 def _cluster(workers: int | None, threads_per_worker: int | None, scheduler: str | None):
@@ -287,13 +292,17 @@ class Search:
     out: Path
     settings: SearchSettings
     role: str  # local, chief or worker
+    # keras-tuner's variables for the role, set only while the searches run
+    environment: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def outcomes(self) -> Iterator[SearchOutcome]:
         """Search each architecture in turn, yielding what each search found."""
+        from bench.tune.roles import tuner_environment
         from bench.tune.search import search as search_one
 
-        for spec in self.specs:
-            yield search_one(spec, self.data.splits, self.out, self.settings)
+        with tuner_environment(self.environment):
+            for spec in self.specs:
+                yield search_one(spec, self.data.splits, self.out, self.settings)
 
 
 def prepare_search(
@@ -326,14 +335,14 @@ def prepare_search(
     env = {}
     if distributed is not None:
         env = distributed_env(distributed, oracle, worker_id)
-    if (env or distributed_role() != "local") and len(specs) > 1:
+    role = distributed_role({**os.environ, **env})
+    if role != "local" and len(specs) > 1:
         raise BenchError("a distributed search takes one architecture: use --arch NAME")
     data = data_for(specs[0], data_dir)
     if determinism:
         enable_determinism()
-    os.environ.update(env)  # keras-tuner reads its chief/worker settings from these
     settings = SearchSettings(tuner, max_trials, time_budget, quiet)
-    return Search(specs, data, Path(out), settings, distributed_role())
+    return Search(specs, data, Path(out), settings, role, env)
 
 
 def search(*args: Any, **kwargs: Any) -> list[SearchOutcome]:

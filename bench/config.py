@@ -44,13 +44,9 @@ class Profile:
     max_epochs: int | None = None  # None: the architecture's own budget (its schedule spans it)
     max_batch_size: int | None = None  # None: the architecture's own default
     seeds: int = 1  # runs per configuration, seeds 0, 1, ... (--seed moves the first)
-    check: bool = False  # it only checks that everything runs: its accuracies mean nothing
-    # The LiteRT exports each run makes when --exports and $BENCH_EXPORTS do not say
-    # (bench.measure.deploy.parse_exports): "all", "none" or a comma-separated list.
-    exports: str = "all"
-    # The corrupted test sets each run is evaluated on when --corruptions and
-    # $BENCH_CORRUPTIONS do not say (bench.measure.robustness): "none", "default" or "all".
-    corruptions: str = "default"
+    # It only checks that everything runs: its accuracies mean nothing, and the
+    # after-training measurements make their cheapest useful default (bench.plugins).
+    check: bool = False
 
     def cap(self, config: TrainConfig) -> TrainConfig:
         """``config`` within this profile's limits on epochs and batch size."""
@@ -74,9 +70,6 @@ PROFILES: dict[str, Profile] = {
             # 32 steps rather than 8: enough for BatchNorm's moving statistics to settle
             max_batch_size=32,
             check=True,
-            # the one a microcontroller runs: the other three would add a minute to the check
-            exports="int8",
-            corruptions="none",  # the check stays fast; a 1-epoch model's robustness means nothing
         ),
         Profile(
             "quick",

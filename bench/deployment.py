@@ -1,11 +1,10 @@
-"""The deployment figures, as functions: what an architecture or a finished run costs on a
-device. ``bench list``, ``bench latency`` and ``bench quantize`` call these.
+"""The deployment figures, as functions: what an architecture costs on a device.
+``bench list`` and ``bench latency`` call these.
 
 ``list_architectures`` gives each architecture's parameters, FLOPs and, from LiteRT exports
 of a freshly built model, its flash size and peak activation memory in float32 and int8
 (sizes do not depend on the weights); ``measure_latency`` times each architecture through
-several runtimes; ``quantize`` adds the LiteRT exports (``bench.measure.deploy``) to finished
-runs that were made without them.
+several runtimes. ``quantize`` is kept for a release: ``bench.measure_runs("exports")`` replaces it.
 """
 
 from __future__ import annotations
@@ -13,13 +12,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bench.api import PathLike, load_architectures, select_architectures
 from bench.errors import BenchError
 
 if TYPE_CHECKING:
-    from bench.measure.deploy import ExportSettings
     from bench.store.records import RunRecord
 
 # The precisions `bench list` exports each architecture at: what it is trained in, and what
@@ -88,10 +86,13 @@ def list_architectures(
     ``$BENCH_EXPORTS``, else ``LISTED_EXPORTS``) or whose export failed.
     ``peak_activation_bytes`` is the int8 model's: the RAM a microcontroller must have.
     ``announce`` gets a line as each architecture is begun."""
-    from bench.measure.deploy import parse_exports
-    from bench.measure.modelinfo import model_info
+    import os
 
-    listed = parse_exports(exports, default=",".join(LISTED_EXPORTS)).precisions
+    from bench.measure.modelinfo import model_info
+    from bench.measurements.exports import ExportsMeasurement, parse_exports
+
+    variable = os.environ.get(ExportsMeasurement.environment_variable)
+    listed = parse_exports(exports or variable or ",".join(LISTED_EXPORTS)).precisions
     architectures = load_architectures(arch_modules)
     rows = []
     names = architectures.names()
@@ -148,47 +149,23 @@ def export_sizes(model, precisions: Sequence[str] = LISTED_EXPORTS) -> dict[str,
 def quantize(
     results: PathLike = "results",
     data_dir: PathLike | None = None,
-    exports: str | ExportSettings | None = None,
+    exports: Any = None,
     keep_exports: bool = False,
     force: bool = False,
     arch_modules: Sequence[PathLike] = (),
     announce: Callable[[str], None] | None = None,
 ) -> list[RunRecord]:
-    """Add LiteRT exports to the finished runs under ``results`` whose model file is there:
-    the precisions of ``exports`` (as ``bench.api.run`` takes it; default all) that a run's
-    record lacks, or all of them with ``force``. Without ``exports`` (and $BENCH_EXPORTS), a
-    run gets the exports its profile makes by default (``Profile.exports``: int8 for smoke).
-    Returns the records rewritten.
+    """Deprecated: ``bench.measure_runs("exports", results, data_dir, exports, ...)``."""
+    import warnings
 
-    Each run's data is loaded as its spec says (from ``data_dir``): the calibration images
-    come from its training split, and its test images are checked against the labels its
-    predictions were saved with. The architectures of ``arch_modules`` are registered first,
-    so that their models load; a model that cannot be loaded is announced and left as it is.
-    """
-    from bench.config import PROFILES
-    from bench.measure.deploy import ExportSettings, parse_exports
-    from bench.revisit import MODEL_LOAD_ERRORS, load_failed, saved_runs
-    from bench.train.exports import add_exports, missing
-    from bench.train.suite import outcome
+    from bench.revisit import measure_runs
 
-    def wanted(record: RunRecord) -> ExportSettings:
-        if isinstance(exports, ExportSettings):
-            return missing(record, exports, force)
-        profile = PROFILES.get(record.spec.profile)
-        default = profile.exports if profile is not None else "all"
-        return missing(record, parse_exports(exports, keep_exports, default), force)
-
-    announce = announce or (lambda line: None)
-    updated = []
-    runs = saved_runs(
-        results, lambda r: bool(wanted(r).precisions), data_dir, arch_modules, announce
+    warnings.warn(
+        'bench.quantize is deprecated; use bench.measure_runs("exports", ...)',
+        DeprecationWarning,
+        stacklevel=2,
     )
-    for folder, record, splits in runs:
-        try:
-            record = add_exports(record, folder, splits, wanted(record))
-        except MODEL_LOAD_ERRORS as exc:
-            announce(load_failed(record, folder, exc))
-            continue
-        updated.append(record)
-        announce(f"{record.run_id}: {outcome(record)}")
-    return updated
+    return measure_runs(
+        "exports", results, data_dir, exports, force, arch_modules, (), announce,
+        {"keep_exports": keep_exports},
+    )  # fmt: skip

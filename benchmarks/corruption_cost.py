@@ -31,7 +31,7 @@ import bench  # noqa: E402, F401  (its TensorFlow settings must come before Tens
 
 import numpy as np  # noqa: E402
 
-from bench.measure.robustness import (  # noqa: E402
+from bench.measurements.robustness.evaluate import (  # noqa: E402
     BATCH,
     CorruptionSettings,
     corrupted_set,

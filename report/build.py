@@ -16,18 +16,18 @@ import pandas as pd
 from bench.config import RunSpec, is_check
 from bench.data import NAMED_DATASETS, Splits, load_dataset, split_dataset
 from bench.errors import BenchError
+from bench.plugins import measurements
 from bench.store import files, results
 from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
 from bench.words import counted
 from report import charts
 from report.dataview import DataView, data_view
-from report.deployment import DeploymentView, deployment_view, export_method, size_text
 from report.highlights import check_profiles, highlights
 from report.images import data_uri
 from report.latency import benchmark_history, latency_history, runtime_latency, runtime_rows
 from report.leaderboard import Cell, cell, leaderboard, shown_columns
-from report.robustness import RobustnessView, robustness_view
-from report.significance import augmentation_effects, compare_groups, p_text
+from report.panels import Panel, PanelContext, environment
+from report.significance import augmentation_effects, compare_groups
 from report.tuning import tuning_views
 
 MISTAKES_SHOWN = 12
@@ -113,9 +113,11 @@ def render_report(
     data = _DataCache()
     effects = augmentation_effects(frame)
     charts_top = _top_charts(board, effects, ok_runs)
-    deployment = deployment_view(board)  # None for runs made before exports were kept
-    robustness = robustness_view(ok_runs, frame, data.splits)  # None: no corrupted digits
-    charts_top += _section_charts(deployment, robustness)
+    context = PanelContext(
+        ok_runs, [r for _, r in runs], frame, board, data.splits, check_profiles(frame["profile"])
+    )
+    panels = _panels(context)
+    charts_top += [Chart.of(key, f) for panel in panels for key, f in panel.figures.items()]
     runtimes = runtime_rows(results.read_latency(results_dir))
     history = benchmark_history(benchmarks_dir)
     latency_charts = [
@@ -124,7 +126,7 @@ def render_report(
     ]
     view, data_note = _data_section(ok_runs, data)
     tuning = tuning_views(results_dir, board)  # [] unless `bench tune` saved results here
-    context = {
+    page = {
         "title": "mnist-bench comparison",
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "highlights": highlights(board, comparisons),
@@ -134,8 +136,7 @@ def render_report(
         "columns": shown_columns(board),
         "board_rows": _board_rows(board),
         "charts": {chart.id: chart for chart in charts_top + latency_charts},
-        "deployment": deployment,
-        "robustness": robustness,
+        "panels": panels,
         "runtimes": runtimes,
         "failed": [
             {"run_id": record.run_id, "error": record.error or "unknown"}
@@ -155,7 +156,7 @@ def render_report(
         "tuning": tuning,
         "tuning_charts": [Chart.of(t.chart_id, t.figure) for t in tuning],
     }
-    return _template().render(**context)
+    return environment().get_template("report.html.j2").render(**page)
 
 
 def _top_charts(
@@ -187,30 +188,10 @@ def _top_charts(
     ]
 
 
-def _section_charts(
-    deployment: DeploymentView | None, robustness: RobustnessView | None
-) -> list[Chart]:
-    """The charts of the sections that are there only when their figures were recorded."""
-    figures = {"chart-deployment": deployment.chart} if deployment is not None else {}
-    figures |= robustness.figures if robustness is not None else {}
-    return [
-        Chart.of(chart_id, figure) for chart_id, figure in figures.items() if figure is not None
-    ]
-
-
-def _template():
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    env = Environment(
-        loader=PackageLoader("report", "templates"),
-        autoescape=select_autoescape(["html", "j2"], default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["size"] = size_text
-    env.filters["p_text"] = p_text
-    return env.get_template("report.html.j2")
+def _panels(context: PanelContext) -> list[Panel]:
+    """The sections the after-training measurements add, those with something to show."""
+    found = (measurement.panel(context) for measurement in measurements())
+    return [panel for panel in found if panel is not None]
 
 
 def _board_rows(board: pd.DataFrame) -> list[list[Cell]]:
@@ -350,7 +331,6 @@ def _method(records: list[RunRecord], frame: pd.DataFrame) -> dict:
             "test": distinct("test_size"),
         },
         "protocol": protocol_text(specs),
-        "exports": export_method(records),
         "env": latest.environment.to_json() if latest.environment else {},
         "mixed_commits": len(commits) > 1,
         "runs": len(records),

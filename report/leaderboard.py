@@ -2,9 +2,8 @@
 
 A configuration is (dataset, profile, architecture, augmentation, variant); its seeds are
 averaged, and the test accuracy gets a 95% Student's t interval when there are several.
-A run's LiteRT exports (``<precision>_<figure>`` columns) are averaged the same way; an
-export that failed for any seed shows as failed, its error beside it. Accuracy on corrupted
-test digits gets its interval over the seeds that measured it, as the test accuracy does.
+Each after-training measurement (``bench.plugins``) pools its own columns over the seeds
+(``Measurement.board_figures``) and says which of them are worth showing.
 """
 
 from __future__ import annotations
@@ -16,16 +15,8 @@ from typing import Any
 import pandas as pd
 
 from bench.measure.stats import Interval, mean_interval
-from bench.store.records import EXPORTS
-from report.columns import (
-    COLUMNS,
-    EXPORT_FIGURES,
-    FAILED,
-    MISSING,
-    ROBUSTNESS_COLUMNS,
-    TARGETS,
-    Column,
-)
+from bench.plugins import measurements
+from report.columns import COLUMNS, FAILED, MISSING, TARGETS, Column
 
 GROUP_KEYS = ["dataset", "profile", "arch", "augment", "variant"]
 
@@ -62,18 +53,21 @@ def leaderboard(runs: pd.DataFrame, comparisons: list | None = None) -> pd.DataF
             seeds=len(group),
             test_accuracy=accuracy.mean,
             accuracy_std=accuracy.std,
-            interval=_within_unit(accuracy),
+            interval=within_unit(accuracy),
             accuracy_range=(group["test_accuracy"].min(), group["test_accuracy"].max()),
             error_pct=100 * (1 - accuracy.mean),
         )
         row.update(_time_to_accuracy(group))
-        row.update(_export_figures(group))
-        row.update(_robustness_figures(group))
+        for measurement in measurements():
+            row.update(measurement.board_figures(group))
         for column in _MEAN_OVER_SEEDS:
             values = pd.to_numeric(group[column], errors="coerce") if column in group else None
             row[column] = values.mean() if values is not None else math.nan
         rows.append(row)
-    board = pd.DataFrame(rows, columns=[*GROUP_KEYS, *_board_columns()])
+    keys = [*GROUP_KEYS, *_board_columns()]
+    # and what measurements pool beside their shown columns (an export's status, say)
+    keys += dict.fromkeys(key for row in rows for key in row if key not in keys)
+    board = pd.DataFrame(rows, columns=keys)
     board = board.sort_values("test_accuracy", ascending=False, ignore_index=True)
     if comparisons is not None:
         from report.significance import better_than_column
@@ -82,27 +76,11 @@ def leaderboard(runs: pd.DataFrame, comparisons: list | None = None) -> pd.DataF
     return board
 
 
-def _within_unit(accuracy: Interval) -> tuple[float, float]:
+def within_unit(accuracy: Interval) -> tuple[float, float]:
     """An accuracy's interval cut at 0 and 1: few seeds make t intervals wide enough to pass
     100%, which no accuracy can. max/min return their first argument for NaN, so one seed's
     NaN bounds stay."""
     return max(accuracy.low, 0.0), min(accuracy.high, 1.0)
-
-
-def _robustness_figures(group: pd.DataFrame) -> dict:
-    """Accuracy on corrupted digits over the seeds that measured it, with its interval, and
-    the error ratio; NaN where none did (runs made before, or with --corruptions none)."""
-    column = group.get("corruption_accuracy", pd.Series(dtype=float))
-    measured = pd.to_numeric(column, errors="coerce").dropna()
-    if measured.empty:
-        return {"corruption_accuracy": math.nan, "corruption_interval": (math.nan, math.nan)}
-    ratio = group.get("corruption_error_ratio", pd.Series(dtype=float))
-    accuracy = mean_interval(measured)
-    return {
-        "corruption_accuracy": accuracy.mean,
-        "corruption_interval": _within_unit(accuracy),
-        "corruption_error_ratio": pd.to_numeric(ratio, errors="coerce").mean(),
-    }
 
 
 def _time_to_accuracy(group: pd.DataFrame) -> dict:
@@ -123,59 +101,19 @@ def _time_to_accuracy(group: pd.DataFrame) -> dict:
     return figures
 
 
-def _export_figures(group: pd.DataFrame) -> dict:
-    """Each precision's status, error and figures over the seeds: ``failed`` with the first
-    error when any seed's export failed (no figures then: they would speak for the others
-    only), else the mean of each figure; all NaN where no run recorded the export."""
-    figures = {}
-    for precision in EXPORTS:
-        status = group.get(f"{precision}_status", pd.Series(dtype=object)).dropna()
-        failed = group.loc[status.index[status != "ok"]]
-        figures[f"{precision}_status"] = (
-            math.nan if status.empty else FAILED if len(failed) else "ok"
-        )
-        figures[f"{precision}_error"] = _export_error(failed, precision, len(status))
-        for figure in EXPORT_FIGURES:
-            column = f"{precision}_{figure}"
-            values = pd.to_numeric(group.get(column, pd.Series(dtype=float)), errors="coerce")
-            figures[column] = values.mean() if failed.empty else math.nan
-    return figures
-
-
-def _export_error(failed: pd.DataFrame, precision: str, seeds: int) -> str | float:
-    """The first failed seed's error, with how many seeds failed when there were several."""
-    if failed.empty:
-        return math.nan
-    errors = failed.get(f"{precision}_error", pd.Series(dtype=object)).dropna()
-    error = str(errors.iloc[0]) if len(errors) else "unknown error"
-    return error if seeds == 1 else f"{error} ({len(failed)} of {seeds} seeds)"
+def all_columns() -> list[Column]:
+    """The core's columns, then each measurement's."""
+    return [*COLUMNS, *(c for m in measurements() for c in m.board_columns())]
 
 
 def _board_columns() -> list[str]:
-    shown = [c.key for c in COLUMNS if c.key not in GROUP_KEYS]
-    exports = [
-        f"{precision}_{figure}"
-        for precision in EXPORTS
-        for figure in ["status", "error", *EXPORT_FIGURES]
-    ]
-    return shown + [key for key in exports if key not in shown]
-
-
-def recorded_exports(board: pd.DataFrame) -> list[str]:
-    """The precisions some row has an export of, failed or not, in ``EXPORTS``
-    order; none for runs made before exports were kept."""
-    return [p for p in EXPORTS if board[f"{p}_status"].notna().any()]
-
-
-def recorded_robustness(board: pd.DataFrame) -> bool:
-    """Whether some row was measured on corrupted digits."""
-    return bool(board["corruption_accuracy"].notna().any())
+    return [c.key for c in all_columns() if c.key not in GROUP_KEYS]
 
 
 def shown_columns(board: pd.DataFrame) -> list[Column]:
     """The columns worth showing: ``variant`` only when tuned runs exist, the seed
-    spread only with several seeds, significance only when it was computed, an export's
-    figures only when some run recorded that export."""
+    spread only with several seeds, significance only when it was computed, a
+    measurement's only where it says they are worth it (some run recorded them)."""
     single_variant = board["variant"].nunique() <= 1 and (board["variant"] == "default").all()
     single_seed = len(board) == 0 or board["seeds"].max() <= 1
     hidden = {"variant"} if single_variant else set()
@@ -183,24 +121,22 @@ def shown_columns(board: pd.DataFrame) -> list[Column]:
         hidden |= {"accuracy_std", "accuracy_range"}
     if board["better_than"].isna().all():
         hidden.add("better_than")
-    recorded = recorded_exports(board)
-    hidden |= {c.key for c in COLUMNS if c.export and c.export not in recorded}
-    if not recorded_robustness(board):
-        hidden |= set(ROBUSTNESS_COLUMNS)
-    return [c for c in COLUMNS if c.key not in hidden]
+    for measurement in measurements():
+        hidden |= measurement.hidden_columns(board)
+    return [c for c in all_columns() if c.key not in hidden]
 
 
 @dataclasses.dataclass(frozen=True)
 class Cell:
     text: str
     sort: str  # what the page sorts by (sort_value)
-    error: str | None = None  # a failed export's, which the page shows on hover
+    error: str | None = None  # why a figure could not be made, which the page shows on hover
 
 
 def cell(column: Column, row: pd.Series) -> Cell:
-    """A row's cell of ``column``: ``failed`` with its error when its export failed."""
-    if column.export and row.get(f"{column.export}_status") == FAILED:
-        return Cell(FAILED, "", str(row.get(f"{column.export}_error")))
+    """A row's cell of ``column``: ``failed`` with its error when its figure's outcome is."""
+    if column.outcome and row.get(f"{column.outcome}_status") == FAILED:
+        return Cell(FAILED, "", str(row.get(f"{column.outcome}_error")))
     value = row[column.key]
     return Cell(cell_text(column, value), sort_value(column, value))
 
@@ -247,22 +183,23 @@ def markdown(board: pd.DataFrame) -> str:
 
 
 def table_csv(board: pd.DataFrame) -> str:
-    """The leaderboard as CSV, full precision: pairs split into ``_low``/``_high`` columns;
-    the columns of exports, or of corrupted digits, no run recorded are left out."""
-    recorded = recorded_exports(board)
-    unrecorded = [
-        f"{precision}_{figure}"
-        for precision in EXPORTS
-        if precision not in recorded
-        for figure in ["status", "error", *EXPORT_FIGURES]
-    ]
-    robust = recorded_robustness(board)
-    frame = board.drop(columns=unrecorded + ([] if robust else ROBUSTNESS_COLUMNS))
-    for column in ["interval", "accuracy_range"] + (["corruption_interval"] if robust else []):
+    """The leaderboard as CSV, full precision: pairs split into ``_low``/``_high`` columns,
+    each measurement's columns as it says (none where no run recorded them)."""
+    frame = split_pairs(board, ["interval", "accuracy_range"])
+    for measurement in measurements():
+        frame = measurement.csv_columns(frame)
+    return _whole_numbers_as_integers(frame).to_csv(index=False)
+
+
+def split_pairs(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with each of ``columns`` (pairs) split into ``<column>_low`` and
+    ``<column>_high`` at the end."""
+    frame = frame.copy()
+    for column in columns:
         pairs = frame.pop(column).tolist()
         frame[f"{column}_low"] = [pair[0] for pair in pairs]
         frame[f"{column}_high"] = [pair[1] for pair in pairs]
-    return _whole_numbers_as_integers(frame).to_csv(index=False)
+    return frame
 
 
 def _whole_numbers_as_integers(frame: pd.DataFrame) -> pd.DataFrame:

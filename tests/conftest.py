@@ -11,7 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Each LiteRT export takes a second or two: runs in tests make none unless a test asks
 # (exports=... or --exports), here and in the commands the tests start.
 os.environ["BENCH_EXPORTS"] = "none"
-# Likewise the corrupted test sets (bench.measure.robustness): only where a test asks.
+# Likewise the corrupted test sets (bench.measurements.robustness): only where a test asks.
 os.environ["BENCH_CORRUPTIONS"] = "none"
 
 # isort: off
@@ -219,5 +219,5 @@ def report_path(small_suite, tmp_path_factory):
     from bench.cli.main import main
 
     out = tmp_path_factory.mktemp("report") / "report.html"
-    assert main(["report", "--results", str(small_suite), "--out", str(out)]) == 0
+    assert main(["report", "--results", str(small_suite), "--file", str(out)]) == 0
     return out

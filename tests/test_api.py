@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -79,3 +80,13 @@ def test_plan_takes_the_command_lines_settings():
         ("lenet5", True, 4),
     ]
     assert {s.epochs for s in specs} == {2} and {s.profile for s in specs} == {"smoke"}
+
+
+def test_preparing_a_distributed_search_leaves_the_process_environment_as_it_was(tmp_path):
+    before = dict(os.environ)
+    search = bench.prepare_search(
+        "lenet5", dataset="digits", profile="smoke", out=tmp_path,
+        distributed="chief", oracle="127.0.0.1:1",
+    )  # fmt: skip
+    assert dict(os.environ) == before
+    assert search.role == "chief" and search.environment["KERASTUNER_TUNER_ID"] == "chief"

@@ -192,7 +192,7 @@ def test_a_report_that_cannot_be_written_is_one_line_naming_the_file(capsys, tmp
     runs = _finished_runs(tmp_path / "results")
     (tmp_path / "taken").write_text("a file where the folder should be")
     out = tmp_path / "taken" / "board.md"
-    assert main(["report", "--results", str(runs), "--format", "md", "--out", str(out)]) == 2
+    assert main(["report", "--results", str(runs), "--format", "md", "--file", str(out)]) == 2
     assert str(out) in _one_error_line(capsys)
 
 
@@ -211,7 +211,7 @@ def test_a_write_failing_part_way_is_one_line_naming_the_file(tmp_path):
     runs = _finished_runs(tmp_path / "results")
     out = tmp_path / "board.md"
     command = [sys.executable, "-m", "bench", "report", "--results", str(runs)]
-    command += ["--format", "md", "--out", str(out)]
+    command += ["--format", "md", "--file", str(out)]
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, preexec_fn=_file_size_limit(64)
     )

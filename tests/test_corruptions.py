@@ -8,7 +8,7 @@ import pytest
 from scipy import ndimage
 
 from bench.errors import BenchError
-from bench.measure.corruptions import (
+from bench.measurements.robustness.corruptions import (
     CORRUPTIONS,
     DEFAULT,
     SEVERITIES,

@@ -1,5 +1,5 @@
 """LiteRT exports: what each run records of its float16 and int8 models, how peak activation
-memory is counted, and ``bench quantize`` for runs made without exports."""
+memory is counted, and ``bench measure exports`` for runs made without exports."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 from keras import layers
 
 import architectures
-from bench import api, deployment
+from bench import api, deployment, revisit
 from bench.cli.main import main
 from bench.errors import BenchError
-from bench.measure import deploy, litert
+from bench.measure import litert
+from bench.measurements.exports import evaluate as deploy
 from bench.store import results
 
 INT8 = 1  # bytes per activation of a full-integer model
@@ -100,7 +101,9 @@ def exported_run(tmp_path_factory, digits):
     specs = api.plan("small_net", dataset="digits", profile="smoke", augment="off")
     data = api.load_data("digits", val_size=200)
     try:
-        (record,) = api.run(specs, data, out, quiet=True, exports="all", keep_exports=True)
+        (record,) = api.run(
+            specs, data, out, quiet=True, measure={"exports": "all", "keep_exports": True}
+        )
     finally:
         architectures._registry._REGISTRY.pop("small_net")
     return out, record
@@ -108,11 +111,11 @@ def exported_run(tmp_path_factory, digits):
 
 def test_a_run_records_each_export_with_its_size_memory_accuracy_and_latency(exported_run):
     _, record = exported_run
-    assert record.ok and list(record.exports) == list(deploy.EXPORTS)
-    for export in record.exports.values():
+    assert record.ok and list(record.section("exports")) == list(deploy.EXPORTS)
+    for export in record.section("exports").values():
         assert export.ok and export.bytes > 0 and export.peak_activation_bytes > 0
         assert 0 <= export.test_accuracy <= 1 and export.p50_ms <= export.p99_ms
-    int8, float32 = record.exports["int8"], record.exports["float32"]
+    int8, float32 = record.section("exports")["int8"], record.section("exports")["float32"]
     assert float32.accuracy_change == 0 and float32.changed_predictions == 0
     assert int8.peak_activation_bytes * 4 == float32.peak_activation_bytes
     changed = int8.accuracy_change * record.metrics.test_images
@@ -123,17 +126,17 @@ def test_kept_exports_lie_beside_the_model_and_load_in_the_interpreter(exported_
     out, record = exported_run
     for precision in deploy.EXPORTS:
         content = (out / record.run_id / deploy.export_name(precision)).read_bytes()
-        assert len(content) == record.exports[precision].bytes
+        assert len(content) == record.section("exports")[precision].bytes
         litert.Runner(content)  # a LiteRT model, as written
 
 
 def test_the_results_table_has_the_int8_and_float16_columns(exported_run):
     out, record = exported_run
     row = results.load(out).iloc[0]
-    assert row["int8_accuracy"] == record.exports["int8"].test_accuracy
-    assert row["int8_bytes"] == record.exports["int8"].bytes
-    assert row["int8_p50_ms"] == record.exports["int8"].p50_ms
-    assert row["float16_accuracy"] == record.exports["float16"].test_accuracy
+    assert row["int8_accuracy"] == record.section("exports")["int8"].test_accuracy
+    assert row["int8_bytes"] == record.section("exports")["int8"].bytes
+    assert row["int8_p50_ms"] == record.section("exports")["int8"].p50_ms
+    assert row["float16_accuracy"] == record.section("exports")["float16"].test_accuracy
 
 
 @keras.saving.register_keras_serializable(package="tests")
@@ -157,43 +160,58 @@ def test_an_export_the_converter_refuses_is_recorded_as_failed_and_the_run_stays
     register_temporary(erf_net, name="erf_net")
     specs = api.plan("erf_net", dataset="digits", profile="smoke", augment="off")
     data = api.load_data("digits", val_size=200)
-    (record,) = api.run(specs, data, tmp_path, quiet=True, exports="int8")
+    (record,) = api.run(specs, data, tmp_path, quiet=True, measure={"exports": "int8"})
     assert record.ok and record.metrics.test_accuracy is not None
-    assert record.exports["int8"].status == "failed"
-    assert "ConverterError" in record.exports["int8"].error
+    assert record.section("exports")["int8"].status == "failed"
+    assert "ConverterError" in record.section("exports")["int8"].error
     assert results.load(tmp_path).iloc[0]["int8_status"] == "failed"
 
 
-def test_quantize_gives_exports_to_runs_made_without_them_once(tiny_arch, digits, tmp_path):
+def test_measuring_exports_gives_exports_to_runs_made_without_them_once(
+    tiny_arch, digits, tmp_path
+):
     specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
-    api.run(specs, api.load_data("digits", val_size=200), tmp_path, quiet=True, exports="none")
-    assert results.read_run_record(tmp_path / specs[0].run_id).exports is None
+    api.run(
+        specs,
+        api.load_data("digits", val_size=200),
+        tmp_path,
+        quiet=True,
+        measure={"exports": "none"},
+    )
+    assert results.read_run_record(tmp_path / specs[0].run_id).section("exports") is None
 
-    (updated,) = deployment.quantize(tmp_path, exports="int8")
+    (updated,) = revisit.measure_runs("exports", tmp_path, settings="int8")
     on_disk = results.read_run_record(tmp_path / specs[0].run_id)
-    assert on_disk.exports == updated.exports and on_disk.exports["int8"].ok
-    assert deployment.quantize(tmp_path, exports="int8") == []  # done: nothing to do
+    assert (
+        on_disk.section("exports") == updated.section("exports")
+        and on_disk.section("exports")["int8"].ok
+    )
+    assert revisit.measure_runs("exports", tmp_path, settings="int8") == []  # done: nothing to do
 
 
-def test_quantize_adds_only_the_precisions_a_run_lacks(tiny_arch, digits, tmp_path):
+def test_measuring_exports_adds_only_the_precisions_a_run_lacks(tiny_arch, digits, tmp_path):
     specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
     data = api.load_data("digits", val_size=200)
-    (made,) = api.run(specs, data, tmp_path, quiet=True, exports="int8")
-    (updated,) = deployment.quantize(tmp_path, exports="int8,float16")
-    assert list(updated.exports) == ["int8", "float16"]
-    assert updated.exports["int8"] == made.exports["int8"]  # kept, not made again
+    (made,) = api.run(specs, data, tmp_path, quiet=True, measure={"exports": "int8"})
+    (updated,) = revisit.measure_runs("exports", tmp_path, settings="int8,float16")
+    assert list(updated.section("exports")) == ["int8", "float16"]
+    assert (
+        updated.section("exports")["int8"] == made.section("exports")["int8"]
+    )  # kept, not made again
 
 
-def test_quantize_by_default_adds_only_what_the_runs_profile_exports(
+def test_measuring_exports_by_default_adds_only_what_the_runs_profile_exports(
     tiny_arch, digits, tmp_path, monkeypatch, capsys
 ):
     specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
     data = api.load_data("digits", val_size=200)
-    api.run(specs, data, tmp_path, quiet=True, exports="int8")  # the smoke profile's own
+    api.run(
+        specs, data, tmp_path, quiet=True, measure={"exports": "int8"}
+    )  # the smoke profile's own
     monkeypatch.delenv("BENCH_EXPORTS")
-    assert main(["quantize", "--results", str(tmp_path)]) == 0
-    assert "0 runs given exports" in capsys.readouterr().out
-    assert list(results.read_run_record(tmp_path / specs[0].run_id).exports) == ["int8"]
+    assert main(["measure", "exports", "--results", str(tmp_path)]) == 0
+    assert "exports: 0 runs measured" in capsys.readouterr().out
+    assert list(results.read_run_record(tmp_path / specs[0].run_id).section("exports")) == ["int8"]
 
 
 def test_an_export_made_again_without_keep_takes_away_the_file_kept_before(
@@ -201,21 +219,23 @@ def test_an_export_made_again_without_keep_takes_away_the_file_kept_before(
 ):
     specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
     data = api.load_data("digits", val_size=200)
-    api.run(specs, data, tmp_path, quiet=True, exports="int8", keep_exports=True)
+    api.run(specs, data, tmp_path, quiet=True, measure={"exports": "int8", "keep_exports": True})
     kept = tmp_path / specs[0].run_id / deploy.export_name("int8")
     assert kept.exists()
-    deployment.quantize(tmp_path, exports="int8", force=True)
+    revisit.measure_runs("exports", tmp_path, settings="int8", force=True)
     assert not kept.exists()  # it would no longer be the model the record describes
 
 
-def test_quantize_refuses_data_other_than_the_runs_in_one_line(tiny_arch, tmp_path, capsys):
+def test_measuring_exports_refuses_data_other_than_the_runs_in_one_line(
+    tiny_arch, tmp_path, capsys
+):
     specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
     api.run(specs, api.load_data("digits", val_size=200), tmp_path, quiet=True)
     predictions = tmp_path / specs[0].run_id / results.PREDICTIONS
     with np.load(predictions) as saved:
         kept = dict(saved)
     np.savez(predictions, **{**kept, "y_true": (kept["y_true"] + 1) % 10})
-    assert main(["quantize", "--results", str(tmp_path), "--exports", "int8"]) == 2
+    assert main(["measure", "exports", "--results", str(tmp_path), "--exports", "int8"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "its test labels are not those of the data" in error
 
@@ -228,3 +248,13 @@ def test_export_sizes_give_flash_and_peak_memory_in_float32_and_int8(tiny_arch):
     assert sizes["peak_activation_bytes"] == sizes["int8_peak_activation_bytes"] == 64 + 36
     assert sizes["float32_peak_activation_bytes"] == 4 * (64 + 36)
     assert json.dumps(sizes)  # plain numbers, for --format json
+
+
+def test_the_old_quantize_function_still_works_and_says_it_is_deprecated(
+    tiny_arch, digits, tmp_path
+):
+    specs = api.plan(tiny_arch, dataset="digits", profile="smoke", augment="off")
+    api.run(specs, api.load_data("digits", val_size=200), tmp_path, quiet=True)
+    with pytest.warns(DeprecationWarning, match="bench.measure"):
+        (updated,) = deployment.quantize(tmp_path, exports="int8")
+    assert updated.section("exports")["int8"].ok

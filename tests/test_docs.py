@@ -4,6 +4,7 @@ in the repository."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import re
 import shlex
@@ -82,3 +83,24 @@ def test_the_readme_shows_the_smoke_run_and_the_main_job():
     assert any("--profile smoke" in c and "--all" in c for c in commands)
     assert any(c.startswith("python -m bench run --all --data-dir") for c in commands)
     assert len((ROOT / "README.md").read_text().splitlines()) <= 250  # README stays short
+
+
+def test_the_option_reference_in_the_usage_guide_is_the_command_lines():
+    from bench.cli.reference import markdown
+
+    usage = (ROOT / "docs" / "usage.md").read_text()
+    written = usage.split("<!-- cli-reference -->\n")[1].split("<!-- /cli-reference -->")[0]
+    assert written == markdown()
+
+
+def test_every_option_takes_the_same_kind_of_value_in_every_command():
+    from bench.cli.reference import commands
+
+    kinds: dict[str, set[str]] = {}
+    for parser in commands(build_parser()).values():
+        for action in parser._actions:
+            if action.help == argparse.SUPPRESS:  # an old spelling, kept for a release
+                continue
+            for flag in action.option_strings:
+                kinds.setdefault(flag, set()).add(str(action.metavar or action.nargs))
+    assert {flag: found for flag, found in kinds.items() if len(found) > 1} == {}

@@ -17,6 +17,12 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 # The layers above the library: only they may import the command line and the report.
 TOP = ("bench", "bench.api", "bench.__main__")
+# The after-training measurements (bench.plugins): each a package that imports the core and
+# the report's helpers, found by the core through the registry alone.
+MEASUREMENTS = "bench.measurements"
+# What may import a measurement package by name: the top, the command line, the functions
+# that are about one measurement (bench.deployment's `bench list`), and measurements.
+ABOVE_MEASUREMENTS = (*TOP, "bench.deployment", "bench.robustness")
 
 
 def _modules() -> dict[str, Path]:
@@ -134,9 +140,35 @@ def test_only_the_top_layer_imports_the_command_line_or_the_report():
     assert {
         (name, other)
         for name, deps in graph.items()
-        if not (name in TOP or name.startswith("bench.cli") or name.startswith("report"))
+        if not (name in TOP or name.startswith(("bench.cli", "report", MEASUREMENTS)))
         for other in deps
         if other.startswith("bench.cli") or other.startswith("report")
+    } == set()
+
+
+def test_the_core_and_the_report_find_measurements_through_the_registry_alone():
+    graph = import_graph()
+    assert {
+        (name, other)
+        for name, deps in graph.items()
+        if not (name in ABOVE_MEASUREMENTS or name.startswith(("bench.cli", MEASUREMENTS)))
+        for other in deps
+        if other.startswith(MEASUREMENTS)
+    } == set()
+
+
+def test_a_measurement_package_imports_no_other_measurement():
+    graph = import_graph()
+
+    def package(module: str) -> str:
+        return ".".join(module.split(".")[:3])
+
+    assert {
+        (name, other)
+        for name, deps in graph.items()
+        if name.startswith(f"{MEASUREMENTS}.")
+        for other in deps
+        if other.startswith(f"{MEASUREMENTS}.") and package(other) != package(name)
     } == set()
 
 

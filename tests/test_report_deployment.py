@@ -11,11 +11,7 @@ import pandas as pd
 import pytest
 from conftest import add_fake_exports, fake_export, fake_record
 
-from bench.store import files, results
-from bench.store.records import RunRecord
-from report import build_report, leaderboard, markdown, table_csv
-from report.charts import pareto_front
-from report.deployment import (
+from bench.measurements.exports.report import (
     KB,
     Budget,
     deployment_view,
@@ -24,6 +20,10 @@ from report.deployment import (
     int8_points,
     most_accurate_fits,
 )
+from bench.store import files, results
+from bench.store.records import RunRecord
+from report import build_report, leaderboard, markdown, table_csv
+from report.charts import pareto_front
 from report.labels import Mark, Point, place
 from report.leaderboard import FAILED, cell, shown_columns
 

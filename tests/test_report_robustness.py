@@ -16,16 +16,16 @@ import pandas as pd
 import pytest
 from conftest import fake_record
 
-from bench.measure import corruptions
-from bench.measure.robustness import set_key
 from bench.measure.stats import Interval, holm, mean_interval, paired_difference
+from bench.measurements.robustness import corruptions
+from bench.measurements.robustness.charts import MEAN
+from bench.measurements.robustness.evaluate import PREDICTED, set_key
+from bench.measurements.robustness.report import corruption_gallery, robustness_view
 from bench.store import files, results
 from bench.store.records import RunRecord
 from report import build_report, leaderboard, load_runs, markdown, table_csv
 from report.highlights import highlights
 from report.leaderboard import shown_columns
-from report.robustness import corruption_gallery, robustness_view
-from report.robustness_charts import MEAN
 
 N_TEST = 200
 LABELS = np.arange(N_TEST) % 10
@@ -83,7 +83,7 @@ def _write_run(
         }
         predicted = {set_key(n, s): _predicted(k) for (n, s), k in counts.items()}
         sampled = {"indices": np.arange(N_TEST), "y_true": LABELS}
-        np.savez(folder / results.CORRUPTIONS, **sampled, **predicted)
+        np.savez(folder / PREDICTED, **sampled, **predicted)
     files.write_json(folder / results.RECORD, record)
     return RunRecord.from_json(record)
 
@@ -159,8 +159,8 @@ def test_the_effect_on_corrupted_accuracy_is_the_paired_difference_over_three_se
     (effect_a, _) = view.effects
     on, off = ({r.spec.seed: r for r in _records(suite, "a", augment)} for augment in (True, False))
     expected = paired_difference(
-        [on[s].robustness.mean_accuracy for s in range(3)],
-        [off[s].robustness.mean_accuracy for s in range(3)],
+        [on[s].section("robustness").mean_accuracy for s in range(3)],
+        [off[s].section("robustness").mean_accuracy for s in range(3)],
     )
     assert effect_a.arch == "a"
     assert _figures(effect_a.corrupted) == pytest.approx(_figures(expected))
@@ -232,10 +232,10 @@ def test_corrupted_accuracy_on_the_leaderboard_is_the_mean_over_seeds_with_its_i
     board = leaderboard(results.load(suite))
     row = board[(board["arch"] == "a") & ~board["augment"]].iloc[0]
     records = _records(suite, "a", False)
-    expected = mean_interval([r.robustness.mean_accuracy for r in records])
+    expected = mean_interval([r.section("robustness").mean_accuracy for r in records])
     assert row["corruption_accuracy"] == pytest.approx(expected.mean)
     assert row["corruption_interval"] == pytest.approx((expected.low, expected.high))
-    ratios = [r.robustness.error_ratio for r in records]
+    ratios = [r.section("robustness").error_ratio for r in records]
     assert row["corruption_error_ratio"] == pytest.approx(np.mean(ratios))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Callable
 
 from bench.config import DEFAULT_PROFILE, PROFILES
@@ -102,6 +103,37 @@ def add_results_arg(parser: argparse.ArgumentParser, what: str = "results folder
     )
 
 
+class _Renamed(argparse.Action):
+    """An option's old spelling: it still works, hidden from --help, and says what replaced
+    it in one line."""
+
+    def __init__(self, option_strings, dest, new: str, **kwargs):
+        super().__init__(option_strings, dest, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"warning: {option_string} is deprecated; use {self.new}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def add_renamed(parser, old: str, new: str, dest: str, **kwargs) -> None:
+    """``old``, the spelling of ``new`` (whose value goes to ``dest``) kept for a release."""
+    parser.add_argument(old, dest=dest, action=_Renamed, new=new, help=argparse.SUPPRESS, **kwargs)
+
+
+def words(values: list[str] | str | None, option: str) -> list[str] | None:
+    """A list option's values: given space-separated; a comma-separated value, the old
+    spelling, still splits, and says it is deprecated in one line."""
+    if values is None or isinstance(values, str):
+        return values
+    if any("," in value for value in values):
+        print(
+            f"warning: comma-separated {option} is deprecated; separate its values by spaces",
+            file=sys.stderr,
+        )
+    return [word.strip() for value in values for word in value.split(",") if word.strip()]
+
+
 def given(args: argparse.Namespace, *names: str) -> dict:
     """The flags ``names`` as keyword arguments of ``bench.api``, which names them alike."""
     return {name: getattr(args, name) for name in names}
@@ -112,26 +144,14 @@ def arch_selection(args: argparse.Namespace) -> dict:
     return {"archs": args.arch, "arch_modules": args.arch_module}
 
 
-def add_export_args(parser: argparse.ArgumentParser) -> None:
-    """--exports and --keep-exports: the LiteRT models each run makes and measures."""
-    parser.add_argument(
-        "--exports",
-        type=exports_flag,
-        default=None,
-        metavar="WHICH",
-        help="LiteRT exports to make of each trained model and measure on its test images: "
-        "all (float32, float16, dynamic_int8, int8), none, or a comma-separated list "
-        "(default: $BENCH_EXPORTS, else the profile's: int8 for smoke, all for the others)",
-    )
-    parser.add_argument(
-        "--keep-exports",
-        action="store_true",
-        help="keep the exported models (model-<precision>.tflite) beside each run's model; "
-        "their figures go to the record either way",
-    )
+FORCE_HELP = "redo what is done already: finished runs (run), figures a record has (measure)"
 
 
-def add_saved_runs_args(parser: argparse.ArgumentParser, force_help: str) -> None:
+def add_force_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true", help=FORCE_HELP)
+
+
+def add_saved_runs_args(parser: argparse.ArgumentParser) -> None:
     """--results, --data-dir, --arch-module and --force: the commands that add to finished
     runs' records (bench quantize, bench robustness)."""
     add_results_arg(parser)
@@ -142,35 +162,52 @@ def add_saved_runs_args(parser: argparse.ArgumentParser, force_help: str) -> Non
         "Keras' cache)",
     )
     add_arch_args(parser, selection=False)
-    parser.add_argument("--force", action="store_true", help=force_help)
+    add_force_arg(parser)
 
 
-def add_corruptions_arg(parser: argparse.ArgumentParser, default: str | None = None) -> None:
-    """--corruptions: the corrupted test sets each trained model is evaluated on."""
-    from bench.measure.robustness import CHOICES
+MEASUREMENT_MODULE = "--measurement-module"
 
-    parser.add_argument(
-        "--corruptions",
-        choices=CHOICES,
-        default=default,
-        help="corrupted copies of the test images (rotated, shifted, noisy, blurred, occluded, "
-        "faded: bench.measure.corruptions) to evaluate each trained model on: none, the "
-        "default 10 corruptions or all 13, at 3 severities each (default: "
-        + (
-            default
-            or "$BENCH_CORRUPTIONS, else the profile's: none for smoke, default for the others"
-        )
-        + ")",
+
+def add_measurement_args(parser: argparse.ArgumentParser, only: str | None = None) -> None:
+    """Each registered measurement's options (``bench.plugins``), or ``only`` that one's,
+    and --measurement-module."""
+    from bench.plugins import get_measurement, measurements
+
+    group = parser.add_argument_group("after-training measurements")
+    for measurement in [get_measurement(only)] if only else measurements():
+        measurement.add_arguments(group)
+    group.add_argument(
+        MEASUREMENT_MODULE,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a Python file that registers more measurements (bench.plugins); repeatable",
     )
 
 
-def exports_flag(text: str) -> str:
-    """An argparse type: ``all``, ``none`` or a comma-separated list of precisions."""
-    from bench.errors import BenchError
-    from bench.measure.deploy import parse_exports
+def measurement_values(args: argparse.Namespace) -> dict:
+    """The measurements' options as given, as ``bench.api.run``'s ``measure`` takes them:
+    each option's text by measurement name (given ones only), its other options by name."""
+    from bench.plugins import measurements
 
-    try:
-        parse_exports(text)  # checked here, so that a bad name is a usage error
-    except BenchError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
+    values = {}
+    for measurement in measurements():
+        dest = measurement.option.lstrip("-").replace("-", "_")
+        if getattr(args, dest, None) is not None:
+            values[measurement.name] = words(getattr(args, dest), measurement.option)
+        for option in measurement.other_options:
+            if getattr(args, option, None):
+                values[option] = getattr(args, option)
+    return values
+
+
+def preload_measurement_modules(argv: list[str]) -> None:
+    """Import the --measurement-module files of ``argv`` before the parser is built, so that
+    the measurements they register bring their options and their ``bench measure`` NAME."""
+    from bench.plugins import load_measurement_module
+
+    for index, word in enumerate(argv):
+        if word == MEASUREMENT_MODULE and index + 1 < len(argv):
+            load_measurement_module(argv[index + 1])
+        elif word.startswith(MEASUREMENT_MODULE + "="):
+            load_measurement_module(word.split("=", 1)[1])

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 
 from bench import deployment
-from bench.cli.args import add_arch_args, add_results_arg, arch_selection, given, positive_int
+from bench.cli.args import (
+    add_arch_args,
+    add_renamed,
+    add_results_arg,
+    arch_selection,
+    given,
+    positive_int,
+)
 from bench.measure.latency import RUNTIMES
 
 HELP = "measure inference latency and throughput through each runtime"
@@ -36,10 +43,14 @@ def add_parser(commands) -> argparse.ArgumentParser:
         help="timed batch-1 calls per runtime (default: 200)",
     )
     latency.add_argument(
-        "--batch-size",
+        "--throughput-batch",
         type=positive_int,
         default=256,
-        help="batch size for throughput (default: 256)",
+        metavar="N",
+        help="images per call when timing throughput (default: 256)",
+    )
+    add_renamed(
+        latency, "--batch-size", "--throughput-batch", "throughput_batch", type=positive_int
     )
     latency.add_argument(
         "--threads",
@@ -56,7 +67,8 @@ def cmd_latency(args) -> int:
 
     measured = deployment.measure_latency(
         **arch_selection(args),
-        **given(args, "results", "calls", "batch_size", "threads"),
+        **given(args, "results", "calls", "threads"),
+        batch_size=args.throughput_batch,
         runtimes=args.runtime,
         announce=lambda line: print(line, flush=True),
     )

@@ -7,8 +7,9 @@ import json
 import sys
 
 from bench import api, deployment
-from bench.cli.args import add_arch_args, exports_flag, positive_int
+from bench.cli.args import add_arch_args, positive_int, words
 from bench.errors import BenchError
+from bench.measurements.exports import exports_flag
 
 HELP = "list registered architectures with their size and cost"
 DESCRIPTION = (
@@ -42,10 +43,10 @@ def add_parser(commands) -> argparse.ArgumentParser:
     lst.add_argument(
         "--exports",
         type=exports_flag,
-        default=None,
+        nargs="+",
         metavar="WHICH",
-        help="LiteRT exports to size: float32,int8 (the default, or $BENCH_EXPORTS), all, "
-        "none (no export columns, and no wait), or a comma-separated list",
+        help="LiteRT exports to size: float32 int8 (the default, or $BENCH_EXPORTS), all, "
+        "none (no export columns, and no wait), or others of the precisions",
     )
     lst.set_defaults(handler=cmd_list)
     return lst
@@ -62,7 +63,7 @@ def cmd_list(args) -> int:
     rows = deployment.list_architectures(
         input_shape=input_shape,
         num_classes=args.num_classes,
-        exports=args.exports,
+        exports=" ".join(words(args.exports, "--exports") or []) or None,
         # the exports take a few seconds each: at a terminal, say which is under way
         announce=_to_terminal,
     )

@@ -1,9 +1,8 @@
 """The ``bench`` command line: ``run`` trains and evaluates, ``tune`` searches
 hyperparameters, ``report`` turns results into a comparison page, ``latency`` times
-inference, ``quantize`` adds LiteRT exports to finished runs, ``robustness`` their accuracy
-on corrupted digits, ``list`` shows the registry. Each command's flags and handler are in its
-own module; the handlers call ``bench.api`` (and ``bench.deployment``, ``bench.robustness``)
-and print."""
+inference, ``measure NAME`` adds an after-training measurement to finished runs, ``list``
+shows the registry. Each command's flags and handler are in its own module; the handlers
+call ``bench.api`` (and ``bench.deployment``, ``bench.revisit``) and print."""
 
 from __future__ import annotations
 
@@ -11,9 +10,9 @@ import argparse
 import sys
 
 from bench import tflog
-from bench.cli import latency, quantize, report, robustness, run, tune
+from bench.cli import latency, measure, report, run, tune
 from bench.cli import list as list_command
-from bench.cli.args import EXIT_BAD_INPUT, OneLineParser
+from bench.cli.args import EXIT_BAD_INPUT, OneLineParser, preload_measurement_modules
 from bench.errors import BAD_INPUT
 
 
@@ -24,8 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"TensorFlow's own log is kept off the terminal; set {tflog.LOG_ENV}=1 to see it.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (run, tune, report, latency, quantize, robustness, list_command):
+    for command in (run, tune, report, latency, measure, list_command):
         command.add_parser(commands)
+    measure.add_deprecated_parsers(commands)
     return parser
 
 
@@ -34,9 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     # augmentation map under op determinism) would bury the one-line errors and progress;
     # nothing has imported TensorFlow yet. BENCH_TF_LOG=1 lets it through.
     tflog.quiet()
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        preload_measurement_modules(sys.argv[1:] if argv is None else argv)
+        args = build_parser().parse_args(argv)
         return args.handler(args)
     except BAD_INPUT as exc:
         print(f"error: {exc}", file=sys.stderr)

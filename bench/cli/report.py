@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bench import api
-from bench.cli.args import add_results_arg
+from bench.cli.args import add_renamed, add_results_arg
 
 HELP = "build the HTML comparison page (or a Markdown or CSV leaderboard) from results"
 DESCRIPTION = (
@@ -19,11 +19,12 @@ def add_parser(commands) -> argparse.ArgumentParser:
     report = commands.add_parser("report", help=HELP, description=DESCRIPTION)
     add_results_arg(report, "results folder to read")
     report.add_argument(
-        "--out",
+        "--file",
         metavar="FILE",
         help="file to write (default: DIR/report.html for html; md and csv print the table "
         "unless given a file)",
     )
+    add_renamed(report, "--out", "--file", "file", metavar="FILE")
     report.add_argument(
         "--benchmarks",
         default=".benchmarks",
@@ -48,12 +49,12 @@ def cmd_report(args) -> int:
 
         board = api.leaderboard(args.results)
         text = markdown(board) + "\n" if args.format == "md" else table_csv(board)
-        if args.out:
-            files.write_text(Path(args.out), text)
-            print(f"leaderboard: {args.out} ({len(board)} rows)")
+        if args.file:
+            files.write_text(Path(args.file), text)
+            print(f"leaderboard: {args.file} ({len(board)} rows)")
         else:
             print(text, end="")
         return 0
-    path = api.build_report(args.results, args.out, args.benchmarks)
+    path = api.build_report(args.results, args.file, args.benchmarks)
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

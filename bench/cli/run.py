@@ -11,14 +11,15 @@ from bench.cli.args import (
     EXIT_RUNS_FAILED,
     OneLineParser,
     add_arch_args,
-    add_corruptions_arg,
     add_data_args,
     add_determinism_arg,
-    add_export_args,
+    add_force_arg,
+    add_measurement_args,
     arch_selection,
     augment_strength,
     fraction,
     given,
+    measurement_values,
     non_negative_float,
     non_negative_int,
     positive_float,
@@ -58,12 +59,11 @@ def add_parser(commands) -> argparse.ArgumentParser:
     add_data_args(run)
     _add_suite_args(run)
     _add_training_args(run)
-    add_export_args(run)
-    add_corruptions_arg(run)
+    add_measurement_args(run)
     _add_cluster_args(run)
     add_determinism_arg(run, "predictions", "recorded with every run")
     run.add_argument("--out", metavar="DIR", help="results folder (default: results)")
-    run.add_argument("--force", action="store_true", help="rerun runs that already finished")
+    add_force_arg(run)
     run.add_argument("--quiet", action="store_true", help="print only the summary and errors")
     run.add_argument(
         "--report",
@@ -229,13 +229,12 @@ def cmd_run(args) -> int:
         force,
         determinism=args.determinism == "on",
         progress=progress,
-        exports=args.exports,
-        keep_exports=args.keep_exports,
-        corruptions=args.corruptions,
+        measure=measurement_values(args),
         workers=args.workers,
         threads_per_worker=args.threads_per_worker,
         scheduler=args.scheduler,
         arch_modules=args.arch_module,
+        measurement_modules=args.measurement_module,
     )
     print(summary_table(records))
     count = {status: sum(r.status == status for r in records) for status in STATUSES}

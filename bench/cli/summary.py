@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+from bench.plugins import measurements
 from bench.store.records import Metrics, ModelSummary, RunRecord
 from bench.store.results import speed_columns
 
 STATUSES = ("ok", "failed", "locked")  # a run's, as `bench run` counts them
+FIRST = ["arch", "augment", "status", "test acc"]
 HEADERS = [
-    "arch",
-    "augment",
-    "status",
-    "test acc",
-    "int8 acc",
-    "int8 KB",
     "params",
     "MFLOPs",
     "epochs",
@@ -28,7 +24,8 @@ HEADERS = [
 def summary_table(records: list[RunRecord]) -> str:
     from tabulate import tabulate
 
-    return tabulate([_row(r) for r in records], headers=HEADERS, disable_numparse=True)
+    headers = [*FIRST, *(h for m in measurements() for h in m.summary_headers), *HEADERS]
+    return tabulate([_row(r) for r in records], headers=headers, disable_numparse=True)
 
 
 def _row(r: RunRecord) -> list:
@@ -39,7 +36,7 @@ def _row(r: RunRecord) -> list:
         "on" if spec.augment else "off",
         r.status,
         f"{metrics.test_accuracy:.4f}" if ok else "",
-        *_int8(r),
+        *_measured(r),
         f"{model.params:,}" if ok else "",
         f"{model.flops / 1e6:.2f}" if ok else "",
         "" if metrics.epochs is None else metrics.epochs,
@@ -62,11 +59,11 @@ def _speed(r: RunRecord) -> list[str]:
     ]
 
 
-def _int8(r: RunRecord) -> list[str]:
-    """The full-integer export's accuracy and size; "failed", or blank where none was made."""
-    export = (r.exports or {}).get("int8")
-    if export is None:
-        return ["", ""]
-    if not export.ok:
-        return ["failed", ""]
-    return [f"{export.test_accuracy:.4f}", f"{export.bytes / 1024:,.0f}"]
+def _measured(r: RunRecord) -> list[str]:
+    """Each measurement's cells (``Measurement.summary``); blank where it made none."""
+    cells = []
+    for measurement in measurements():
+        section = r.section(measurement.name) if r.ok else None
+        said = measurement.summary(section) if section is not None else {}
+        cells += [said.get(header, "") for header in measurement.summary_headers]
+    return cells

@@ -32,8 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from bench.store.records import EXPORTS
 from bench.tflog import withheld_stderr
+
+# The precisions a model is converted at, as the exports' records name them.
+EXPORTS = ("float32", "float16", "dynamic_int8", "int8")
 
 
 @contextlib.contextmanager

@@ -1,9 +1,10 @@
 """A run's record, ``record.json``, as types: what the run was, how it went, where it ran.
 
 The suite writes a record last of a run's files (``bench.train.suite``); readers take it
-back through ``RunRecord.from_json``. A field added after some records were written takes,
-for them, the default the readers have always assumed; a record that is not shaped as one
-is refused with ``RecordUnreadable``.
+back through ``RunRecord.from_json``. Each after-training measurement (``bench.plugins``)
+adds a section of its own, a dataclass it declares, under its name. A field added after
+some records were written takes, for them, the default the readers have always assumed; a
+record that is not shaped as one is refused with ``RecordUnreadable``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.config import RunSpec
+from bench.plugins import section_type
 
 # Validation accuracies whose time to reach each run records (DAWNBench's time-to-accuracy),
 # as the metrics epochs_to_<key> and seconds_to_<key>.
@@ -43,15 +45,15 @@ class _Malformed(ValueError):
     """Why a JSON value is not a record; ``RunRecord.from_json`` says it as unreadable."""
 
 
-Section = TypeVar("Section", bound="_Section")
+S = TypeVar("S", bound="Section")
 
 
-class _Section:
+class Section:
     """A JSON object of a record whose keys are the dataclass's fields: a key it does not
     know (another version's) is left out, a missing one takes the field's default."""
 
     @classmethod
-    def from_json(cls: type[Section], data: object) -> Section:
+    def from_json(cls: type[S], data: object) -> S:
         if not isinstance(data, dict):
             raise TypeError(f"{cls.__name__} is read from a JSON object, not {data!r}")
         return cls(**_known(cls, data))
@@ -66,7 +68,7 @@ def _known(cls: type, data: dict) -> dict[str, Any]:
 
 
 @dataclasses.dataclass(frozen=True)
-class DatasetInfo(_Section):
+class DatasetInfo(Section):
     """The data a run read: its name, where from, and the sha256 of each file."""
 
     name: str | None = None
@@ -77,7 +79,7 @@ class DatasetInfo(_Section):
 
 
 @dataclasses.dataclass(frozen=True)
-class ArchitectureInfo(_Section):
+class ArchitectureInfo(Section):
     """What the registry says of the architecture, as the run found it."""
 
     description: str = ""
@@ -86,7 +88,7 @@ class ArchitectureInfo(_Section):
 
 
 @dataclasses.dataclass(frozen=True)
-class ModelSummary(_Section):
+class ModelSummary(Section):
     """The trained network's size (``bench.measure.modelinfo``) and fingerprint."""
 
     params: int | None = None
@@ -98,7 +100,7 @@ class ModelSummary(_Section):
 
 
 @dataclasses.dataclass(frozen=True)
-class Metrics(_Section):
+class Metrics(Section):
     """Test scores, timings and image counts of a finished run."""
 
     test_accuracy: float | None = None
@@ -131,7 +133,7 @@ class Metrics(_Section):
 
 
 @dataclasses.dataclass(frozen=True)
-class PerClass(_Section):
+class PerClass(Section):
     """Test precision, recall, F1 and support per class, in class order."""
 
     precision: list[float] = dataclasses.field(default_factory=list)
@@ -141,7 +143,7 @@ class PerClass(_Section):
 
 
 @dataclasses.dataclass(frozen=True)
-class Environment(_Section):
+class Environment(Section):
     """Where a run ran: ``bench.environment.capture()`` and the device that trained."""
 
     python: str | None = None
@@ -181,15 +183,27 @@ class Environment(_Section):
 
 
 @dataclasses.dataclass(frozen=True)
-class Timing(_Section):
+class Timing(Section):
     """Where a run's seconds went: training, and everything around it."""
 
     training: float | None = None  # model.fit, its validation passes included
     test_evaluation: float | None = None  # the one prediction of the test set
     saving: float | None = None  # the model, history and predictions
-    corruptions: float | None = None  # after the record: corrupted-digit evaluation
-    exports: float | None = None  # after the record: LiteRT exports and their accuracy
     total: float | None = None  # all of it, from the start of the run to its last figure
+    # after the record, by measurement (``Measurement.timing_key``): stored flat beside the
+    # others, as records have always had them
+    measurements: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: object) -> Timing:
+        timing = super().from_json(data)
+        known = {field.name for field in dataclasses.fields(cls)}
+        after = {k: v for k, v in data.items() if k not in known and isinstance(v, (int, float))}
+        return dataclasses.replace(timing, measurements=after)
+
+    def to_json(self) -> dict[str, Any]:
+        data = super().to_json()
+        return {**data, **data.pop("measurements")}
 
     @property
     def outside_training(self) -> float | None:
@@ -199,79 +213,13 @@ class Timing(_Section):
         return self.total - self.training
 
 
-# The LiteRT precisions a run exports its model at (bench.measure.litert), as the record's
-# ``exports`` name them.
-EXPORTS = ("float32", "float16", "dynamic_int8", "int8")
-
-
-@dataclasses.dataclass(frozen=True)
-class Export(_Section):
-    """One LiteRT export of the trained model (``bench.measure.deploy``) and how it did on
-    the run's test images, predicted after the Keras model's one look (they choose nothing).
-
-    ``accuracy_change`` is the export's test accuracy less the float32 Keras model's (the
-    trained network computing in float32: a mixed-precision model's float32 twin);
-    ``changed_predictions`` counts the test images whose predicted class differs from that
-    model's. A failed export keeps only its status and error.
-    """
-
-    status: str = "ok"  # "ok" or "failed"
-    error: str | None = None
-    bytes: int | None = None  # the .tflite file: what the device stores (flash)
-    peak_activation_bytes: int | None = None  # at batch 1 (bench.measure.deploy)
-    test_accuracy: float | None = None
-    accuracy_change: float | None = None
-    changed_predictions: int | None = None
-    p50_ms: float | None = None  # batch-1 latency through the LiteRT interpreter
-    p99_ms: float | None = None
-    throughput: float | None = None  # images/s at a batch of 256
-    seconds: float | None = None  # to export, evaluate and time it
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-
-@dataclasses.dataclass(frozen=True)
-class Robustness(_Section):
-    """The trained model's accuracy on corrupted copies of its test images
-    (``bench.measure.robustness``), predicted after its one look at the clean ones: test
-    data that choose nothing. The predicted classes are in the run's ``corruptions.npz``,
-    with the positions (``indices``) and labels of the test images the sets are made of.
-    """
-
-    # by corruption, then severity ("1", "2", "3"): the share of test images right
-    accuracy: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
-    clean_accuracy: float | None = None  # the same model on the same images, uncorrupted
-    images: int | None = None  # test images per set: a fixed sample of the test set
-    seed: int = 0
-    checksums: dict[str, str] = dataclasses.field(default_factory=dict)  # sha256 by set
-    seconds: float | None = None  # to make or read the sets and predict them
-
-    @property
-    def mean_accuracy(self) -> float | None:
-        """Over every corruption and severity: MNIST-C's corruption accuracy."""
-        values = [a for by_severity in self.accuracy.values() for a in by_severity.values()]
-        return sum(values) / len(values) if values else None
-
-    @property
-    def error_ratio(self) -> float | None:
-        """Mean corruption error over clean error, as MNIST-C and ImageNet-C report it: 1 is
-        no worse on corrupted digits than on clean ones; None when the clean error is 0."""
-        mean = self.mean_accuracy
-        if mean is None or self.clean_accuracy is None or self.clean_accuracy >= 1.0:
-            return None
-        return (1.0 - mean) / (1.0 - self.clean_accuracy)
-
-
-_SECTIONS: dict[str, type[_Section]] = {
+_SECTIONS: dict[str, type[Section]] = {
     "dataset": DatasetInfo,
     "architecture": ArchitectureInfo,
     "model": ModelSummary,
     "metrics": Metrics,
     "per_class": PerClass,
     "environment": Environment,
-    "robustness": Robustness,
     "timing": Timing,
 }
 
@@ -303,13 +251,12 @@ class RunRecord:
     traceback: str | None = None
     wall_seconds: float | None = None
     environment: Environment | None = None
-    # By export precision (bench.measure.deploy.EXPORTS); None for runs made before exports
-    # were kept or made with them off.
-    exports: dict[str, Export] | None = None
-    # None for runs made before it was kept or with --corruptions none
-    robustness: Robustness | None = None
     # None for runs made before it was kept
     timing: Timing | None = None
+    # After-training measurements' sections by name (``bench.plugins``), each stored as a
+    # key of its own in the JSON; a section whose measurement is not registered here (a
+    # user's, not loaded) is kept as its JSON, so that rewriting the record keeps it.
+    measured: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -319,6 +266,14 @@ class RunRecord:
     def date(self) -> str:
         """When it ran (ISO 8601); empty when the record does not say."""
         return self.environment.date if self.environment is not None else ""
+
+    def section(self, name: str) -> Any:
+        """The section of the measurement ``name``; None when the run has none."""
+        return self.measured.get(name)
+
+    def with_section(self, name: str, section: Any) -> RunRecord:
+        """This record with ``name``'s section set to ``section``."""
+        return dataclasses.replace(self, measured={**self.measured, name: section})
 
     @classmethod
     def from_json(cls, data: object, path: Path | None = None) -> RunRecord:
@@ -339,13 +294,7 @@ class RunRecord:
                     raise _Malformed(f"its {key} is not a JSON object")
                 if value is not None:
                     fields[key] = kind.from_json(value)
-            exports = fields.get("exports")
-            if exports is not None:
-                if not isinstance(exports, dict) or not all(
-                    isinstance(v, dict) for v in exports.values()
-                ):
-                    raise _Malformed("its exports are not JSON objects by precision")
-                fields["exports"] = {k: Export.from_json(v) for k, v in exports.items()}
+            fields["measured"] = _measured(data)
             return cls(**{"run_id": None, **fields, "spec": spec})
         except _Malformed as problem:
             raise RecordUnreadable(path, str(problem)) from None
@@ -355,15 +304,35 @@ class RunRecord:
         data = {"run_id": self.run_id, "spec": self.spec.to_dict(), "error": self.error}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if field.name not in data and value is not None:
+            if field.name not in data and field.name != "measured" and value is not None:
                 data[field.name] = _json(value)
+        data.update({name: _json(section) for name, section in self.measured.items()})
         if self.ok:
             data["resumed_after_epoch"] = self.resumed_after_epoch
         return data
 
 
+def _measured(data: dict) -> dict[str, Any]:
+    """The measurements' sections of a record's JSON: typed where the measurement is
+    registered, else as they are."""
+    fields = {field.name for field in dataclasses.fields(RunRecord)}
+    found = {}
+    for key, value in data.items():
+        if key in fields or value is None:
+            continue
+        kind = section_type(key)
+        if kind is None:
+            found[key] = value
+            continue
+        try:
+            found[key] = kind.from_json(value)
+        except (TypeError, ValueError) as exc:
+            raise _Malformed(f"its {key} is not shaped as one ({exc})") from None
+    return found
+
+
 def _json(value: Any) -> Any:
-    if isinstance(value, _Section):
+    if isinstance(value, Section):
         return value.to_json()
     if isinstance(value, dict):
         return {key: _json(item) for key, item in value.items()}

@@ -1,8 +1,8 @@
 """The results folder: one folder per run, loadable as a DataFrame, and latency beside them.
 
 A run folder holds ``record.json`` (written last, so its presence means the run is
-complete), ``history.csv``, ``predictions.npz``, ``model.keras`` and, where the run was
-evaluated on corrupted digits, ``corruptions.npz``, each written whole or not at all
+complete), ``history.csv``, ``predictions.npz``, ``model.keras`` and what its after-training
+measurements write beside them (``bench.plugins``), each written whole or not at all
 (``bench.store.files``).
 """
 
@@ -16,20 +16,13 @@ from pathlib import Path
 
 from bench.environment import capture
 from bench.errors import BenchError
+from bench.plugins import measurements
 from bench.store.files import write_json
-from bench.store.records import (
-    EXPORTS,
-    Export,
-    ModelSummary,
-    RecordUnreadable,
-    Robustness,
-    RunRecord,
-)
+from bench.store.records import ModelSummary, RecordUnreadable, RunRecord
 
 RECORD = "record.json"
 HISTORY = "history.csv"
 PREDICTIONS = "predictions.npz"
-CORRUPTIONS = "corruptions.npz"  # predicted classes on each corrupted set (bench.train.robustness)
 MODEL = "model.keras"
 REPEATS_DIR = "repeats"  # where `run --from` puts its repeats by default
 # The committed reference runs: read when a command is pointed at them, never as part of the
@@ -158,7 +151,8 @@ def iter_records(root: str | os.PathLike) -> Iterator[RunRecord]:
 
 
 def load(path: str | os.PathLike = "results") -> pandas.DataFrame:  # noqa: F821
-    """One row per run found under ``path``, with the columns in ``COLUMNS`` first."""
+    """One row per run found under ``path``, with the columns in ``COLUMNS`` first, then
+    each measurement's."""
     import pandas as pd
 
     latency = read_latency(path)
@@ -168,13 +162,15 @@ def load(path: str | os.PathLike = "results") -> pandas.DataFrame:  # noqa: F821
         row.update(_latency_columns(latency.get(row["arch"])))
         rows.append(row)
     frame = pd.DataFrame(rows)
-    for column in COLUMNS:
+    # every row has each measurement's columns, empty for runs made without it
+    first = COLUMNS + [key for m in measurements() for key in m.columns(None)]
+    for column in first:
         if column not in frame:
             frame[column] = None
     if len(frame):
         frame["augment"] = frame["augment"].astype(bool)
-    extra = [c for c in frame.columns if c not in COLUMNS]
-    return frame[COLUMNS + extra]
+    extra = [c for c in frame.columns if c not in first]
+    return frame[first + extra]
 
 
 def flatten(record: RunRecord) -> dict:
@@ -198,9 +194,8 @@ def flatten(record: RunRecord) -> dict:
     if record.metrics is not None:  # in the order record.json has them
         row.update(sorted(record.metrics.to_json().items()))
     row.update(speed_columns(record))
-    for precision, export in (record.exports or {}).items():
-        row.update(export_columns(precision, export))
-    row.update(robustness_columns(record.robustness))
+    for measurement in measurements():
+        row.update(measurement.columns(record.section(measurement.name)))
     return row
 
 
@@ -216,51 +211,6 @@ def speed_columns(record: RunRecord) -> dict:
         "fraction_of_limit": achieved / limit if achieved and limit else None,
         "total_seconds": timing.total if timing is not None else None,
         "outside_training_seconds": timing.outside_training if timing is not None else None,
-    }
-
-
-def robustness_columns(robustness: Robustness | None) -> dict:
-    """``corruption_accuracy`` (the mean over every corruption and severity),
-    ``corruption_error_ratio`` (mean corruption error over clean error) and, per corruption,
-    ``corruption_<name>`` (its mean over severities); None for a run made without them."""
-    if robustness is None:
-        return {"corruption_accuracy": None, "corruption_error_ratio": None}
-    by_name = {
-        f"corruption_{name}": sum(levels.values()) / len(levels)
-        for name, levels in robustness.accuracy.items()
-        if levels
-    }
-    return {
-        "corruption_accuracy": robustness.mean_accuracy,
-        "corruption_error_ratio": robustness.error_ratio,
-        **by_name,
-    }
-
-
-# Record field -> table column suffix: int8_accuracy, int8_bytes, int8_p50_ms, ...
-EXPORT_COLUMNS = {
-    "status": "status",
-    "error": "error",
-    "test_accuracy": "accuracy",
-    "accuracy_change": "accuracy_change",
-    "changed_predictions": "changed",
-    "bytes": "bytes",
-    "peak_activation_bytes": "peak_activation_bytes",
-    "p50_ms": "p50_ms",
-    "p99_ms": "p99_ms",
-    "throughput": "throughput",
-}
-
-
-# Every run's row has them, empty for runs made without exports or corruptions.
-COLUMNS += [f"{precision}_{column}" for precision in EXPORTS for column in EXPORT_COLUMNS.values()]
-COLUMNS += ["corruption_accuracy", "corruption_error_ratio"]
-
-
-def export_columns(precision: str, export: Export) -> dict:
-    """One export's table columns, named ``<precision>_<figure>`` (``int8_accuracy``)."""
-    return {
-        f"{precision}_{column}": getattr(export, field) for field, column in EXPORT_COLUMNS.items()
     }
 
 

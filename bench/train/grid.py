@@ -73,9 +73,10 @@ class ClusterSettings:
 @dataclasses.dataclass
 class RemoteRun:
     """What a worker hands back: the run's record, its files by name, the seconds it took
-    with what came after it, and the worker."""
+    with what came after it, and the worker. The record travels as its JSON, as it does
+    between processes: a measurement's section type need not import where it lands."""
 
-    record: dict
+    record_json: dict
     made: dict[str, bytes]
     seconds: float
     worker: str
@@ -92,6 +93,7 @@ def run_grid(
     after: AfterTraining | None = None,
     determinism: bool = True,
     arch_modules: tuple[str, ...] = (),
+    measurement_modules: tuple[str, ...] = (),
 ) -> list[RunRecord]:
     """``bench.train.suite.run_suite`` on a Dask cluster: the same runs skipped, the same
     records, in the order of ``specs``."""
@@ -109,7 +111,7 @@ def run_grid(
         else:
             records[position] = done
     if pending:
-        setup = ProcessSetup(cluster.threads(), determinism, arch_modules)
+        setup = ProcessSetup(cluster.threads(), determinism, arch_modules, measurement_modules)
         # Connected before the runs are locked: a lock makes its run's folder, and a cluster
         # that cannot be reached must leave no empty folders behind.
         with (
@@ -148,7 +150,7 @@ def _run_on(
     records by position, written into ``out_dir`` as each comes back."""
     from distributed import as_completed
 
-    from bench.train.suite import outcome
+    from bench.train.after import outcome
 
     if not client.scheduler_info()["workers"]:
         progress.warn("the Dask cluster has no workers yet: waiting for one to join")
@@ -207,7 +209,7 @@ def _handed_back(future, spec: RunSpec, run_dir: Path) -> tuple[RunRecord, str, 
         files.write_json(run_dir / results.RECORD, record.to_json())
         return record, "the cluster", None
     record = dataclasses.replace(
-        RunRecord.from_json(remote.record),
+        RunRecord.from_json(remote.record_json),
         command=sys.argv, command_line=command_line(), cwd=os.getcwd(),
     )  # fmt: skip
     run_dir.mkdir(parents=True, exist_ok=True)

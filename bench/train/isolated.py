@@ -43,6 +43,7 @@ class ProcessSetup:
     threads: int | None = None  # TensorFlow's intra- and inter-op threads; None: its own
     determinism: bool = True
     arch_modules: tuple[str, ...] = ()  # resolved paths of --arch-module files
+    measurement_modules: tuple[str, ...] = ()  # and of --measurement-module files
 
 
 class RunProcess:
@@ -157,6 +158,7 @@ def _set_up(setup: ProcessSetup) -> None:
 
     import architectures
     from bench.environment import enable_determinism
+    from bench.plugins import load_measurement_module
 
     if setup.threads is not None:
         tf.config.threading.set_intra_op_parallelism_threads(setup.threads)
@@ -166,6 +168,8 @@ def _set_up(setup: ProcessSetup) -> None:
     architectures.load_entry_points()
     for path in setup.arch_modules:
         architectures.load_module(path)
+    for path in setup.measurement_modules:
+        load_measurement_module(path)
 
 
 def _exit_with(parent: int) -> None:

@@ -65,15 +65,16 @@ def time_to_accuracy(history: list[dict], thresholds: Sequence[float] = ACCURACY
     return figures
 
 
-def class_report(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> dict:
-    """The record's ``per_class`` precision, recall, F1 and support, and its confusion matrix."""
+def class_report(
+    y_true: np.ndarray, y_pred: np.ndarray, num_classes: int
+) -> tuple[PerClass, list[list[int]]]:
+    """The record's ``per_class`` precision, recall, F1 and support, and its confusion matrix
+    (rows: true class, columns: predicted)."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     labels = list(range(num_classes))
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
     )
-    return {
-        "per_class": PerClass(precision.tolist(), recall.tolist(), f1.tolist(), support.tolist()),
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-    }
+    per_class = PerClass(precision.tolist(), recall.tolist(), f1.tolist(), support.tolist())
+    return per_class, confusion_matrix(y_true, y_pred, labels=labels).tolist()

@@ -34,7 +34,9 @@ from bench.store.records import (
     ArchitectureInfo,
     DatasetInfo,
     Environment,
+    Metrics,
     ModelSummary,
+    PerClass,
     RunRecord,
     Timing,
 )
@@ -53,6 +55,22 @@ from bench.train.metrics import class_report, run_metrics
 
 class RunFailed(Exception):
     """A run that trained but produced nothing usable (a NaN loss, say)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluated:
+    """What training and the one look at the test set give a finished run's record."""
+
+    model: ModelSummary
+    metrics: Metrics
+    per_class: PerClass
+    confusion_matrix: list[list[int]]  # rows: true class, columns: predicted
+    timing: Timing
+    resumed_after_epoch: int | None  # the epochs a cut-off attempt's checkpoint gave
+
+    def record_fields(self) -> dict[str, Any]:
+        """Its fields as ``RunRecord`` takes them (the sections stay typed)."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
 
 
 def run_record(
@@ -81,7 +99,8 @@ def run_record(
     # Timed before training, so that it measures the machine and not what training left.
     limits = process_limits()
     try:
-        outcome = dict(status="ok", **train_and_evaluate(spec, splits, run_dir, progress, resume))
+        evaluated = train_and_evaluate(spec, splits, run_dir, progress, resume)
+        outcome = dict(status="ok", **evaluated.record_fields())
     except KeyboardInterrupt:
         raise
     except Exception as exc:
@@ -110,13 +129,13 @@ def train_and_evaluate(
     run_dir: Path,
     progress: Progress | None = None,
     resume: bool = True,
-) -> dict[str, Any]:
+) -> Evaluated:
     """Train ``spec`` on ``splits``, evaluate once on the test set, write the run folder.
 
     With ``resume``, training goes on from the checkpoint an earlier attempt that was cut
-    off left in ``run_dir`` (``bench.train.checkpoint``). Returns the record's fields for
-    the metrics, model figures and per-class report (the history goes to ``history.csv``);
-    raises on failure.
+    off left in ``run_dir`` (``bench.train.checkpoint``). Returns the record's metrics,
+    model figures, per-class report and timing (the history goes to ``history.csv``); raises
+    on failure.
     """
     keras.utils.clear_session()
     model = build_for(spec, splits.input_shape, splits.num_classes)
@@ -148,15 +167,17 @@ def train_and_evaluate(
         test_evaluation=eval_seconds,
         saving=time.perf_counter() - save_start,
     )
-    return {
-        "timing": timing,
-        "resumed_after_epoch": resumed or None,
+    per_class, matrix = class_report(splits.y_test, predictions, splits.num_classes)
+    return Evaluated(
         # The record, not the model file (which a results folder may leave out), says
         # which network this was, so the run outlives edits that keep it (is_done).
-        "model": ModelSummary(**dataclasses.asdict(info), network=network),
-        "metrics": run_metrics(splits, history, probabilities, info.flops, eval_seconds),
-        **class_report(splits.y_test, predictions, splits.num_classes),
-    }
+        model=ModelSummary(**dataclasses.asdict(info), network=network),
+        metrics=run_metrics(splits, history, probabilities, info.flops, eval_seconds),
+        per_class=per_class,
+        confusion_matrix=matrix,
+        timing=timing,
+        resumed_after_epoch=resumed or None,
+    )
 
 
 def _save_run(

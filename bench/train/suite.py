@@ -15,7 +15,7 @@ from bench.identity import same_network, saved_fingerprint
 from bench.progress import Progress
 from bench.store import files, results
 from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
-from bench.train.after import AfterTraining, measure_after
+from bench.train.after import AfterTraining, measure_after, outcome
 from bench.train.build import built_network
 from bench.train.run import run_record
 from bench.train.runcost import suite_work
@@ -35,8 +35,8 @@ def run_suite(
 
     Runs whose finished record already matches their spec are skipped unless ``force``, and
     so are runs that another live process is making (``bench.train.runlock``): their record here
-    has the status ``locked``. Each run made is then measured as ``after`` says (its accuracy
-    on corrupted digits and its exports: ``bench.train.after``). Returns the records,
+    has the status ``locked``. Each run made is then measured as ``after`` says (the
+    after-training measurements: ``bench.train.after``). Returns the records,
     skipped ones included.
     """
     progress = progress or Progress(len(specs))
@@ -97,19 +97,6 @@ def finished_record(
     note = " (its code changed since, not its network)" if edited else ""
     progress.run_skipped(spec.label, f"already done, skipped{note}")
     return previous
-
-
-def outcome(record: RunRecord) -> str:
-    """A finished run in a few words: ``ok: test accuracy 0.9912, int8 0.9910 in 72 KB``."""
-    if not record.ok:
-        return f"FAILED: {record.error}"
-    said = f"ok: test accuracy {record.metrics.test_accuracy:.4f}"
-    int8 = (record.exports or {}).get("int8")
-    if int8 is not None and int8.ok:
-        said += f", int8 {int8.test_accuracy:.4f} in {int8.bytes / 1024:,.0f} KB"
-    elif int8 is not None:
-        said += f", int8 export failed ({int8.error})"
-    return said
 
 
 def _previous_record(run_dir: Path, progress: Progress) -> RunRecord | None:

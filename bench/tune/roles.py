@@ -3,9 +3,11 @@ which run the trials. keras-tuner reads the roles from environment variables."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,17 +23,35 @@ ENV_IP = "KERASTUNER_ORACLE_IP"
 ENV_PORT = "KERASTUNER_ORACLE_PORT"
 
 
-def distributed_role() -> str:
-    """``local``, ``chief`` or ``worker``, from keras-tuner's environment variables."""
-    if ENV_IP not in os.environ:
+def distributed_role(environment: Mapping[str, str] | None = None) -> str:
+    """``local``, ``chief`` or ``worker``, from keras-tuner's variables in ``environment``
+    (default: the process's)."""
+    environment = os.environ if environment is None else environment
+    if ENV_IP not in environment:
         return "local"
-    missing = [name for name in (ENV_PORT, ENV_ID) if not os.environ.get(name)]
+    missing = [name for name in (ENV_PORT, ENV_ID) if not environment.get(name)]
     if missing:
         raise BenchError(
             f"{ENV_IP} is set but {' and '.join(missing)} not; set all three, or use "
             "--distributed chief|worker --oracle HOST:PORT"
         )
-    return "chief" if "chief" in os.environ[ENV_ID] else "worker"
+    return "chief" if "chief" in environment[ENV_ID] else "worker"
+
+
+@contextlib.contextmanager
+def tuner_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """keras-tuner's variables set while the search runs (it reads them when a tuner is
+    made), and the process's own given back after."""
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def distributed_env(role: str, oracle: str, worker_id: int | None) -> dict[str, str]:

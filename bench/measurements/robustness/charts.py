@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from bench.measure.corruptions import Corruption
+from bench.measurements.robustness.corruptions import Corruption
 from report.charts import layout, network_colours
 
 MEAN = "mean"  # the heatmap's last column: over every corruption and severity

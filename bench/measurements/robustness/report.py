@@ -1,5 +1,5 @@
-"""The robustness section: accuracy on corrupted copies of the test digits (MNIST-C style,
-``bench.measure.corruptions``), built only when some finished run was measured on them.
+"""The robustness panel of the report: accuracy on corrupted copies of the test digits
+(MNIST-C style, ``corruptions``), shown only when some finished run was measured on them.
 
 What augmentation does to it is paired over seeds, as on the clean digits, and tested image
 by image with McNemar's test on the default corrupted sets pooled (``report.significance``);
@@ -18,15 +18,16 @@ import plotly.graph_objects as go
 
 from bench.config import is_check
 from bench.data import Splits
-from bench.measure import corruptions
-from bench.measure.robustness import set_key
 from bench.measure.stats import Interval
-from bench.store import results
+from bench.measurements.robustness import corruptions
+from bench.measurements.robustness.charts import MEAN, corruption_heatmap, severity_curves
+from bench.measurements.robustness.evaluate import PREDICTED, set_key
+from bench.measurements.robustness.section import robustness_of
 from bench.store.records import RunRecord
 from report.charts import config_label, network_name
 from report.images import data_uri
 from report.leaderboard import GROUP_KEYS
-from report.robustness_charts import MEAN, corruption_heatmap, severity_curves
+from report.panels import Panel, PanelContext, render_panel
 from report.significance import (
     AugmentationTest,
     augmentation_effects,
@@ -34,6 +35,7 @@ from report.significance import (
 )
 
 GALLERY_CLASS = 3  # the digit the gallery corrupts: its first test image
+TEMPLATE = Path(__file__).with_name("panel.html.j2")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +69,7 @@ class GalleryRow:
 class RobustnessView:
     """What the page's robustness section shows; notes say why a part is missing."""
 
-    corruptions: list[str]  # those measured, in bench.measure.corruptions' order
+    corruptions: list[str]  # those measured, in corruptions.CORRUPTIONS' order
     runs: int  # finished runs measured on them
     unmeasured: int  # finished runs that were not
     seeds: list[int]  # the corruptions' random seeds
@@ -86,6 +88,15 @@ class RobustnessView:
         return {chart_id: figure for chart_id, figure in found.items() if figure is not None}
 
 
+def panel(context: PanelContext) -> Panel | None:
+    """The page's robustness section; None when no run was measured on corrupted digits."""
+    view = robustness_view(context.runs, context.frame, context.splits)
+    if view is None:
+        return None
+    html = render_panel(TEMPLATE, robustness=view, check_profiles=context.check_profiles)
+    return Panel("robustness", "Robustness", html, view.figures)
+
+
 def robustness_view(
     runs: list[tuple[Path, RunRecord]],
     frame: pd.DataFrame,
@@ -95,7 +106,7 @@ def robustness_view(
     (``bench.store.results.load``); ``splits`` reloads a run's data for the gallery, or says
     why it cannot. None when no run was measured on corrupted digits."""
     measured = [
-        (folder, r) for folder, r in runs if r.ok and r.robustness and r.robustness.accuracy
+        (folder, r) for folder, r in runs if r.ok and robustness_of(r) and robustness_of(r).accuracy
     ]
     if not measured:
         return None
@@ -105,12 +116,12 @@ def robustness_view(
     # runs of a check profile are not compared, as on the clean digits
     compared = [run for run in measured if not is_check(run[1].spec.profile)]
     first = measured[0][1]
-    gallery, note, label = corruption_gallery(splits(first), names, first.robustness.seed)
+    gallery, note, label = corruption_gallery(splits(first), names, robustness_of(first).seed)
     return RobustnessView(
         corruptions=names,
         runs=len(measured),
         unmeasured=sum(1 for _, r in runs if r.ok) - len(measured),
-        seeds=sorted({record.robustness.seed for _, record in measured}),
+        seeds=sorted({robustness_of(record).seed for _, record in measured}),
         heatmap=corruption_heatmap(heatmap_table(accuracy, names)),
         severity=severity_curves(severity_means(accuracy), geometric) if geometric else None,
         effects=effect_rows(frame),
@@ -126,7 +137,7 @@ def accuracy_frame(records: list[RunRecord]) -> pd.DataFrame:
     clean test images, with the run's configuration (``GROUP_KEYS``) and seed."""
     rows = []
     for record in records:
-        spec, robustness = record.spec, record.robustness
+        spec, robustness = record.spec, robustness_of(record)
         config = {key: getattr(spec, key) for key in GROUP_KEYS} | {"seed": spec.seed}
         clean = robustness.clean_accuracy
         if clean is None:
@@ -193,7 +204,7 @@ def pooled_corrupted(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     another, so that runs evaluated on more sets are compared on the same images; a run
     without all of them raises KeyError (left out of the comparisons). The labels are those
     of the test images the sets were made of (``y_true`` in the file: a fixed sample)."""
-    with np.load(folder / results.CORRUPTIONS) as saved:
+    with np.load(folder / PREDICTED) as saved:
         labels = saved["y_true"]
         predicted = [
             saved[set_key(name, severity)]

@@ -1,6 +1,6 @@
 """The deployment view of a trained run: its LiteRT exports and how each does.
 
-For each precision (``bench.store.records.EXPORTS``) the trained model is converted, its
+For each precision (``bench.measure.litert.EXPORTS``) the trained model is converted, its
 size and peak activation memory read, its predictions on the run's test images compared with
 the float32 Keras model's, and its batch-1 latency and batch throughput timed through the
 LiteRT interpreter (the input already in the model's type, as a device's would be).
@@ -24,11 +24,8 @@ from bench.data.pipeline import inference_batches
 from bench.errors import BenchError, one_line
 from bench.measure import litert
 from bench.measure.latency import time_calls
+from bench.measurements.exports.section import EXPORTS, Export
 from bench.store import files
-from bench.store.records import Export
-
-EXPORTS = litert.EXPORTS
-EXPORTS_VARIABLE = "BENCH_EXPORTS"  # the default of --exports, for a shell or CI
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,22 +44,19 @@ class ExportSettings:
         unknown = [p for p in self.precisions if p not in EXPORTS]
         if unknown:
             raise BenchError(
-                f"unknown export precision '{unknown[0]}'; choose all, none or a "
-                f"comma-separated list of {', '.join(EXPORTS)}"
+                f"unknown export precision '{unknown[0]}'; choose all, none or some of "
+                f"{', '.join(EXPORTS)}"
             )
 
 
-def parse_exports(
-    text: str | None = None, keep: bool = False, default: str = "all"
-) -> ExportSettings:
-    """``all``, ``none`` or a comma-separated list of precisions; without ``text``, the
-    ``BENCH_EXPORTS`` variable, else ``default`` (a profile's)."""
-    text = (text if text is not None else os.environ.get(EXPORTS_VARIABLE) or default).strip()
-    if text == "all":
+def parse_exports(text: str, keep: bool = False) -> ExportSettings:
+    """``all``, ``none`` or a list of precisions, separated by spaces or commas."""
+    words = text.replace(",", " ").split()
+    if words == ["all"]:
         return ExportSettings(keep=keep)
-    if text == "none":
+    if words == ["none"]:
         return ExportSettings(precisions=(), keep=keep)
-    return ExportSettings(precisions=tuple(p.strip() for p in text.split(",")), keep=keep)
+    return ExportSettings(precisions=tuple(words), keep=keep)
 
 
 def calibration_sample(x_train: np.ndarray, size: int, seed: int) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""The deployment view: what the full-integer int8 LiteRT exports cost in accuracy and
-flash, and the most accurate model that fits a microcontroller's flash and RAM.
+"""The deployment panel of the report: what the full-integer int8 LiteRT exports cost in
+accuracy and flash, and the most accurate model that fits a microcontroller's flash and RAM.
 
 A model fits a budget when its int8 ``.tflite`` file fits the flash and its peak activation
 memory at batch 1 fits the RAM. Neither counts the runtime's own code and buffers, which
@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from bench.config import is_check
-from bench.store.records import EXPORTS, RunRecord
+from bench.measurements.exports.evaluate import ExportSettings
+from bench.measurements.exports.section import EXPORTS, NAME
+from bench.measurements.exports.table import recorded_exports
+from bench.store.records import RunRecord
 from report.charts import accuracy_against, config_label
 from report.columns import FAILED, KB
 from report.labels import Mark
-from report.leaderboard import recorded_exports
+from report.panels import Panel, PanelContext, render_panel
 
 MB = 1024 * KB
+TEMPLATE = Path(__file__).with_name("panel.html.j2")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +81,14 @@ class DeploymentView:
     unexported: list[str] = dataclasses.field(default_factory=list)
     chart_note: str = ""
     fits_note: str = ""
+
+
+def panel(context: PanelContext) -> Panel:
+    """The page's deployment section: a note when no run recorded an export."""
+    view = deployment_view(context.board)
+    html = render_panel(TEMPLATE, {"size": size_text}, deployment=view)
+    figures = {"chart-deployment": view.chart} if view is not None and view.chart else {}
+    return Panel("deployment", "Deployment", html, figures, export_method(context.records))
 
 
 def deployment_view(board: pd.DataFrame) -> DeploymentView | None:
@@ -185,9 +198,7 @@ def size_text(n_bytes: float) -> str:
 
 def export_method(records: list[RunRecord]) -> str:
     """How the exports were made, for the page's method section; empty without exports."""
-    from bench.measure.deploy import ExportSettings
-
-    made = {precision for record in records for precision in record.exports or {}}
+    made = {precision for record in records for precision in record.section(NAME) or {}}
     if not made:
         return ""
     calibration = ExportSettings().calibration_images

@@ -1,7 +1,7 @@
 """A trained model's accuracy on corrupted copies of its test images.
 
-Each (corruption, severity) set of ``bench.measure.corruptions`` is made once from a test
-set and kept as uint8, as MNIST-C ships its images, in a cache folder (``CACHE_DIR`` under
+Each (corruption, severity) set of ``corruptions`` is made once from a test set and kept
+as uint8, as MNIST-C ships its images, in a cache folder (``CACHE_DIR`` under
 the results folder); the record keeps each set's sha256, so two runs can be seen to have met
 the same images. The sets are test data: they are predicted after the run's one look at the
 clean test set and choose nothing.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,12 @@ import numpy as np
 
 from bench.data.pipeline import inference_batches
 from bench.errors import BenchError
-from bench.measure import corruptions
+from bench.measurements.robustness import corruptions
+from bench.measurements.robustness.section import Robustness
 from bench.store import files
-from bench.store.records import Robustness
 
+PREDICTED = "corruptions.npz"  # beside a run's model: its predicted classes on each set
 CACHE_DIR = ".corruptions"  # under a results folder: the corrupted sets, by test set
-CORRUPTIONS_VARIABLE = "BENCH_CORRUPTIONS"  # the default of --corruptions, for a shell or CI
 CHOICES = corruptions.SETS
 BATCH = 1024  # images per prediction step
 POOL = 16 * BATCH  # images per predict call: a float32 copy of about 50 MB at 28x28
@@ -52,11 +51,9 @@ class CorruptionSettings:
             )
 
 
-def parse_corruptions(text: str | None = None, default: str = "default") -> CorruptionSettings:
-    """``none``, ``default`` or ``all`` (``bench.measure.corruptions.names``); without
-    ``text``, the ``BENCH_CORRUPTIONS`` variable, else ``default`` (a profile's)."""
-    text = (text if text is not None else os.environ.get(CORRUPTIONS_VARIABLE) or default).strip()
-    return CorruptionSettings(names=corruptions.names(text))
+def parse_corruptions(text: str) -> CorruptionSettings:
+    """``none``, ``default`` or ``all`` (``corruptions.names``)."""
+    return CorruptionSettings(names=corruptions.names(text.strip()))
 
 
 def sample(size: int, settings: CorruptionSettings) -> np.ndarray:
