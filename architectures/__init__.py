@@ -38,6 +38,7 @@ __all__ = [
     "create",
     "get",
     "is_safe_name",
+    "import_file",
     "load_module",
     "load_entry_points",
     "names",
@@ -57,23 +58,29 @@ def _discover_builtin() -> None:
 
 def load_module(path: str | Path) -> None:
     """Import a Python file so that the architectures it registers become available."""
+    import_file(path, f"_bench_user_{Path(path).stem}", "--arch-module")
+
+
+def import_file(
+    path: str | Path, module_name: str, option: str, error: type[Exception] = ArchitectureError
+) -> None:
+    """Import the Python file ``path`` as ``module_name``; ``error`` naming ``option`` and the
+    file when it is not there, not a module, or fails to import (then it is not kept)."""
     path = Path(path)
     if not path.is_file():
-        raise ArchitectureError(f"--arch-module {path}: no such file")
-    module_name = f"_bench_user_{path.stem}"
+        raise error(f"{option} {path}: no such file")
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise ArchitectureError(f"--arch-module {path}: not a Python module")
+        raise error(f"{option} {path}: not a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except ArchitectureError:
-        raise
     except Exception as exc:
-        raise ArchitectureError(
-            f"--arch-module {path}: import failed with {type(exc).__name__}: {exc}"
-        ) from exc
+        del sys.modules[module_name]
+        if isinstance(exc, (ArchitectureError, error)):
+            raise
+        raise error(f"{option} {path}: import failed with {type(exc).__name__}: {exc}") from exc
 
 
 def load_entry_points() -> None:

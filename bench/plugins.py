@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import pkgutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from architectures import import_file
 from bench.errors import BenchError
 
 if TYPE_CHECKING:
@@ -113,27 +113,31 @@ class Measurement:
         return {}
 
     # --- tables ------------------------------------------------------------------------------
+    # Where a measurement keeps its tables in a module of their own, ``table`` names it and
+    # the hooks below read it: ``run_columns(section)``, ``board_figures(group)``,
+    # ``COLUMNS``, ``hidden_columns(board)`` and ``csv_columns(board)``.
+    table: ClassVar[Any] = None
 
     def columns(self, section: Any) -> dict[str, Any]:
         """A run's columns in the results table (``bench.store.results.load``); ``section``
         None for a run without it. Name them after the measurement."""
-        return {}
+        return self.table.run_columns(section) if self.table else {}
 
     def board_figures(self, group: pd.DataFrame) -> dict[str, Any]:
         """One configuration's figures in the leaderboard, from its seeds' rows."""
-        return {}
+        return self.table.board_figures(group) if self.table else {}
 
     def board_columns(self) -> list[Any]:
         """The leaderboard's columns of this measurement (``report.columns.Column``)."""
-        return []
+        return self.table.COLUMNS if self.table else []
 
     def hidden_columns(self, board: pd.DataFrame) -> set[str]:
         """The keys of its board columns not worth showing for ``board`` (none measured)."""
-        return set()
+        return self.table.hidden_columns(board) if self.table else set()
 
     def csv_columns(self, board: pd.DataFrame) -> pd.DataFrame:
         """``board`` as the CSV writes this measurement's columns: pairs split, say."""
-        return board
+        return self.table.csv_columns(board) if self.table else board
 
     # --- report ------------------------------------------------------------------------------
 
@@ -194,25 +198,8 @@ def section_type(name: str) -> type | None:
 
 
 def load_measurement_module(path: str | Path) -> None:
-    """Import a Python file so that the measurements it registers become available."""
-    path = Path(path)
-    if not path.is_file():
-        raise BenchError(f"--measurement-module {path}: no such file")
-    module_name = f"_bench_measurement_{path.stem}"
-    if module_name in sys.modules:
-        return
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise BenchError(f"--measurement-module {path}: not a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BenchError:
-        del sys.modules[module_name]
-        raise
-    except Exception as exc:
-        del sys.modules[module_name]
-        raise BenchError(
-            f"--measurement-module {path}: import failed with {type(exc).__name__}: {exc}"
-        ) from exc
+    """Import a Python file so that the measurements it registers become available; a file
+    imported already is not imported again."""
+    module_name = f"_bench_measurement_{Path(path).stem}"
+    if module_name not in sys.modules:
+        import_file(path, module_name, "--measurement-module", BenchError)

@@ -12,11 +12,10 @@ import argparse
 import dataclasses
 from typing import Any
 
-import pandas as pd
-
 from bench.config import is_check
 from bench.errors import BenchError
-from bench.measurements.exports import report, table
+from bench.measurements.exports import report
+from bench.measurements.exports import table as tables
 from bench.measurements.exports.evaluate import (
     ExportSettings,
     evaluate_exports,
@@ -55,6 +54,7 @@ class ExportsMeasurement(Measurement):
     name = NAME
     title = "exports made"
     section = Exports
+    table = tables
     option = "--exports"
     environment_variable = "BENCH_EXPORTS"
     other_options = ("keep_exports",)
@@ -122,21 +122,6 @@ class ExportsMeasurement(Measurement):
         if not int8.ok:
             return {"int8 acc": "failed"}
         return {"int8 acc": f"{int8.test_accuracy:.4f}", "int8 KB": f"{int8.bytes / 1024:,.0f}"}
-
-    def columns(self, section: Exports | None) -> dict[str, Any]:
-        return table.run_columns(section)
-
-    def board_figures(self, group: pd.DataFrame) -> dict[str, Any]:
-        return table.board_figures(group)
-
-    def board_columns(self) -> list:
-        return table.COLUMNS
-
-    def hidden_columns(self, board: pd.DataFrame) -> set[str]:
-        return table.hidden_columns(board)
-
-    def csv_columns(self, board: pd.DataFrame) -> pd.DataFrame:
-        return table.csv_columns(board)
 
     def panel(self, context: Any) -> Any:
         return report.panel(context)

@@ -13,10 +13,10 @@ import argparse
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from bench.config import is_check
-from bench.measurements.robustness import report, table
+from bench.measurements.robustness import report
+from bench.measurements.robustness import table as tables
 from bench.measurements.robustness.evaluate import (
     CACHE_DIR,
     CHOICES,
@@ -40,6 +40,7 @@ class RobustnessMeasurement(Measurement):
     name = NAME
     title = "corrupted-digit figures"
     section = Robustness
+    table = tables
     timing_key = "corruptions"  # as records have always named its seconds
     option = "--corruptions"
     environment_variable = "BENCH_CORRUPTIONS"
@@ -83,21 +84,6 @@ class RobustnessMeasurement(Measurement):
             f"corrupted {section.mean_accuracy:.4f} (clean {section.clean_accuracy:.4f}, "
             f"error ratio {'n/a' if ratio is None else format(ratio, '.2f')})"
         )
-
-    def columns(self, section: Robustness | None) -> dict[str, Any]:
-        return table.run_columns(section)
-
-    def board_figures(self, group: pd.DataFrame) -> dict[str, Any]:
-        return table.board_figures(group)
-
-    def board_columns(self) -> list:
-        return table.COLUMNS
-
-    def hidden_columns(self, board: pd.DataFrame) -> set[str]:
-        return set() if table.recorded(board) else {c.key for c in table.COLUMNS}
-
-    def csv_columns(self, board: pd.DataFrame) -> pd.DataFrame:
-        return table.csv_columns(board)
 
     def panel(self, context: Any) -> Any:
         return report.panel(context)

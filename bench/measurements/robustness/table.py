@@ -84,6 +84,11 @@ def recorded(board: pd.DataFrame) -> bool:
     return "corruption_accuracy" in board and bool(board["corruption_accuracy"].notna().any())
 
 
+def hidden_columns(board: pd.DataFrame) -> set[str]:
+    """All its columns where no row was measured on corrupted digits."""
+    return set() if recorded(board) else {c.key for c in COLUMNS}
+
+
 def csv_columns(board: pd.DataFrame) -> pd.DataFrame:
     """``board`` as the CSV has it: the interval as two columns, or no corrupted-digit
     columns where no row was measured on them."""
