@@ -3,8 +3,11 @@ bundled digits with a local cluster of two worker processes."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,56 +44,97 @@ def _predictions(folder: Path) -> dict[str, np.ndarray]:
 
 
 def test_a_suite_on_two_workers_gives_the_predictions_of_one_made_here(tmp_path):
-    runs = ["--arch", "lenet5", "custom_cnn", *SMOKE]
+    # custom_cnn has dropout and its second run augments: the random parts of a run
+    runs = ["--arch", "custom_cnn", "--augment", "both", *SMOKE]
     here = _bench_run(*runs, "--out", str(tmp_path / "here"), env=ONE_THREAD)
     grid = _bench_run(*runs, "--workers", "2", "--threads-per-worker", "1",
                       "--out", str(tmp_path / "grid"))  # fmt: skip
     assert here.returncode == 0, here.stderr[-2000:]
     assert grid.returncode == 0, grid.stderr[-2000:]
-    assert "4 ok, 0 failed" in grid.stdout
+    assert "2 ok, 0 failed" in grid.stdout
     assert "on worker" in grid.stdout
     expected, made = _predictions(tmp_path / "here"), _predictions(tmp_path / "grid")
-    assert len(expected) == 4 and made.keys() == expected.keys()
+    assert len(expected) == 2 and made.keys() == expected.keys()
     for run_id, y_pred in expected.items():
         np.testing.assert_array_equal(made[run_id], y_pred, err_msg=run_id)
 
 
 def test_a_worker_killed_in_the_middle_of_a_run_loses_no_run(tmp_path):
+    # two seeds of one configuration: two runs alike, made at the same time on the workers
     out = tmp_path / "grid"
-    command = [sys.executable, "-m", "bench", "run", "--arch", "custom_cnn", "lenet5", *SMOKE,
-               "--epochs", "8", "--workers", "2", "--out", str(out)]  # fmt: skip
+    command = [sys.executable, "-m", "bench", "run", "--arch", "custom_cnn", *SMOKE]
+    command += ["--augment", "off", "--seeds", "2", "--epochs", "3"]
+    command += ["--workers", "2", "--out", str(out)]
     suite = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        killed = _kill_a_worker_mid_run(suite.pid, out)
+        checkpointed = _kill_a_worker_mid_run(suite, out)
         printed, errors = suite.communicate(timeout=900)
     finally:
         suite.kill()
     assert suite.returncode == 0, errors[-2000:]
-    assert killed
-    assert "4 ok, 0 failed" in printed
+    assert checkpointed, "the two runs were never seen with an epoch checkpointed each"
+    assert "2 ok, 0 failed" in printed
     frame = results.load(out)
-    assert len(frame) == 4 and (frame["status"] == "ok").all()
-    # the run that was cut off went on from its checkpoint (the workers share this folder)
-    records = [results.read_run_record(out / run_id) for run_id in frame["run_id"]]
-    assert max(record.resumed_after_epoch or 0 for record in records) >= 1
+    assert len(frame) == 2 and (frame["status"] == "ok").all()
+    resumed = {
+        run_id: results.read_run_record(out / run_id).resumed_after_epoch
+        for run_id in frame["run_id"]
+    }
+    # the run that was cut off went on from the checkpoint it had when its worker was
+    # killed (the workers share this folder); the other was not cut off
+    ((run_id, epoch),) = [(run_id, e) for run_id, e in resumed.items() if e is not None]
+    assert epoch == checkpointed[run_id]
     assert not (out / results.GRID_DIR).exists()
 
 
-def _kill_a_worker_mid_run(suite_pid: int, out: Path, timeout: float = 300) -> bool:
-    """SIGKILL a worker once every run process has a run with an epoch checkpointed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        making = [
-            child
-            for child in psutil.Process(suite_pid).children(recursive=True)
-            if "bench.train.isolated" in " ".join(_cmdline(child))
-        ]
-        checkpointed = list((out / results.GRID_DIR).glob(f"*/{CHECKPOINT}"))
-        if making and len(checkpointed) >= len(making):
-            os.kill(making[0].ppid(), signal.SIGKILL)  # the worker, not its run process
-            return True
-        time.sleep(0.1)
-    return False
+def _kill_a_worker_mid_run(suite: subprocess.Popen, out: Path) -> dict[str, int]:
+    """Once each worker's run process is making a run with an epoch checkpointed, SIGKILL
+    one of them and its worker; returns the epoch each run had checkpointed then, by run id
+    ({} if the suite ended first). The run processes are stopped (SIGSTOP) while the
+    checkpoints are looked at: a run's process removes its checkpoint once it has trained,
+    so one found then belongs to a run that is not finished, and cannot finish before the
+    kill. Both workers have made a run, so both hold the suite's data."""
+    while suite.poll() is None:
+        making = _run_processes(suite.pid)
+        for process in making:
+            _signal(process, signal.SIGSTOP)
+        try:
+            checkpointed = _checkpoints(out)
+            if len(making) == len(checkpointed) == 2 and _run_processes(suite.pid) == making:
+                with contextlib.suppress(psutil.Error):
+                    psutil.Process(making[0].ppid()).kill()  # the worker
+                _signal(making[0], signal.SIGKILL)
+                return checkpointed
+        finally:
+            for process in making:
+                _signal(process, signal.SIGCONT)
+        time.sleep(0.05)  # how often to look, not how long to wait
+    return {}
+
+
+def _checkpoints(out: Path) -> dict[str, int]:
+    """The epoch of each run's checkpoint in the workers' shared folder, by run id."""
+    epochs = {}
+    for path in (out / results.GRID_DIR).glob(f"*/{CHECKPOINT}"):
+        with contextlib.suppress(OSError, ValueError):  # a file in the making
+            state = json.loads(path.read_text())
+            if (path.parent / state["arrays"]).exists():  # not half removed
+                epochs[path.parent.parent.name] = state["epoch"]
+    return epochs
+
+
+def _run_processes(suite_pid: int) -> list:
+    """The processes that make the suite's runs (``bench.train.isolated``), one per worker."""
+    try:
+        children = psutil.Process(suite_pid).children(recursive=True)
+    except psutil.Error:  # the suite ended
+        return []
+    return [child for child in children if "bench.train.isolated" in " ".join(_cmdline(child))]
+
+
+def _signal(process, signum: int) -> None:
+    with contextlib.suppress(psutil.Error):  # it ended meanwhile
+        process.send_signal(signum)
 
 
 def _cmdline(process) -> list[str]:
@@ -101,11 +145,14 @@ def _cmdline(process) -> list[str]:
 
 
 def test_a_bad_scheduler_address_is_one_line_and_exit_2(tmp_path):
-    done = _bench_run("--arch", "lenet5", *SMOKE, "--scheduler", "tcp://127.0.0.1:9",
-                      "--out", str(tmp_path))  # fmt: skip
+    with socket.socket() as nobody:  # a port this test holds, where nothing listens
+        nobody.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{nobody.getsockname()[1]}"
+        done = _bench_run("--arch", "lenet5", *SMOKE, "--scheduler", address,
+                          "--out", str(tmp_path))  # fmt: skip
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "tcp://127.0.0.1:9" in lines[0], done.stderr
+    assert len(lines) == 1 and address in lines[0], done.stderr
     assert list(tmp_path.iterdir()) == []  # no run folders, no .grid left behind
 
 

@@ -227,7 +227,7 @@ def test_a_tuned_run_trains_exactly_as_its_trial_did(tuned_results):
 
 def test_the_report_gains_a_tuning_section_with_the_trials_chart(tuned_results, tmp_path):
     out = tmp_path / "report.html"
-    assert main(["report", "--results", str(tuned_results), "--out", str(out)]) == 0
+    assert main(["report", "--results", str(tuned_results), "--file", str(out)]) == 0
     html = out.read_text()
     section = html.split('<section id="tuning">', 1)[1].split("</section>", 1)[0]
     assert "default test acc" in section and "tuned test acc" in section
@@ -412,16 +412,19 @@ def test_the_same_search_in_two_processes_gives_the_same_trial_scores(tmp_path):
     assert len(first) == 2 and first == second
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _reserved_port() -> socket.socket:
+    """A socket bound to a port the system chose, held (not listening) for as long as the
+    test runs: no other program can bind that port, but the chief's gRPC server, which binds
+    with SO_REUSEPORT as this socket does, can; connections go to the one that listens."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def test_a_chief_and_two_workers_run_every_trial_exactly_once(tmp_path):
-    oracle = f"127.0.0.1:{_free_port()}"
     base = [sys.executable, "-m", "bench", "tune", "--arch", "lenet5", *SMOKE]
-    base += ["--max-trials", "3", "--out", str(tmp_path), "--oracle", oracle]
+    base += ["--max-trials", "3", "--out", str(tmp_path)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("KERASTUNER_")}
     roles = {
         "chief": ["--distributed", "chief"],
@@ -430,19 +433,25 @@ def test_a_chief_and_two_workers_run_every_trial_exactly_once(tmp_path):
     }
     logs = {name: tmp_path / f"{name}.log" for name in roles}
     procs = {}
-    try:
-        for name, flags in roles.items():
-            with open(logs[name], "w") as log:
-                procs[name] = subprocess.Popen(
-                    [*base, *flags], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-                )
-        for name in ["worker1", "worker2", "chief"]:  # the chief ends after its workers
-            assert procs[name].wait(timeout=300) == 0, logs[name].read_text()[-3000:]
-    finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    with _reserved_port() as reserved:
+        oracle = ["--oracle", f"127.0.0.1:{reserved.getsockname()[1]}"]
+        try:
+            for name, flags in roles.items():
+                with open(logs[name], "w") as log:
+                    procs[name] = subprocess.Popen(
+                        [*base, *oracle, *flags],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+            for name in ["worker1", "worker2", "chief"]:  # the chief ends after its workers
+                assert procs[name].wait(timeout=300) == 0, logs[name].read_text()[-3000:]
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
 
     ran = sorted(_trial_numbers(logs["worker1"].read_text() + logs["worker2"].read_text()))
     assert ran == [1, 2, 3]
