@@ -84,7 +84,9 @@ def list_architectures(
     (``<precision>_peak_activation_bytes``) of its float32 and int8 LiteRT exports, None for
     a precision not exported (``exports`` as ``bench.api.run`` takes it; default
     ``$BENCH_EXPORTS``, else ``LISTED_EXPORTS``) or whose export failed.
-    ``peak_activation_bytes`` is the int8 model's: the RAM a microcontroller must have.
+    ``int8_arena_bytes`` is the tensor arena TFLM allocates for the int8 model, the RAM a
+    firmware reserves (None where TFLM is not installed or cannot run it);
+    ``peak_activation_bytes``, the int8 model's LiteRT activation plan, is less.
     ``announce`` gets a line as each architecture is begun."""
     import os
 
@@ -133,17 +135,31 @@ def export_sizes(model, precisions: Sequence[str] = LISTED_EXPORTS) -> dict[str,
         except Exception:  # noqa: BLE001
             precisions = ()
         for precision in dict.fromkeys([*LISTED_EXPORTS, *precisions]):
-            flash = peak = None
-            if precision in precisions:
-                try:
+            content = None
+            # a model the converter refuses lists as None
+            with contextlib.suppress(Exception):
+                if precision in precisions:
                     content = litert.convert(source, precision, calibration)
-                    flash, peak = len(content), litert.peak_activation_bytes(content)
-                except Exception:  # noqa: BLE001  (a model the converter refuses lists as None)
-                    pass
-            sizes[f"{precision}_bytes"] = flash
+            sizes[f"{precision}_bytes"] = None if content is None else len(content)
+            peak = None if content is None else litert.peak_activation_bytes(content)
             sizes[f"{precision}_peak_activation_bytes"] = peak
+            if precision == "int8":
+                sizes["int8_arena_bytes"] = _arena(content, calibration[:1])
     sizes["peak_activation_bytes"] = sizes["int8_peak_activation_bytes"]
     return sizes
+
+
+def _arena(content: bytes | None, image) -> int | None:
+    """The tensor arena TFLM allocates for an int8 model; None without one, or without TFLM,
+    or where TFLM cannot run it."""
+    from bench.measure import tflm
+
+    if content is None:
+        return None
+    try:
+        return tflm.run_model(content, image).arena.total
+    except (tflm.Unavailable, tflm.MicroFailed):
+        return None
 
 
 def quantize(

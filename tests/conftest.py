@@ -71,12 +71,18 @@ def fake_export(
     p50_ms: float = 0.1,
     keras_accuracy: float = 0.9,
     error: str | None = None,
+    arena_kb: float | None = None,
 ) -> dict:
-    """One LiteRT export of a record (``bench.store.records.Export``): sizes in KB of 1024
-    bytes; with an ``error``, a failed export, which keeps only that."""
+    """One LiteRT export of a record (``bench.measurements.exports.Export``): sizes in KB of
+    1024 bytes; with an ``error``, a failed export, which keeps only that; with ``arena_kb``,
+    the arena TFLM allocated for it."""
     if error is not None:
         return {"status": "failed", "error": error}
+    arena = (
+        {} if arena_kb is None else {"micro_status": "ok", "arena_bytes": round(arena_kb * 1024)}
+    )
     return {
+        **arena,
         "status": "ok",
         "error": None,
         "bytes": round(kb * 1024),

@@ -4,6 +4,7 @@ memory is counted, and ``bench measure exports`` for runs made without exports."
 from __future__ import annotations
 
 import json
+import sys
 
 import keras
 import numpy as np
@@ -14,9 +15,11 @@ import architectures
 from bench import api, deployment, revisit
 from bench.cli.main import main
 from bench.errors import BenchError
-from bench.measure import litert
+from bench.measure import litert, tflm
 from bench.measurements.exports import evaluate as deploy
+from bench.measurements.exports.evaluate import ExportSettings, on_micro
 from bench.store import results
+from report import leaderboard
 
 INT8 = 1  # bytes per activation of a full-integer model
 FLOAT32 = 4
@@ -247,6 +250,8 @@ def test_export_sizes_give_flash_and_peak_memory_in_float32_and_int8(tiny_arch):
     # conv: 8x8x1 in, 3x3x4 out; the int8 model's largest pair is the image and the conv map
     assert sizes["peak_activation_bytes"] == sizes["int8_peak_activation_bytes"] == 64 + 36
     assert sizes["float32_peak_activation_bytes"] == 4 * (64 + 36)
+    # TFLM's arena: at least that plan, and the interpreter's persistent data on top
+    assert sizes["int8_arena_bytes"] > sizes["int8_peak_activation_bytes"]
     assert json.dumps(sizes)  # plain numbers, for --format json
 
 
@@ -258,3 +263,83 @@ def test_the_old_quantize_function_still_works_and_says_it_is_deprecated(
     with pytest.warns(DeprecationWarning, match="bench.measure"):
         (updated,) = deployment.quantize(tmp_path, exports="int8")
     assert updated.section("exports")["int8"].ok
+
+
+def test_the_int8_export_records_the_arena_tflm_allocates_for_it(exported_run):
+    _, record = exported_run
+    exports = record.section("exports")
+    int8 = exports["int8"]
+    assert int8.micro_status == "ok" and int8.micro_error is None
+    assert int8.arena_bytes == int8.arena_activation_bytes + int8.arena_persistent_bytes
+    # TFLM plans the activations no tighter than the best plan, and adds its persistent data
+    assert int8.arena_activation_bytes >= int8.peak_activation_bytes
+    assert int8.arena_bytes > int8.peak_activation_bytes
+    assert int8.micro_images == min(ExportSettings().micro_images, record.metrics.test_images)
+    assert int8.micro_changed <= int8.micro_images // 50 and int8.micro_host_ms > 0
+    assert exports["float16"].micro_status is None  # TFLM runs the full-integer model only
+
+
+@keras.saving.register_keras_serializable(package="tests")
+class Sign(layers.Layer):
+    """LiteRT converts it to int8; TFLM has no kernel for it."""
+
+    def call(self, x):
+        return keras.ops.sign(x)
+
+
+def sign_net(input_shape, num_classes, hp=None):
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(4, 3, name="conv")(inputs)
+    x = Sign(name="sign")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
+
+
+def test_a_model_tflm_cannot_run_is_a_failed_status_with_the_reason_not_a_failed_run(
+    register_temporary, digits, tmp_path
+):
+    register_temporary(sign_net, name="sign_net")
+    specs = api.plan("sign_net", dataset="digits", profile="smoke", augment="off")
+    data = api.load_data("digits", val_size=200)
+    (record,) = api.run(specs, data, tmp_path, quiet=True, measure={"exports": "int8"})
+    int8 = record.section("exports")["int8"]
+    assert record.ok and int8.ok and int8.arena_bytes is None
+    assert int8.micro_status == "failed" and "SIGN" in int8.micro_error
+    row = leaderboard(results.load(tmp_path)).iloc[0]
+    assert row["int8_micro_status"] == "failed" and "SIGN" in row["int8_micro_error"]
+
+
+def test_without_tflm_the_int8_export_says_it_was_not_installed(monkeypatch):
+    for name in ("tflite_micro", "tflite_micro.python.tflite_micro"):
+        monkeypatch.setitem(sys.modules, name, None)  # its import now fails
+    images = np.zeros((4, 8, 8, 1), np.float32)
+    found = on_micro(b"any model", images, np.zeros(4), ExportSettings())
+    assert found == {"micro_status": "not installed"}
+
+
+def tiny_int8_model() -> bytes:
+    model = small_net((8, 8, 1), 3)
+    images = np.random.default_rng(0).random((8, 8, 8, 1), dtype=np.float32)
+    with litert.saved_for_conversion(model) as source:
+        return litert.convert(source, "int8", images)
+
+
+def test_tflm_classes_the_images_as_litert_does_and_reports_its_arena():
+    content = tiny_int8_model()
+    images = np.random.default_rng(1).random((16, 8, 8, 1), dtype=np.float32)
+    found = tflm.run_model(content, images)
+    expected = litert.Runner(content).predict(images).argmax(axis=1)
+    assert np.mean(found.classes == expected) >= 0.9  # ties of an untrained net may differ
+    assert found.arena.total == found.arena.activations + found.arena.persistent > 0
+
+
+def test_the_recorded_arena_is_what_tflms_interpreter_reports_for_the_kept_model(exported_run):
+    out, record = exported_run
+    content = (out / record.run_id / deploy.export_name("int8")).read_bytes()
+    arena = tflm.Micro(content).arena()  # in this process: the small net is one TFLM runs
+    int8 = record.section("exports")["int8"]
+    assert (int8.arena_bytes, int8.arena_activation_bytes, int8.arena_persistent_bytes) == (
+        arena.total,
+        arena.activations,
+        arena.persistent,
+    )

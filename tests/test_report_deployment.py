@@ -12,6 +12,7 @@ import pytest
 from conftest import add_fake_exports, fake_export, fake_record
 
 from bench.measurements.exports.report import (
+    BUDGETS,
     KB,
     Budget,
     deployment_view,
@@ -54,15 +55,15 @@ def test_the_int8_columns_hold_the_export_figures_averaged_over_seeds(tmp_path):
     board = _board(
         tmp_path,
         [
-            _record("a", 0, int8=fake_export(0.8996, kb=48, ram_kb=12, p50_ms=0.2)),
-            _record("a", 1, int8=fake_export(0.8992, kb=48, ram_kb=12, p50_ms=0.4)),
+            _record("a", 0, int8=fake_export(0.8996, kb=48, ram_kb=12, p50_ms=0.2, arena_kb=20)),
+            _record("a", 1, int8=fake_export(0.8992, kb=48, ram_kb=12, p50_ms=0.4, arena_kb=20)),
         ],
     )
     texts = {header: c.text for header, c in _cells(board, "a").items()}
     # change: the mean of -0.0004 and -0.0008 against the Keras model's 0.9, in points
     assert texts["int8 acc"] == "0.8994" and texts["int8 change"] == "-0.06"
     assert texts["int8 KB"] == "48.0" and texts["int8 p50 ms"] == "0.300"
-    assert texts["int8 RAM KB"] == "12.0"
+    assert texts["int8 RAM KB"] == "20.0" and texts["LiteRT plan KB"] == "12.0"
 
 
 def test_a_failed_export_shows_failed_with_its_error_not_a_blank(tmp_path):
@@ -162,6 +163,24 @@ def test_the_budget_table_picks_the_most_accurate_model_that_fits_or_says_none_d
     names = [fit.model for fit in fits]
     assert names == [None, "small (no aug)", "mid (no aug)", "hungry (no aug)"]
     assert (fits[2].accuracy, fits[2].flash, fits[2].ram) == (0.99, 200 * KB, 60 * KB)
+
+
+def test_the_budget_table_counts_tflms_arena_as_the_ram_where_tflm_ran_the_model(tmp_path):
+    # "small"'s activations fit 16 KB, but TFLM's arena (its persistent data on top) does not
+    small = _record("small", int8=fake_export(0.98, kb=40, ram_kb=8, arena_kb=20))
+    tiny = _record("tiny", int8=fake_export(0.95, kb=30, ram_kb=6, arena_kb=12))
+    view = deployment_view(_board(tmp_path, [small, tiny]))
+    (fit,) = most_accurate_fits(int8_points(_board(tmp_path, [small, tiny])), BUDGETS[:1])
+    assert (fit.model, fit.ram) == ("tiny (no aug)", 12 * KB)
+    assert view.planned_only == []
+
+
+def test_the_view_says_whose_ram_is_only_litert_plan_and_why(tmp_path):
+    measured = _record("small", int8=fake_export(0.98, kb=40, ram_kb=8, arena_kb=20))
+    older = _record("older", int8=fake_export(0.97, kb=40, ram_kb=8))
+    view = deployment_view(_board(tmp_path, [measured, older]))
+    assert view.planned_only == ["older (no aug)"]
+    assert "measured before TFLM was" in view.micro_note
 
 
 def test_the_view_names_the_configurations_it_chooses_without_for_want_of_an_int8_export(

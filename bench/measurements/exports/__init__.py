@@ -58,7 +58,7 @@ class ExportsMeasurement(Measurement):
     option = "--exports"
     environment_variable = "BENCH_EXPORTS"
     other_options = ("keep_exports",)
-    summary_headers = ("int8 acc", "int8 KB")
+    summary_headers = ("int8 acc", "int8 KB", "int8 RAM KB")
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
@@ -113,7 +113,10 @@ class ExportsMeasurement(Measurement):
             return ""
         if not int8.ok:
             return f"int8 export failed ({int8.error})"
-        return f"int8 {int8.test_accuracy:.4f} in {int8.bytes / 1024:,.0f} KB"
+        said = f"int8 {int8.test_accuracy:.4f} in {int8.bytes / 1024:,.0f} KB"
+        if int8.arena_bytes is not None:
+            return f"{said}, TFLM arena {int8.arena_bytes / 1024:,.0f} KB"
+        return f"{said}, TFLM {int8.micro_status}" if int8.micro_status else said
 
     def summary(self, section: Exports) -> dict[str, str]:
         int8 = section.get("int8")
@@ -121,7 +124,12 @@ class ExportsMeasurement(Measurement):
             return {}
         if not int8.ok:
             return {"int8 acc": "failed"}
-        return {"int8 acc": f"{int8.test_accuracy:.4f}", "int8 KB": f"{int8.bytes / 1024:,.0f}"}
+        arena = int8.arena_bytes
+        return {
+            "int8 acc": f"{int8.test_accuracy:.4f}",
+            "int8 KB": f"{int8.bytes / 1024:,.0f}",
+            "int8 RAM KB": f"{arena / 1024:,.0f}" if arena is not None else "",
+        }
 
     def panel(self, context: Any) -> Any:
         return report.panel(context)

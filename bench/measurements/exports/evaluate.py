@@ -22,7 +22,7 @@ import numpy as np
 
 from bench.data.pipeline import inference_batches
 from bench.errors import BenchError, one_line
-from bench.measure import litert
+from bench.measure import litert, tflm
 from bench.measure.latency import time_calls
 from bench.measurements.exports.section import EXPORTS, Export
 from bench.store import files
@@ -39,6 +39,10 @@ class ExportSettings:
     latency_calls: int = 200  # timed batch-1 calls, after latency_calls // 10 untimed
     throughput_batch: int = 256
     threads: int = 0  # 0: every core
+    # The full-integer model is also run by TFLM, a microcontroller's runtime, on the first
+    # this many test images: one invoke each, on the host's CPU, from 0.5 ms an image (mlp)
+    # to 130 ms (inception_lite) on a busy 2-core AMD EPYC.
+    micro_images: int = 100
 
     def __post_init__(self):
         unknown = [p for p in self.precisions if p not in EXPORTS]
@@ -109,7 +113,7 @@ def evaluate_exports(
             started = time.perf_counter()
             try:
                 content = litert.convert(source, precision, calibration)
-                export = _measure(content, x_test, y_test, predictions, settings)
+                export = _measure(content, x_test, y_test, predictions, settings, precision)
             except Exception as exc:  # a converter that refuses a model is a finding
                 content, export = None, _failed(exc)
             if folder is not None:
@@ -136,9 +140,10 @@ def export_name(precision: str) -> str:
     return f"model-{precision}.tflite"
 
 
-def _measure(content, x_test, y_test, float32_predictions, settings) -> Export:
+def _measure(content, x_test, y_test, float32_predictions, settings, precision) -> Export:
     runner = litert.Runner(content, threads=settings.threads or os.cpu_count() or 1)
     predictions = runner.predict(x_test).argmax(axis=1)
+    micro = on_micro(content, x_test, predictions, settings) if precision == "int8" else {}
     correct = int(np.sum(predictions == y_test))
     float32_correct = int(np.sum(float32_predictions == y_test))
     one = runner.bound(x_test[:1])
@@ -154,4 +159,26 @@ def _measure(content, x_test, y_test, float32_predictions, settings) -> Export:
         p50_ms=float(np.percentile(ms, 50)),
         p99_ms=float(np.percentile(ms, 99)),
         throughput=float(min(settings.throughput_batch, len(x_test)) / np.median(batch_seconds)),
+        **micro,
     )
+
+
+def on_micro(content: bytes, x_test, litert_classes, settings: ExportSettings) -> dict:
+    """The int8 model in TFLM (``bench.measure.tflm``): whether it runs, the arena it needs,
+    and its classes on the first ``settings.micro_images`` test images against LiteRT's."""
+    n = min(settings.micro_images, len(x_test))
+    try:
+        found = tflm.run_model(content, x_test[:n])
+    except tflm.Unavailable:
+        return {"micro_status": "not installed"}
+    except tflm.MicroFailed as exc:
+        return {"micro_status": "failed", "micro_error": str(exc)[:500]}
+    return {
+        "micro_status": "ok",
+        "arena_bytes": found.arena.total,
+        "arena_activation_bytes": found.arena.activations,
+        "arena_persistent_bytes": found.arena.persistent,
+        "micro_images": n,
+        "micro_changed": int(np.sum(found.classes != litert_classes[:n])),
+        "micro_host_ms": 1e3 * found.host_seconds,
+    }

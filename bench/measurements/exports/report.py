@@ -79,6 +79,9 @@ class DeploymentView:
     failed: list[tuple[str, str]]  # (configuration, error) of each failed int8 export
     # configurations with no int8 export recorded: made before exports, or without int8
     unexported: list[str] = dataclasses.field(default_factory=list)
+    # configurations whose RAM is LiteRT's activation plan, not TFLM's arena, and why
+    planned_only: list[str] = dataclasses.field(default_factory=list)
+    micro_note: str = ""
     chart_note: str = ""
     fits_note: str = ""
 
@@ -107,9 +110,24 @@ def deployment_view(board: pd.DataFrame) -> DeploymentView | None:
         fits=fits,
         failed=[(config_label(row), row["int8_error"]) for _, row in failed.iterrows()],
         unexported=[config_label(row) for _, row in unexported.iterrows()],
+        planned_only=[config_label(row) for _, row in points[~points["ram_is_arena"]].iterrows()],
+        micro_note=_micro_note(board),
         chart_note="" if chart else "No int8 export succeeded: nothing to draw.",
         fits_note="" if fits else _fits_note(points),
     )
+
+
+def _micro_note(board: pd.DataFrame) -> str:
+    """Why some int8 models have no TFLM arena: TFLM missing, failing, or not yet measured."""
+    status = board.get("int8_micro_status", pd.Series(dtype=object))
+    reasons = []
+    if (status == "not installed").any():
+        reasons.append("TFLM was not installed when they were measured (pip install tflite-micro)")
+    if (status == "failed").any():
+        reasons.append("TFLM could not run them (their errors are in the leaderboard's cells)")
+    if status.isna().any():
+        reasons.append("they were measured before TFLM was")
+    return "; ".join(reasons)
 
 
 def _fits_note(points: pd.DataFrame) -> str:
@@ -123,10 +141,14 @@ def int8_points(board: pd.DataFrame) -> pd.DataFrame:
     board: ``test_accuracy`` is the int8 model's, ``int8_kb`` its file's size; no interval."""
     ok = board[(board["int8_status"] == "ok") & board["int8_bytes"].notna()]
     ok = ok[ok["int8_accuracy"].notna()]
+    arena = ok.get("int8_arena_bytes", pd.Series(math.nan, index=ok.index))
     return ok.assign(
         test_accuracy=ok["int8_accuracy"],
         int8_kb=ok["int8_bytes"] / KB,
         interval=[(math.nan, math.nan)] * len(ok),
+        # RAM: TFLM's arena where TFLM ran the model, else LiteRT's plan, which is less
+        ram_bytes=arena.fillna(ok["int8_peak_activation_bytes"]),
+        ram_is_arena=arena.notna(),
     ).reset_index(drop=True)
 
 
@@ -158,9 +180,10 @@ def power_of_two_ticks(low: float, high: float, most: int = 9) -> list[float]:
 
 def most_accurate_fits(points: pd.DataFrame, budgets: list[Budget] = BUDGETS) -> list[BudgetFit]:
     """For each (dataset, profile) of ``points`` (``int8_points``) and each budget, the row
-    with the highest int8 test accuracy whose file fits its flash and peak activations its
-    RAM; ties go to the smaller file. A row whose peak activations were not measured fits no
-    budget. Accuracies of other datasets or profiles are not compared."""
+    with the highest int8 test accuracy whose file fits its flash and whose RAM (``ram_bytes``:
+    TFLM's arena, else LiteRT's activation plan) fits its RAM; ties go to the smaller file. A
+    row whose RAM was not measured fits no budget. Accuracies of other datasets or profiles
+    are not compared."""
     groups = list(points.groupby(["dataset", "profile"], sort=True))
     return [
         _best_fit(group, budget, f"{dataset} {profile}" if len(groups) > 1 else "")
@@ -170,10 +193,7 @@ def most_accurate_fits(points: pd.DataFrame, budgets: list[Budget] = BUDGETS) ->
 
 
 def _best_fit(points: pd.DataFrame, budget: Budget, group: str) -> BudgetFit:
-    fitting = points[
-        (points["int8_bytes"] <= budget.flash)
-        & (points["int8_peak_activation_bytes"] <= budget.ram)
-    ]
+    fitting = points[(points["int8_bytes"] <= budget.flash) & (points["ram_bytes"] <= budget.ram)]
     if fitting.empty:
         return BudgetFit(budget, group=group)
     best = fitting.sort_values(
@@ -184,7 +204,7 @@ def _best_fit(points: pd.DataFrame, budget: Budget, group: str) -> BudgetFit:
         config_label(best),
         float(best["int8_accuracy"]),
         float(best["int8_bytes"]),
-        float(best["int8_peak_activation_bytes"]),
+        float(best["ram_bytes"]),
         group,
     )
 

@@ -36,6 +36,16 @@ class Export(Section):
     p99_ms: float | None = None
     throughput: float | None = None  # images/s at a batch of 256
     seconds: float | None = None  # to export, evaluate and time it
+    # int8 only: the model in TFLM, a microcontroller's runtime (bench.measure.tflm).
+    # "ok", "failed" (an operator it lacks, say; micro_error says) or "not installed".
+    micro_status: str | None = None
+    micro_error: str | None = None
+    arena_bytes: int | None = None  # the tensor arena TFLM needs: the RAM a firmware reserves
+    arena_activation_bytes: int | None = None  # of which planned activations and scratch
+    arena_persistent_bytes: int | None = None  # of which what lives as long as the interpreter
+    micro_images: int | None = None  # test images TFLM predicted (the first ones)
+    micro_changed: int | None = None  # of which classed otherwise than by LiteRT
+    micro_host_ms: float | None = None  # median invoke on the host's CPU, not a microcontroller
 
     @property
     def ok(self) -> bool:

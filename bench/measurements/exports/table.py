@@ -24,8 +24,16 @@ RUN_COLUMNS = {
     "p50_ms": "p50_ms",
     "p99_ms": "p99_ms",
     "throughput": "throughput",
+    "micro_status": "micro_status",
+    "micro_error": "micro_error",
+    "arena_bytes": "arena_bytes",
+    "arena_activation_bytes": "arena_activation_bytes",
+    "arena_persistent_bytes": "arena_persistent_bytes",
+    "micro_changed": "micro_changed",
+    "micro_host_ms": "micro_host_ms",
 }
-FIGURES = [c for c in RUN_COLUMNS.values() if c not in ("status", "error")]
+TEXT = ("status", "error", "micro_status", "micro_error")
+FIGURES = [c for c in RUN_COLUMNS.values() if c not in TEXT]
 
 
 def _export(precision: str, figure: str, header: str, fmt, help: str, more: bool = True):
@@ -44,12 +52,28 @@ COLUMNS = [
         False,
     ),
     _export("int8", "bytes", "int8 KB", scaled(1 / KB, ",.1f"), "int8 .tflite file", False),
+    Column(
+        "int8_arena_bytes",
+        "int8 RAM KB",
+        scaled(1 / KB, ",.1f"),
+        "the tensor arena TFLM allocates for the int8 model: the RAM a firmware reserves",
+        outcome="int8_micro",
+    ),
     _export(
         "int8",
         "peak_activation_bytes",
-        "int8 RAM KB",
+        "LiteRT plan KB",
         scaled(1 / KB, ",.1f"),
-        "peak activation memory at batch 1: the largest total of tensors alive at once",
+        "LiteRT's activation plan at batch 1, the largest total of tensors alive at once: "
+        "less than TFLM's arena, which adds the interpreter's persistent data",
+    ),
+    Column(
+        "int8_micro_host_ms",
+        "TFLM host ms",
+        num(".2f"),
+        "median TFLM invoke on this machine's CPU (not a microcontroller's latency)",
+        more=True,
+        outcome="int8_micro",
     ),
     _export("int8", "p50_ms", "int8 p50 ms", num(".3f"), "LiteRT batch-1 latency", False),
     _export("int8", "p99_ms", "int8 p99 ms", num(".3f"), "LiteRT batch-1 latency, 99th pct"),
@@ -97,11 +121,26 @@ def board_figures(group: pd.DataFrame) -> dict[str, Any]:
             math.nan if status.empty else FAILED if len(failed) else "ok"
         )
         figures[f"{precision}_error"] = _error(failed, precision, len(status))
+        figures.update(_micro(group, precision))
         for figure in FIGURES:
             column = f"{precision}_{figure}"
             values = pd.to_numeric(group.get(column, pd.Series(dtype=float)), errors="coerce")
             figures[column] = values.mean() if failed.empty else math.nan
     return figures
+
+
+def _micro(group: pd.DataFrame, precision: str) -> dict[str, Any]:
+    """TFLM's status over the seeds: the first that is not ``ok``, with its error; NaN where
+    none was recorded."""
+    status = group.get(f"{precision}_micro_status", pd.Series(dtype=object)).dropna()
+    worst = status[status != "ok"]
+    errors = group.get(f"{precision}_micro_error", pd.Series(dtype=object)).dropna()
+    return {
+        f"{precision}_micro_status": worst.iloc[0]
+        if len(worst)
+        else ("ok" if len(status) else math.nan),
+        f"{precision}_micro_error": str(errors.iloc[0]) if len(errors) else math.nan,
+    }
 
 
 def _error(failed: pd.DataFrame, precision: str, seeds: int) -> str | float:
@@ -122,7 +161,12 @@ def recorded_exports(board: pd.DataFrame) -> list[str]:
 def hidden_columns(board: pd.DataFrame) -> set[str]:
     """The columns of the precisions no row has an export of."""
     recorded = recorded_exports(board)
-    return {c.key for c in COLUMNS if c.outcome not in recorded}
+    return {c.key for c in COLUMNS if _precision(c.key) not in recorded}
+
+
+def _precision(key: str) -> str:
+    """The precision of a column: ``int8_arena_bytes`` -> ``int8``."""
+    return next(p for p in sorted(EXPORTS, key=len, reverse=True) if key.startswith(f"{p}_"))
 
 
 def csv_columns(board: pd.DataFrame) -> pd.DataFrame:
@@ -132,6 +176,6 @@ def csv_columns(board: pd.DataFrame) -> pd.DataFrame:
         f"{precision}_{figure}"
         for precision in EXPORTS
         if precision not in recorded
-        for figure in ["status", "error", *FIGURES]
+        for figure in RUN_COLUMNS.values()
     ]
     return board.drop(columns=[c for c in unrecorded if c in board])
