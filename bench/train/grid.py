@@ -299,4 +299,7 @@ def _connected(cluster: ClusterSettings, out_dir: Path):
         local_directory=str(out_dir / results.GRID_DIR / "workers"),
     )
     with local, Client(local) as client:
+        # every worker up before the data is scattered to them all: one that joined later
+        # would hold no copy, and the data would go with the last worker that held it
+        client.wait_for_workers(cluster.workers)
         yield client
