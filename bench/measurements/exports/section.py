@@ -47,9 +47,17 @@ class Export(Section):
     micro_changed: int | None = None  # of which classed otherwise than by LiteRT
     micro_host_ms: float | None = None  # median invoke on the host's CPU, not a microcontroller
 
+    def to_json(self) -> dict[str, Any]:
+        # TFLM's figures only where it was asked: records made before it keep their shape
+        data = super().to_json()
+        return {k: v for k, v in data.items() if not (k in _MICRO and v is None)}
+
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+
+_MICRO = {f.name for f in dataclasses.fields(Export) if f.name.startswith(("micro_", "arena_"))}
 
 
 @dataclasses.dataclass(frozen=True)
