@@ -59,6 +59,7 @@ def test_a_suite_on_two_workers_gives_the_predictions_of_one_made_here(tmp_path)
         np.testing.assert_array_equal(made[run_id], y_pred, err_msg=run_id)
 
 
+@pytest.mark.slow  # two runs of three epochs on two workers, one killed: minutes
 def test_a_worker_killed_in_the_middle_of_a_run_loses_no_run(tmp_path):
     # two seeds of one configuration: two runs alike, made at the same time on the workers
     out = tmp_path / "grid"
