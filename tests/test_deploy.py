@@ -143,18 +143,36 @@ def test_the_results_table_has_the_int8_and_float16_columns(exported_run):
 
 
 @keras.saving.register_keras_serializable(package="tests")
-class Erf(layers.Layer):
-    """The error function: LiteRT has no builtin op for it, let alone an int8 one."""
+class Elementwise(layers.Layer):
+    """One ``keras.ops`` function on every value: a way to put in an op a runtime lacks."""
+
+    def __init__(self, op: str, **kwargs):
+        super().__init__(**kwargs)
+        self.op = op
 
     def call(self, x):
-        return keras.ops.erf(x)
+        return getattr(keras.ops, self.op)(x)
+
+    def get_config(self):
+        return {**super().get_config(), "op": self.op}
 
 
-def erf_net(input_shape, num_classes, hp=None):
-    inputs = keras.Input(input_shape, name="image")
-    x = layers.Conv2D(4, 3, strides=2, name="conv")(inputs)
-    x = layers.GlobalAveragePooling2D(name="gap")(Erf(name="erf")(x))
-    return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
+def one_op_net(op: str):
+    """A builder of a small net with ``op`` between its convolution and its pooling."""
+
+    def build(input_shape, num_classes, hp=None):
+        inputs = keras.Input(input_shape, name="image")
+        x = layers.Conv2D(4, 3, strides=2, name="conv")(inputs)
+        x = layers.GlobalAveragePooling2D(name="gap")(Elementwise(op, name=op)(x))
+        return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
+
+    return build
+
+
+# LiteRT has no builtin op for the error function, let alone an int8 one
+erf_net = one_op_net("erf")
+# LiteRT converts sign to int8; TFLM has no kernel for it
+sign_net = one_op_net("sign")
 
 
 def test_an_export_the_converter_refuses_is_recorded_as_failed_and_the_run_stays_ok(
@@ -277,22 +295,6 @@ def test_the_int8_export_records_the_arena_tflm_allocates_for_it(exported_run):
     assert int8.micro_images == min(ExportSettings().micro_images, record.metrics.test_images)
     assert int8.micro_changed <= int8.micro_images // 50 and int8.micro_host_ms > 0
     assert exports["float16"].micro_status is None  # TFLM runs the full-integer model only
-
-
-@keras.saving.register_keras_serializable(package="tests")
-class Sign(layers.Layer):
-    """LiteRT converts it to int8; TFLM has no kernel for it."""
-
-    def call(self, x):
-        return keras.ops.sign(x)
-
-
-def sign_net(input_shape, num_classes, hp=None):
-    inputs = keras.Input(input_shape, name="image")
-    x = layers.Conv2D(4, 3, name="conv")(inputs)
-    x = Sign(name="sign")(x)
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
 
 
 def test_a_model_tflm_cannot_run_is_a_failed_status_with_the_reason_not_a_failed_run(
