@@ -175,13 +175,19 @@ erf_net = one_op_net("erf")
 sign_net = one_op_net("sign")
 
 
+def int8_smoke_run(register_temporary, builder, name: str, out):
+    """The record of a smoke run of ``builder`` on digits that exports int8 only."""
+    register_temporary(builder, name=name)
+    specs = api.plan(name, dataset="digits", profile="smoke", augment="off")
+    data = api.load_data("digits", val_size=200)
+    (record,) = api.run(specs, data, out, quiet=True, measure={"exports": "int8"})
+    return record
+
+
 def test_an_export_the_converter_refuses_is_recorded_as_failed_and_the_run_stays_ok(
     register_temporary, digits, tmp_path
 ):
-    register_temporary(erf_net, name="erf_net")
-    specs = api.plan("erf_net", dataset="digits", profile="smoke", augment="off")
-    data = api.load_data("digits", val_size=200)
-    (record,) = api.run(specs, data, tmp_path, quiet=True, measure={"exports": "int8"})
+    record = int8_smoke_run(register_temporary, erf_net, "erf_net", tmp_path)
     assert record.ok and record.metrics.test_accuracy is not None
     assert record.section("exports")["int8"].status == "failed"
     assert "ConverterError" in record.section("exports")["int8"].error
@@ -300,10 +306,7 @@ def test_the_int8_export_records_the_arena_tflm_allocates_for_it(exported_run):
 def test_a_model_tflm_cannot_run_is_a_failed_status_with_the_reason_not_a_failed_run(
     register_temporary, digits, tmp_path
 ):
-    register_temporary(sign_net, name="sign_net")
-    specs = api.plan("sign_net", dataset="digits", profile="smoke", augment="off")
-    data = api.load_data("digits", val_size=200)
-    (record,) = api.run(specs, data, tmp_path, quiet=True, measure={"exports": "int8"})
+    record = int8_smoke_run(register_temporary, sign_net, "sign_net", tmp_path)
     int8 = record.section("exports")["int8"]
     assert record.ok and int8.ok and int8.arena_bytes is None
     assert int8.micro_status == "failed" and "SIGN" in int8.micro_error
