@@ -104,7 +104,7 @@ def test_list_json_gives_the_pinned_parameter_counts(capsys):
 def test_list_json_has_the_flash_and_ram_keys_even_when_nothing_is_exported(capsys):
     assert main(["list", "--format", "json", "--exports", "none"]) == 0
     (row, *_) = json.loads(capsys.readouterr().out)
-    for key in ("float32_bytes", "int8_bytes", "int8_peak_activation_bytes"):
+    for key in ("float32_bytes", "int8_bytes", "int8_peak_activation_bytes", "int8_arena_bytes"):
         assert row[key] is None
     assert "peak_activation_bytes" in row
 

@@ -279,6 +279,28 @@ def test_export_sizes_give_flash_and_peak_memory_in_float32_and_int8(tiny_arch):
     assert json.dumps(sizes)  # plain numbers, for --format json
 
 
+def bn_net(input_shape, num_classes, hp=None):
+    inputs = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(8, 3, name="conv")(inputs)
+    x = layers.BatchNormalization(name="bn")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(layers.ReLU(name="relu")(x))
+    return keras.Model(inputs, layers.Dense(num_classes, name="dense")(x))
+
+
+def test_listed_flash_is_what_a_trained_models_export_weighs_not_an_untrained_ones():
+    # an untrained model's equal constants (zero biases, unit scales) are stored once each
+    model = bn_net((8, 8, 1), 3)
+    listed = deployment.export_sizes(model, ("int8",))["int8_bytes"]
+    rng = np.random.default_rng(1)
+    model.set_weights(
+        [w + rng.normal(0, 0.1, w.shape).astype(w.dtype) for w in model.get_weights()]
+    )
+    model.get_layer("bn").moving_variance.assign(np.full(8, 0.5, np.float32))
+    images = np.random.default_rng(0).random((16, 8, 8, 1), dtype=np.float32)
+    with litert.saved_for_conversion(model) as source:
+        assert listed == len(litert.convert(source, "int8", images))
+
+
 def test_the_old_quantize_function_still_works_and_says_it_is_deprecated(
     tiny_arch, digits, tmp_path
 ):
