@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 # The precisions `bench list` exports each architecture at: what it is trained in, and what
 # a microcontroller runs.
 LISTED_EXPORTS = ("float32", "int8")
+# The modules whose code makes the figures ``list_architectures`` keeps, beside this one.
+_MEASURING = ("bench.measure.litert", "bench.measure.modelinfo", "bench.measure.tflm")
 
 
 def measure_latency(
@@ -73,49 +75,164 @@ def _latency_model(name: str, model_path: Path | None):
 
 
 def list_architectures(
+    archs: str | Sequence[str] | None = None,
     arch_modules: Sequence[PathLike] = (),
     input_shape: Sequence[int] = (28, 28, 1),
     num_classes: int = 10,
     exports: str | None = None,
     announce: Callable[[str], None] | None = None,
+    cache: PathLike | None = None,
 ) -> list[dict]:
-    """Each registered architecture: parameters, forward FLOPs per image, saved size, and
-    the flash size (``<precision>_bytes``) and peak activation memory at batch 1
-    (``<precision>_peak_activation_bytes``) of its float32 and int8 LiteRT exports, None for
-    a precision not exported (``exports`` as ``bench.api.run`` takes it; default
-    ``$BENCH_EXPORTS``, else ``LISTED_EXPORTS``) or whose export failed.
+    """Each architecture of ``archs`` (None: every registered one): parameters, forward
+    FLOPs per image, saved size, and the flash size (``<precision>_bytes``) and peak
+    activation memory at batch 1 (``<precision>_peak_activation_bytes``) of its float32 and
+    int8 LiteRT exports, None for a precision not exported (``exports`` as ``bench.api.run``
+    takes it; default ``$BENCH_EXPORTS``, else ``LISTED_EXPORTS``) or whose export failed.
     ``int8_arena_bytes`` is the tensor arena TFLM allocates for the int8 model, the RAM a
     firmware reserves (None where TFLM is not installed or cannot run it);
     ``peak_activation_bytes``, the int8 model's LiteRT activation plan, is less.
-    ``announce`` gets a line as each architecture is begun."""
+    ``announce`` gets a line as each architecture is begun. With a ``cache`` file, the
+    figures are kept there, by listing (``listing_key``) and by builder (``size_key``), and
+    read back instead of exported again; ``sizes`` says which each row's are: ``"exported"``,
+    ``"cached"`` or None (nothing exported)."""
     import os
 
-    from bench.measure.modelinfo import model_info
     from bench.measurements.exports import ExportsMeasurement, parse_exports
 
     variable = os.environ.get(ExportsMeasurement.environment_variable)
     listed = parse_exports(exports or variable or ",".join(LISTED_EXPORTS)).precisions
+    sizes_cache = SizeCache(None if cache is None or not listed else Path(cache))
+    # the whole listing, kept by its files: no model built, nor TensorFlow imported
+    whole = listing_key(archs, arch_modules, input_shape, num_classes, listed)
+    kept = sizes_cache.get(whole)
+    if kept is not None and isinstance(kept.get("rows"), list):  # in the order made
+        return [{**{key: row.get(key) for key in kept["order"]}, "sizes": "cached"}
+                for row in kept["rows"]]  # fmt: skip
+    names = select_architectures(archs, arch_modules)
     architectures = load_architectures(arch_modules)
     rows = []
-    names = architectures.names()
     for index, name in enumerate(names, 1):
-        if announce is not None and listed:
-            announce(f"[{index}/{len(names)}] {name}: building and exporting")
         spec = architectures.get(name)
-        model = architectures.create(name, input_shape=tuple(input_shape), num_classes=num_classes)
-        info = model_info(model)
+        key = size_key(spec.code_digest(), input_shape, num_classes, listed)
+        figures, source = sizes_cache.get(key), "cached"
+        if figures is None:  # not kept: build and export it
+            if announce is not None and listed:
+                announce(f"[{index}/{len(names)}] {name}: exporting")
+            shape = tuple(input_shape)
+            model = architectures.create(name, input_shape=shape, num_classes=num_classes)
+            figures, source = _figures(model, listed), "exported"
+            sizes_cache.put(key, figures)
         rows.append(
             {
                 "name": name,
-                "params": info.params,
-                "flops": info.flops,
-                "saved_bytes": info.saved_bytes,
-                **export_sizes(model, listed),
+                **figures,
+                "sizes": source if listed else None,
                 "description": spec.description,
                 "reference": spec.reference,
             }
         )
+    sizes_cache.put(whole, {"order": list(rows[0]) if rows else [], "rows": rows})
     return rows
+
+
+def _figures(model, precisions: Sequence[str]) -> dict:
+    """A built model's row of ``list_architectures`` but for its name and metadata."""
+    from bench.measure.modelinfo import model_info
+
+    info = model_info(model)
+    return {
+        "params": info.params,
+        "flops": info.flops,
+        "saved_bytes": info.saved_bytes,
+        **export_sizes(model, precisions),
+    }
+
+
+class SizeCache:
+    """``list_architectures``' figures by ``size_key``, in one JSON file (None: remember
+    nothing). A file that cannot be read is started afresh; one that cannot be written is a
+    ``WriteError``."""
+
+    def __init__(self, path: Path | None):
+        from bench.store.files import read_json
+
+        self.path = path
+        found = read_json(path) if path is not None else None
+        self.entries: dict[str, dict] = found if isinstance(found, dict) else {}
+
+    def get(self, key: str | None) -> dict | None:
+        found = self.entries.get(key) if key is not None else None
+        return dict(found) if isinstance(found, dict) else None
+
+    def put(self, key: str | None, sizes: dict) -> None:
+        from bench.store.files import write_json
+
+        if self.path is not None and key is not None:
+            self.entries[key] = sizes
+            write_json(self.path, self.entries)
+
+
+def size_key(
+    code_digest: str, input_shape: Sequence[int], num_classes: int, precisions: Sequence[str]
+) -> str | None:
+    """What a listed network's figures depend on: its builder's code (``ArchSpec.code_digest``,
+    the rule by which runs are redone), its input and output, the precisions, the code that
+    converts and measures it, and the versions of TensorFlow and TFLM. None for a builder
+    without a file, whose figures are not kept."""
+    import hashlib
+    import importlib.metadata
+    import importlib.util
+    import json
+
+    if not code_digest:
+        return None
+    versions = {}
+    for package in ("tensorflow", "tflite-micro"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    code = hashlib.sha256()
+    for module in (*_MEASURING, __name__):  # found, not imported: no TensorFlow for a key
+        code.update(Path(importlib.util.find_spec(module).origin).read_bytes())
+    parts = {
+        "builder": code_digest,
+        "input": [int(d) for d in input_shape],
+        "classes": int(num_classes),
+        "precisions": sorted(precisions),
+        "code": code.hexdigest()[:12],
+        **versions,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def listing_key(
+    archs: str | Sequence[str] | None,
+    arch_modules: Sequence[PathLike],
+    input_shape: Sequence[int],
+    num_classes: int,
+    precisions: Sequence[str],
+) -> str | None:
+    """``size_key`` for a whole listing: the names asked for, and the files that register
+    the architectures (the ``architectures`` package, ``arch_modules`` and the installed entry
+    points by version) in place of one builder's code. None where a module cannot be read."""
+    import hashlib
+    import importlib.metadata
+
+    import architectures
+
+    files = sorted(Path(architectures.__file__).parent.glob("*.py"))
+    asked = [archs] if isinstance(archs, str) else sorted(archs or [])
+    digest = hashlib.sha256(repr(asked).encode())
+    try:
+        for path in [*files, *map(Path, arch_modules)]:
+            digest.update(path.read_bytes())
+    except OSError:
+        return None
+    for entry in importlib.metadata.entry_points(group=architectures.ENTRY_POINT_GROUP):
+        version = entry.dist.version if entry.dist is not None else ""
+        digest.update(f"{entry.name}={entry.value}@{version}".encode())
+    return size_key(f"listing {digest.hexdigest()[:12]}", input_shape, num_classes, precisions)
 
 
 def export_sizes(model, precisions: Sequence[str] = LISTED_EXPORTS) -> dict[str, int | None]:
