@@ -44,8 +44,8 @@ def _predictions(folder: Path) -> dict[str, np.ndarray]:
 
 
 def test_a_suite_on_two_workers_gives_the_predictions_of_one_made_here(tmp_path):
-    # custom_cnn has dropout and its second run augments: the random parts of a run
-    runs = ["--arch", "custom_cnn", "--augment", "both", *SMOKE]
+    # mlp has dropout and its second run augments: the random parts of a run
+    runs = ["--arch", "mlp", "--augment", "both", *SMOKE]
     here = _bench_run(*runs, "--out", str(tmp_path / "here"), env=ONE_THREAD)
     grid = _bench_run(*runs, "--workers", "2", "--threads-per-worker", "1",
                       "--out", str(tmp_path / "grid"))  # fmt: skip

@@ -12,7 +12,7 @@ import pytest
 
 from bench.cli.main import main
 
-RUN = "digits-smoke-custom_cnn-aug-s0"
+RUN = "digits-smoke-mlp-aug-s0"
 
 
 def _bench(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -29,7 +29,7 @@ def repeated(tmp_path_factory):
     """A smoke run with dropout and augmentation (the random parts), then its repeat."""
     out = tmp_path_factory.mktemp("repeat")
     common = ["--dataset", "digits", "--profile", "smoke", "--quiet"]
-    _bench("run", "--arch", "custom_cnn", "--augment", "on", "--out", "runs", *common, cwd=out)
+    _bench("run", "--arch", "mlp", "--augment", "on", "--out", "runs", *common, cwd=out)
     repeat = _bench("run", "--from", f"runs/{RUN}/record.json", "--quiet", cwd=out)
     return out / "runs", out / "runs" / "repeats", repeat.stdout
 
@@ -56,7 +56,7 @@ def test_a_run_records_determinism_and_the_command_that_started_it(repeated):
     original, _, _ = repeated
     record = json.loads((original / RUN / "record.json").read_text())
     assert record["environment"]["op_determinism"] is True
-    assert record["command_line"].startswith("python -m bench run --arch custom_cnn")
+    assert record["command_line"].startswith("python -m bench run --arch mlp")
     assert "keras" in record["environment"]["packages"]
 
 
@@ -132,4 +132,4 @@ def test_repeating_a_run_of_another_network_warns_that_its_code_changed(edited_s
     record["model"]["network"] = model_fingerprint(another)
     (edited_since / "record.json").write_text(json.dumps(record))
     (warning,) = Repeat.load(edited_since).warnings()
-    assert warning == "the code of custom_cnn changed since the record was made"
+    assert warning == "the code of mlp changed since the record was made"
