@@ -28,7 +28,9 @@ from bench.data import load_dataset, split_dataset  # noqa: E402
 def pytest_configure(config):
     """Benchmarks measure only when asked for: when tests/benchmarks is named on the command
     line or a --benchmark-save/autosave/compare option is given. Otherwise (the default run)
-    each benchmark runs once, unmeasured, which keeps it from rotting without the wait."""
+    each benchmark runs once, unmeasured, which keeps it from rotting without the wait.
+    Measured, they run in this one process: the tests' two workers (``-n 2`` in
+    pyproject.toml) would time each other."""
     if not hasattr(config.option, "benchmark_disable"):
         return
     named = any("benchmarks" in Path(str(arg).split("::")[0]).parts for arg in config.args)
@@ -36,8 +38,17 @@ def pytest_configure(config):
         getattr(config.option, option, None)
         for option in ("benchmark_save", "benchmark_autosave", "benchmark_compare")
     )
-    if not (named or saving or config.option.benchmark_enable):
+    if named or saving or config.option.benchmark_enable:
+        if hasattr(config.option, "numprocesses"):  # before pytest-xdist starts its workers
+            config.option.numprocesses, config.option.dist, config.option.tx = 0, "no", []
+    else:
         config.option.benchmark_disable = True
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long tests first (the workers take tests in this order), so that the two
+    workers finish together rather than one starting a long test when the other is done."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # a stable sort
 
 
 def fake_record(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,19 +25,21 @@ def _has_mnist() -> bool:
 def _run_all(
     out: Path, profile: str, dataset: str, augment: str = "both"
 ) -> tuple[pd.DataFrame, str]:
-    """``bench run --all`` in a fresh process; its results and what it printed."""
-    command = [sys.executable, "-m", "bench", "run", "--all", "--profile", profile]
-    command += ["--dataset", dataset, "--augment", augment, "--out", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    """``bench run --all`` through the command line; its results and what it printed."""
+    from bench.cli.main import main
+
+    command = ["run", "--all", "--profile", profile, "--dataset", dataset]
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        assert main([*command, "--augment", augment, "--out", str(out)]) == 0
     frame = results.load(out)
     settings = {"off": (False,), "on": (True,), "both": (False, True)}[augment]
     expected = {(name, aug) for name in architectures.names() for aug in settings}
     assert set(zip(frame["arch"], frame["augment"], strict=True)) == expected
     assert (frame["status"] == "ok").all()
-    return frame, done.stdout
+    return frame, printed.getvalue()
 
 
+@pytest.mark.long
 def test_the_smoke_suite_trains_and_evaluates_every_architecture(tmp_path):
     # MNIST when BENCH_DATA_DIR points at it (as in CI), else the bundled digits. Augmentation
     # is the same input pipeline whatever the architecture: the `small_suite` fixture and the

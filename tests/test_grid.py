@@ -43,6 +43,7 @@ def _predictions(folder: Path) -> dict[str, np.ndarray]:
     }
 
 
+@pytest.mark.long
 def test_a_suite_on_two_workers_gives_the_predictions_of_one_made_here(tmp_path):
     # mlp has dropout and its second run augments: the random parts of a run
     runs = ["--arch", "mlp", "--augment", "both", *SMOKE]

@@ -73,6 +73,15 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def opened(browser, reference_report, report_path):
+    """Each report opened once, for the tests that only read it."""
+    pages = {"reference": _open(browser, reference_report), "smoke": _open(browser, report_path)}
+    yield pages
+    for page in pages.values():
+        page.close()
+
+
 def _open(browser, path: Path):
     page = browser.new_page(viewport=WINDOW)
     page.goto(path.as_uri(), wait_until="load")
@@ -141,12 +150,11 @@ def _overlapping(boxes: list[dict], slack: float = 1.0) -> list[tuple[str, str]]
 @pytest.mark.parametrize("chart", ["chart-pareto", "chart-latency", "chart-augment"])
 @pytest.mark.parametrize("which", ["reference", "smoke"])
 def test_no_text_overlaps_in_the_accuracy_charts_and_every_label_is_inside_the_plot(
-    which, chart, browser, reference_report, report_path
+    which, chart, opened
 ):
-    page = _open(browser, reference_report if which == "reference" else report_path)
+    page = opened[which]
     found = page.evaluate(TEXTS, chart)
     _screenshot(page, f"{chart}-{which}.png", f"#{chart}")
-    page.close()
     _assert_apart_and_inside(found)
 
 
@@ -158,10 +166,8 @@ def _assert_apart_and_inside(found: dict) -> None:
         assert inside and plot["y0"] <= label["y0"] and label["y1"] <= plot["y1"], label
 
 
-def test_the_deployment_chart_labels_its_networks_and_budget_lines_without_overlaps(
-    browser, reference_report
-):
-    page = _open(browser, reference_report)
+def test_the_deployment_chart_labels_its_networks_and_budget_lines_without_overlaps(opened):
+    page = opened["reference"]
     found = page.evaluate(TEXTS, "chart-deployment")
     lines = page.eval_on_selector_all("#chart-deployment .shapelayer path", "nodes => nodes.length")
     budgets = page.eval_on_selector_all(
@@ -170,7 +176,6 @@ def test_the_deployment_chart_labels_its_networks_and_budget_lines_without_overl
     )
     _screenshot(page, "chart-deployment-reference.png", "#chart-deployment")
     _screenshot(page, "deployment-reference.png", "#deployment")
-    page.close()
     _assert_apart_and_inside(found)
     texts = {box["text"] for box in found["boxes"]}
     assert {"256 KB flash", "1 MB flash", "lenet5", "vgg_lite", "alexnet_style"} <= texts

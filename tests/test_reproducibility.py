@@ -34,6 +34,7 @@ def repeated(tmp_path_factory):
     return out / "runs", out / "runs" / "repeats", repeat.stdout
 
 
+@pytest.mark.long
 def test_a_repeat_with_the_same_seed_gives_identical_test_predictions(repeated):
     original, repeat, stdout = repeated
     first = np.load(original / RUN / "predictions.npz")

@@ -409,6 +409,7 @@ def test_a_spent_time_budget_starts_no_new_trial(tiny_arch, tmp_path, capsys):
     assert _trial_files(tmp_path, tiny_arch) == []
 
 
+@pytest.mark.long
 def test_the_same_search_in_two_processes_gives_the_same_trial_scores(tmp_path):
     # processes of their own: op determinism is process-wide and cannot be switched off
     argv = [sys.executable, "-m", "bench", "tune", "--arch", "lenet5", *SMOKE, "--quiet"]
@@ -437,6 +438,7 @@ def _reserved_port() -> socket.socket:
     return sock
 
 
+@pytest.mark.long
 def test_a_chief_and_two_workers_run_every_trial_exactly_once(tmp_path):
     base = [sys.executable, "-m", "bench", "tune", "--arch", "lenet5", *SMOKE]
     base += ["--max-trials", "3", "--out", str(tmp_path)]
