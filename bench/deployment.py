@@ -177,8 +177,8 @@ def size_key(
 ) -> str | None:
     """What a listed network's figures depend on: its builder's code (``ArchSpec.code_digest``,
     the rule by which runs are redone), its input and output, the precisions, the code that
-    converts and measures it, and the versions of TensorFlow and TFLM. None for a builder
-    without a file, whose figures are not kept."""
+    converts and measures it, and the versions of TensorFlow, LiteRT and TFLM. None for a
+    builder without a file, whose figures are not kept."""
     import hashlib
     import importlib.metadata
     import importlib.util
@@ -187,8 +187,8 @@ def size_key(
     if not code_digest:
         return None
     versions = {}
-    for package in ("tensorflow", "tflite-micro"):
-        try:
+    for package in ("tensorflow", "tensorflow-cpu", "ai-edge-litert", "tflite-micro"):
+        try:  # the converter comes as tensorflow or tensorflow-cpu
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             versions[package] = None
