@@ -18,6 +18,7 @@ from bench.store import results
 from bench.store.records import DatasetInfo, RunRecord
 from bench.train import protocol
 from bench.train.build import build_for
+from bench.train.fit import compile_for_training
 from bench.train.losses import training_loss
 from bench.train.suite import is_done, run_suite
 
@@ -157,3 +158,29 @@ def test_a_weight_average_of_1_or_more_is_a_one_line_error(capsys):
     assert stop.value.code == 2
     error = capsys.readouterr().err.strip()
     assert "\n" not in error and "--ema" in error
+
+
+class _CountingTraces(keras.Model):
+    """A functional model that counts the times its training step is traced."""
+
+    traced = 0
+
+    def train_step(self, data):
+        type(self).traced += 1  # Python runs here only while TensorFlow traces the step
+        return super().train_step(data)
+
+
+def test_fit_traces_the_training_step_once(tiny_profile, tiny_arch, digits_splits):
+    # the optimizer's and the metrics' variables, made on the first trace, would make two
+    (spec,) = plan([tiny_arch], "digits", tiny_profile, [False])
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    outputs = keras.layers.Dense(10, activation="softmax", name="probs")(x)
+    model = _CountingTraces(inputs, outputs, name="counting")
+    compile_for_training(model, spec, steps_per_epoch=4)
+    x_train, y_train = digits_splits.x_train[:128], digits_splits.y_train[:128]
+    fitted = model.fit(x_train, y_train, batch_size=32, epochs=2, verbose=0)
+    assert _CountingTraces.traced == 1
+    assert len(fitted.history["accuracy"]) == 2
