@@ -89,12 +89,14 @@ def compile_for_training(
 
 
 def _build_training_state(model) -> None:
-    """Make the optimizer's and the compiled loss and metrics' variables now, on one blank
-    image, and reset the metrics. Made inside ``fit``'s first trace instead, they make
-    TensorFlow trace the training step twice, which was half of a smoke run's training time."""
+    """Make the optimizer's and the compiled loss and metrics' variables now, from one blank
+    image and a uniform prediction, and reset the metrics. Made inside ``fit``'s first trace
+    instead, they make TensorFlow trace the training step twice, which was half of a smoke
+    run's training time."""
     images = np.zeros((1, *model.input_shape[1:]), np.float32)
     labels = np.zeros((1,), np.int64)
-    predictions = model(images, training=False)
+    classes = model.output_shape[-1]
+    predictions = np.full((1, classes), 1 / classes, np.float32)
     model.optimizer.build(model.trainable_variables)
     model.compute_loss(images, labels, predictions)
     model.compute_metrics(images, labels, predictions, sample_weight=None)
