@@ -10,11 +10,12 @@ several runtimes. ``quantize`` is kept for a release: ``bench.measure_runs("expo
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.api import PathLike, load_architectures, select_architectures
+from bench.api import PathLike, select_architectures
 from bench.errors import BenchError
 
 if TYPE_CHECKING:
@@ -108,8 +109,9 @@ def list_architectures(
     if kept is not None and isinstance(kept.get("rows"), list):  # in the order made
         return [{**{key: row.get(key) for key in kept["order"]}, "sizes": "cached"}
                 for row in kept["rows"]]  # fmt: skip
-    names = select_architectures(archs, arch_modules)
-    architectures = load_architectures(arch_modules)
+    names = select_architectures(archs, arch_modules)  # imports arch_modules, once
+    import architectures
+
     rows = []
     for index, name in enumerate(names, 1):
         spec = architectures.get(name)
@@ -180,30 +182,39 @@ def size_key(
     converts and measures it, and the versions of TensorFlow, LiteRT and TFLM. None for a
     builder without a file, whose figures are not kept."""
     import hashlib
-    import importlib.metadata
-    import importlib.util
     import json
 
     if not code_digest:
         return None
-    versions = {}
-    for package in ("tensorflow", "tensorflow-cpu", "ai-edge-litert", "tflite-micro"):
-        try:  # the converter comes as tensorflow or tensorflow-cpu
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
-    code = hashlib.sha256()
-    for module in (*_MEASURING, __name__):  # found, not imported: no TensorFlow for a key
-        code.update(Path(importlib.util.find_spec(module).origin).read_bytes())
     parts = {
         "builder": code_digest,
         "input": [int(d) for d in input_shape],
         "classes": int(num_classes),
         "precisions": sorted(precisions),
-        "code": code.hexdigest()[:12],
-        **versions,
+        **_measuring_code_and_versions(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def _measuring_code_and_versions() -> dict[str, str | None]:
+    """A hash of the code that converts and measures (found, not imported: no TensorFlow
+    for a key) and the versions of the packages it calls; the same for every key of a
+    process, so worked out once."""
+    import hashlib
+    import importlib.metadata
+    import importlib.util
+
+    found: dict[str, str | None] = {}
+    for package in ("tensorflow", "tensorflow-cpu", "ai-edge-litert", "tflite-micro"):
+        try:  # the converter comes as tensorflow or tensorflow-cpu
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = None
+    code = hashlib.sha256()
+    for module in (*_MEASURING, __name__):
+        code.update(Path(importlib.util.find_spec(module).origin).read_bytes())
+    return {"code": code.hexdigest()[:12], **found}
 
 
 def listing_key(
