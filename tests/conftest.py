@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -211,23 +214,42 @@ def broken(input_shape, num_classes, hp=None):
 '''
 
 
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], object]) -> Path:
+    """A folder that ``build(folder)`` fills once per test session, whatever the number of
+    test workers: a session or module fixture is otherwise made again in each worker process
+    (pytest-xdist), and the ones that train would each take a core twice. The first worker to
+    ask builds it; another that asks meanwhile waits for it. Tests read it, never change it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' base folders are siblings
+    folder, done = root / name, root / f"{name}.built"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def small_suite(tmp_path_factory):
     """A smoke suite on digits: lenet5 and custom_cnn with and without augmentation,
     plus one architecture whose builder throws (a failed run)."""
     from bench.cli.main import main
 
-    root = tmp_path_factory.mktemp("suite")
-    module = root / "broken_arch.py"
-    module.write_text(BROKEN_ARCH_MODULE)
-    results = root / "results"
-    argv = ["run", "--arch", "lenet5", "custom_cnn", "broken", "--dataset", "digits"]
-    argv += ["--profile", "smoke", "--out", str(results), "--quiet", "--arch-module", str(module)]
-    try:
-        assert main(argv) == 1  # exit code 1: one run failed
-    finally:
-        _registry._REGISTRY.pop("broken", None)
-    return results
+    def build(root: Path) -> None:
+        module = root / "broken_arch.py"
+        module.write_text(BROKEN_ARCH_MODULE)
+        argv = ["run", "--arch", "lenet5", "custom_cnn", "broken", "--dataset", "digits"]
+        argv += ["--profile", "smoke", "--out", str(root / "results"), "--quiet"]
+        try:
+            assert main([*argv, "--arch-module", str(module)]) == 1  # 1: one run failed
+        finally:
+            _registry._REGISTRY.pop("broken", None)
+
+    return built_once(tmp_path_factory, "small_suite", build) / "results"
 
 
 @pytest.fixture(scope="session")
@@ -235,6 +257,8 @@ def report_path(small_suite, tmp_path_factory):
     """The HTML report of ``small_suite``, built through the command line."""
     from bench.cli.main import main
 
-    out = tmp_path_factory.mktemp("report") / "report.html"
-    assert main(["report", "--results", str(small_suite), "--file", str(out)]) == 0
-    return out
+    def build(folder: Path) -> None:
+        argv = ["report", "--results", str(small_suite), "--file", str(folder / "report.html")]
+        assert main(argv) == 0
+
+    return built_once(tmp_path_factory, "report", build) / "report.html"

@@ -8,10 +8,12 @@ import math
 import struct
 import zlib
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import built_once
 
 from bench.cli.main import main
 from bench.config import RunSpec
@@ -360,20 +362,21 @@ def saved_benchmarks(tmp_path_factory):
     import sys
     from datetime import datetime, timedelta
 
-    storage = tmp_path_factory.mktemp("benchmarks")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    command += ["tests/benchmarks", "-k", "lenet5", "--benchmark-autosave"]
-    command += [f"--benchmark-storage={storage}", "--benchmark-min-rounds=5"]
-    # as a person runs it: not as a test worker, where pytest-benchmark would not measure
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
-    assert done.returncode == 0, done.stdout[-2000:]
-    (first,) = storage.glob("*/0001_*.json")
-    saved = json.loads(first.read_text())
-    later = datetime.fromisoformat(saved["datetime"]) + timedelta(days=1)
-    saved["datetime"] = later.isoformat()
-    first.with_name(first.name.replace("0001_", "0002_", 1)).write_text(json.dumps(saved))
-    return storage
+    def build(storage: Path) -> None:
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        command += ["tests/benchmarks", "-k", "lenet5", "--benchmark-autosave"]
+        command += [f"--benchmark-storage={storage}", "--benchmark-min-rounds=5"]
+        # as a person runs it: not as a test worker, where pytest-benchmark would not measure
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+        assert done.returncode == 0, done.stdout[-2000:]
+        (first,) = storage.glob("*/0001_*.json")
+        saved = json.loads(first.read_text())
+        later = datetime.fromisoformat(saved["datetime"]) + timedelta(days=1)
+        saved["datetime"] = later.isoformat()
+        first.with_name(first.name.replace("0001_", "0002_", 1)).write_text(json.dumps(saved))
+
+    return built_once(tmp_path_factory, "saved_benchmarks", build)
 
 
 @pytest.mark.long

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import add_fake_exports
+from conftest import add_fake_exports, built_once
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("BENCH_CHROMIUM", "/usr/bin/chromium")
@@ -59,10 +59,12 @@ def reference_report(tmp_path_factory):
     dynamic-range int8 failed): no training needed."""
     from report import build_report
 
-    folder = tmp_path_factory.mktemp("reference") / "runs"
-    shutil.copytree(REFERENCE_RUNS, folder)
-    add_fake_exports(folder, failed=("alexnet_style", "dynamic_int8"))
-    return build_report(folder, folder.parent / "report.html")
+    def build(root: Path) -> None:
+        shutil.copytree(REFERENCE_RUNS, root / "runs")
+        add_fake_exports(root / "runs", failed=("alexnet_style", "dynamic_int8"))
+        build_report(root / "runs", root / "report.html")
+
+    return built_once(tmp_path_factory, "reference_report", build) / "report.html"
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import built_once
 
 from bench.cli.main import main
 from bench.config import Profile, get_profile, plan
@@ -54,24 +55,29 @@ def _trial_files(out: Path, arch: str = "lenet5") -> list[dict]:
 @pytest.fixture(scope="module")
 def two_trials(tmp_path_factory):
     """lenet5 on digits: a two-trial search, and what it printed."""
-    out = tmp_path_factory.mktemp("search")
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert (
-            main(["tune", "--arch", "lenet5", *SMOKE, "--out", str(out), "--max-trials", "2"]) == 0
-        )
-    return out, printed.getvalue()
+
+    def build(folder: Path) -> None:
+        out, printed = folder / "search", io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            argv = ["tune", "--arch", "lenet5", *SMOKE, "--out", str(out), "--max-trials", "2"]
+            assert main(argv) == 0
+        (folder / "printed.txt").write_text(printed.getvalue())
+
+    folder = built_once(tmp_path_factory, "two_trials", build)
+    return folder / "search", (folder / "printed.txt").read_text()
 
 
 @pytest.fixture(scope="module")
 def tuned_results(two_trials, tmp_path_factory):
     """The two-trial search, then a default and a tuned run (augmentation off)."""
-    out = tmp_path_factory.mktemp("tuned")
-    shutil.copytree(two_trials[0], out, dirs_exist_ok=True)
-    common = ["--arch", "lenet5", *SMOKE, "--out", str(out), "--quiet"]
-    assert main(["run", *common, "--augment", "off"]) == 0
-    assert main(["run", *common, "--augment", "off", "--tuned"]) == 0
-    return out
+
+    def build(out: Path) -> None:
+        shutil.copytree(two_trials[0], out, dirs_exist_ok=True)
+        common = ["--arch", "lenet5", *SMOKE, "--out", str(out), "--quiet"]
+        assert main(["run", *common, "--augment", "off"]) == 0
+        assert main(["run", *common, "--augment", "off", "--tuned"]) == 0
+
+    return built_once(tmp_path_factory, "tuned_results", build)
 
 
 def test_a_search_saves_the_best_and_running_it_again_runs_only_the_missing_trials(
