@@ -415,22 +415,18 @@ def test_a_spent_time_budget_starts_no_new_trial(tiny_arch, tmp_path, capsys):
     assert _trial_files(tmp_path, tiny_arch) == []
 
 
-@pytest.mark.long
-def test_the_same_search_in_two_processes_gives_the_same_trial_scores(tmp_path):
-    # processes of their own: op determinism is process-wide and cannot be switched off
+def test_the_same_search_in_another_process_gives_the_same_trial_scores(two_trials, tmp_path):
+    # a process of its own, which has run nothing before: op determinism is process-wide
     argv = [sys.executable, "-m", "bench", "tune", "--arch", "lenet5", *SMOKE, "--quiet"]
-    for out in ("first", "second"):
-        done = subprocess.run(
-            [*argv, "--max-trials", "2", "--out", str(tmp_path / out)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-    first, second = (
-        [t["score"] for t in _trial_files(tmp_path / out)] for out in ("first", "second")
+    done = subprocess.run(
+        [*argv, "--max-trials", "2", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = ([t["score"] for t in _trial_files(out)] for out in (two_trials[0], tmp_path))
     assert len(first) == 2 and first == second
 
 
