@@ -20,6 +20,10 @@ AUGMENT_COLOURS = {False: "#1f77b4", True: "#ff7f0e"}
 _LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=60, r=20, t=50, b=50))
 
 
+# A log axis labelled at 1, 2 and 5 of each decade: over a decade or two Plotly labels every
+# digit, and the labels of 6 to 9 run into each other.
+LOG_AXIS = dict(type="log", dtick="D2")
+
 # What a chart of single-seed runs says instead of intervals.
 ONE_SEED = "one seed each: no intervals, and differences of a few tenths may be noise"
 
@@ -147,13 +151,16 @@ def augmentation_effect(effects: list[AugmentationEffect]) -> go.Figure:
     fig.update_layout(
         title=dict(
             text="What augmentation buys each architecture",
-            subtitle_text="test accuracy with minus without, paired by seed; "
+            # on two lines: the one-seed note is wider than a chart in half the page
+            subtitle_text="test accuracy with minus without, paired by seed;<br>"
             + ("95% intervals" if several_seeds else ONE_SEED),
+            y=0.97,  # from the top: centred in the margin, the second line reaches the plot
+            yanchor="top",
         ),
         yaxis_title="test accuracy change, points",
         yaxis_zeroline=True,
         yaxis_zerolinecolor="#888",
-        **layout(top=70),  # the title and its subtitle
+        **layout(top=95),  # the title and its two-line subtitle
     )
     return fig
 
@@ -265,7 +272,12 @@ def training_time(board: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(
-        title="Training time", barmode="group", yaxis_title="seconds (mean over seeds)", **_LAYOUT
+        title="Training time",
+        barmode="group",
+        yaxis_title="seconds (mean over seeds)",
+        # above the plot, not beside it: there it narrows the plot until the names tilt
+        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+        **layout(top=80),
     )
     return fig
 
@@ -320,7 +332,7 @@ def pixel_histogram(images: np.ndarray) -> go.Figure:
         bargap=0.05,
         **_LAYOUT,
     )
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(**LOG_AXIS)
     return fig
 
 

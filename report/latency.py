@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from report.charts import annotate_empty, layout
+from report.charts import LOG_AXIS, annotate_empty, layout
 
 _TOP = 50  # the title's margin, as the other charts without a subtitle have it
 
@@ -85,7 +85,7 @@ def runtime_latency(rows: list[dict]) -> go.Figure:
         title="Batch-1 latency by runtime (p50)",
         barmode="group",
         yaxis_title="ms (log)",
-        yaxis_type="log",
+        yaxis=LOG_AXIS,
         **layout(top=_TOP),
     )
     return fig
@@ -112,7 +112,7 @@ def latency_history(history: pd.DataFrame) -> go.Figure:
         xaxis_title="run (date, commit)",
         xaxis_type="category",
         yaxis_title="ms (log)",
-        yaxis_type="log",
+        yaxis=LOG_AXIS,
         **layout(top=_TOP, height=480),
     )
     return fig
