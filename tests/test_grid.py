@@ -89,6 +89,29 @@ def test_a_worker_killed_in_the_middle_of_a_run_loses_no_run(tmp_path):
     assert not (out / results.GRID_DIR).exists()
 
 
+@pytest.mark.long
+def test_ctrl_c_on_a_local_cluster_ends_the_suite_with_one_line(tmp_path):
+    out = tmp_path / "grid"
+    command = [sys.executable, "-m", "bench", "run", "--arch", "mlp", *SMOKE, "--epochs", "50"]
+    command += ["--workers", "2", "--out", str(out)]
+    # as a person runs it (conftest.py sets TensorFlow's log level for the tests), and in a
+    # session of its own: Ctrl-C signals the terminal's whole process group, workers included
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    suite = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        while suite.poll() is None and not _checkpoints(out):
+            time.sleep(0.05)  # until a worker's run has trained an epoch
+        os.killpg(suite.pid, signal.SIGINT)
+        _, errors = suite.communicate(timeout=120)
+    finally:
+        suite.kill()
+    assert suite.returncode == 130, errors[-2000:]
+    assert errors.strip().splitlines() == ["interrupted; finished runs are saved"]
+
+
 def _kill_a_worker_mid_run(suite: subprocess.Popen, out: Path) -> dict[str, int]:
     """Once each worker's run process is making a run with an epoch checkpointed, SIGKILL
     one of them and its worker; returns the epoch each run had checkpointed then, by run id

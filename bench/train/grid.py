@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sys
 from collections.abc import Iterator
@@ -297,9 +299,28 @@ def _connected(cluster: ClusterSettings, out_dir: Path):
         processes=True,
         dashboard_address=None,
         local_directory=str(out_dir / results.GRID_DIR / "workers"),
+        preload=[__name__],  # dask_setup below, in each worker process
     )
     with local, Client(local) as client:
         # every worker up before the data is scattered to them all: one that joined later
         # would hold no copy, and the data would go with the last worker that held it
         client.wait_for_workers(cluster.workers)
-        yield client
+        try:
+            yield client
+        except KeyboardInterrupt:
+            # the cluster stops with the suite; Dask's notes on the cancelled tasks and the
+            # lost data say nothing the one line "interrupted" does not
+            client.run(_quiet_dask)
+            _quiet_dask()
+            raise
+
+
+def dask_setup(worker) -> None:
+    """Run by each worker process of a local cluster as it starts (Dask's ``preload``).
+    Ctrl-C reaches every process of the terminal's group; a worker that took it would print
+    its traceback, while the suite's own process stops the cluster anyway."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _quiet_dask() -> None:
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)

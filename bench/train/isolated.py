@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -124,6 +125,8 @@ def process_for(key: object, setup: ProcessSetup, splits: Splits) -> Iterator[Ru
 
 def _serve(parent: int) -> None:
     """The child: set up as ``bench run``, then make runs until its stdin closes."""
+    # Ctrl-C is for the suite's process, which ends this one (stdin closed, or gone)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # what anything prints goes to stderr, not into the answers
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
