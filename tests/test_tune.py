@@ -80,6 +80,10 @@ def tuned_results(two_trials, tmp_path_factory):
     return built_once(tmp_path_factory, "tuned_results", build)
 
 
+def test_the_search_counts_its_architectures_in_words(two_trials):
+    assert "tuning 1 architecture on digits" in two_trials[1]
+
+
 def test_a_search_saves_the_best_and_running_it_again_runs_only_the_missing_trials(
     two_trials, tmp_path, capsys
 ):

@@ -97,7 +97,7 @@ def cmd_tune(args) -> int:
     if not args.quiet:
         splits = search.data.splits
         print(
-            f"tuning {len(search.specs)} architecture(s) on {search.data.dataset.name} as "
+            f"tuning {counted(len(search.specs), 'architecture')} on {search.data.dataset.name} as "
             f"{search.role}: {args.tuner} search, profile {args.profile}, augmentation "
             f"{args.augment}, objective {OBJECTIVE}; {len(splits.x_train):,} train / "
             f"{len(splits.x_val):,} validation images (the test set is not used); state in "
