@@ -24,6 +24,9 @@ _LAYOUT = dict(template="plotly_white", height=420, margin=dict(l=60, r=20, t=50
 # digit, and the labels of 6 to 9 run into each other.
 LOG_AXIS = dict(type="log", dtick="D2")
 
+# A legend in a row above the plot, under the title: beside it, it narrows the plot.
+LEGEND_ABOVE = dict(orientation="h", x=0, y=1.0, yanchor="bottom")
+
 # What a chart of single-seed runs says instead of intervals.
 ONE_SEED = "one seed each: no intervals, and differences of a few tenths may be noise"
 
@@ -110,7 +113,7 @@ def accuracy_against(
         title=dict(text=title, subtitle_text=_seeds_note(measured, one_seed)),
         xaxis_title=axis_title,
         yaxis_title="test accuracy",
-        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+        legend=LEGEND_ABOVE,
         **layout(top=100),  # the title and its subtitle, then the legend
     )
     fig.update_xaxes(type="log")
@@ -275,8 +278,7 @@ def training_time(board: pd.DataFrame) -> go.Figure:
         title="Training time",
         barmode="group",
         yaxis_title="seconds (mean over seeds)",
-        # above the plot, not beside it: there it narrows the plot until the names tilt
-        legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"),
+        legend=LEGEND_ABOVE,  # beside the plot, it narrowed it until the names tilted
         **layout(top=80),
     )
     return fig
