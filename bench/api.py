@@ -223,7 +223,7 @@ def run(
     """
     if not specs:
         raise BenchError("no runs to make: plan() gave none")
-    cluster = _cluster(workers, threads_per_worker, scheduler)
+    cluster = check_cluster(workers, threads_per_worker, scheduler)
     datasets = sorted({spec.dataset for spec in specs})
     if len(datasets) > 1:
         raise BenchError(f"the runs of one suite train on one dataset, not {datasets}")
@@ -265,15 +265,20 @@ def _renamed(deprecated: dict[str, Any]) -> dict[str, Any]:
     return {_RENAMED[old]: value for old, value in deprecated.items()}
 
 
-def _cluster(workers: int | None, threads_per_worker: int | None, scheduler: str | None):
-    """The Dask cluster a suite runs on, or None to run it in this process."""
+def check_cluster(
+    workers: int | None = None, threads_per_worker: int | None = None, scheduler: str | None = None
+):
+    """The Dask cluster ``run`` would put a suite on (None: this process), checked before
+    any data loads: Dask installed, the scheduler's port answering."""
     if workers is None and scheduler is None:
         if threads_per_worker is not None:
             raise BenchError("threads_per_worker goes with workers or scheduler: give one of them")
         return None
     from bench.train.grid import ClusterSettings
 
-    return ClusterSettings(workers, threads_per_worker, scheduler)
+    cluster = ClusterSettings(workers, threads_per_worker, scheduler)
+    cluster.check()
+    return cluster
 
 
 def enable_determinism() -> None:

@@ -201,6 +201,8 @@ def _add_training_args(run: argparse.ArgumentParser) -> None:
 def cmd_run(args) -> int:
     from bench.progress import Progress, format_duration
 
+    # before the networks' modules load Keras: a cluster that is not there fails in a second
+    api.check_cluster(args.workers, args.threads_per_worker, args.scheduler)
     if args.from_record:
         repeat = _repeat_from(args)
         specs, profile_name = [repeat.spec], repeat.spec.profile

@@ -65,6 +65,21 @@ class ClusterSettings:
             if value is not None and value < 1:
                 raise BenchError(f"{name} must be a positive count, got {value}")
 
+    def check(self) -> None:
+        """Fail early, before any data or TensorFlow loads: Dask must be installed, and a
+        ``tcp://`` scheduler's port must take a connection (a refused one is instant)."""
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise BenchError(f"--workers and --scheduler need Dask: {INSTALL}") from None
+        if self.scheduler is None or not self.scheduler.startswith("tcp://"):
+            return
+        host, _, port = self.scheduler.removeprefix("tcp://").rpartition(":")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), CONNECT_SECONDS).close()
+        except (OSError, ValueError) as exc:
+            raise _unreachable(self.scheduler, exc) from None
+
     def threads(self) -> int | None:
         """TensorFlow's threads in each worker; None leaves a running cluster's as they are."""
         if self.threads_per_worker is not None or self.scheduler is not None:
@@ -286,10 +301,7 @@ def _connected(cluster: ClusterSettings, out_dir: Path):
         try:
             client = Client(cluster.scheduler, timeout=CONNECT_SECONDS)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise BenchError(
-                f"--scheduler {cluster.scheduler}: no Dask scheduler answers there "
-                f"({one_line(exc)}); start one with `dask scheduler`"
-            ) from None
+            raise _unreachable(cluster.scheduler, exc) from None
         with client:
             yield client
         return
@@ -313,6 +325,13 @@ def _connected(cluster: ClusterSettings, out_dir: Path):
             client.run(_quiet_dask)
             _quiet_dask()
             raise
+
+
+def _unreachable(scheduler: str, exc: Exception) -> BenchError:
+    return BenchError(
+        f"--scheduler {scheduler}: no Dask scheduler answers there ({one_line(exc)}); "
+        "start one with `dask scheduler`"
+    )
 
 
 def dask_setup(worker) -> None:
