@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
-from conftest import fake_record
+from conftest import built_once, fake_record
 
 from bench import plugins
 from bench.cli.main import main
@@ -72,24 +74,38 @@ class ConfidenceMeasurement(Measurement):
 '''
 
 
+def _forget_confidence() -> None:
+    plugins._REGISTRY.pop("confidence", None)
+    sys.modules.pop("_bench_measurement_confidence", None)
+
+
 @pytest.fixture
 def confidence_module(tmp_path):
     """The module's file; the measurement is unregistered again after the test."""
     path = tmp_path / "confidence.py"
     path.write_text(CONFIDENCE_MODULE)
     yield path
-    plugins._REGISTRY.pop("confidence", None)
-    sys.modules.pop("_bench_measurement_confidence", None)
+    _forget_confidence()
+
+
+LENET5_SMOKE = ["run", "--arch", "lenet5", "--dataset", "digits", "--profile", "smoke"]
 
 
 @pytest.fixture
-def measured_suite(confidence_module, tmp_path):
-    """A smoke run on digits made with the confidence measurement loaded from its file."""
-    out = tmp_path / "results"
-    argv = ["run", "--arch", "lenet5", "--dataset", "digits", "--profile", "smoke"]
-    argv += ["--augment", "off", "--out", str(out), "--measurement-module", str(confidence_module)]
-    assert main(argv) == 0
-    return out
+def measured_suite(tmp_path_factory):
+    """A smoke run on digits made with the confidence measurement loaded from its file
+    (trained once per session), and the measurement loaded for the test as the run loaded
+    it; unregistered again after the test."""
+
+    def build(root: Path) -> None:
+        (root / "confidence.py").write_text(CONFIDENCE_MODULE)
+        argv = [*LENET5_SMOKE, "--augment", "off", "--out", str(root / "results")]
+        assert main([*argv, "--measurement-module", str(root / "confidence.py")]) == 0
+
+    root = built_once(tmp_path_factory, "measured_suite", build)
+    plugins.load_measurement_module(root / "confidence.py")  # made by another worker maybe
+    yield root / "results"
+    _forget_confidence()
 
 
 def test_a_measurement_from_a_file_is_made_by_bench_run_and_kept_in_the_record(measured_suite):
@@ -100,29 +116,31 @@ def test_a_measurement_from_a_file_is_made_by_bench_run_and_kept_in_the_record(m
     assert saved["timing"]["confidence"] > 0  # its seconds, beside the built-in ones'
 
 
-def test_its_column_is_in_the_csv_and_its_panel_in_the_report(measured_suite, capsys):
+def test_its_column_is_in_the_csv_and_its_panel_in_the_report(measured_suite, tmp_path, capsys):
     assert main(["report", "--results", str(measured_suite), "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert 0.1 <= float(rows[0]["confidence"]) <= 1.0
 
-    assert main(["report", "--results", str(measured_suite)]) == 0
-    html = (measured_suite / "report.html").read_text()
+    page = tmp_path / "report.html"
+    assert main(["report", "--results", str(measured_suite), "--file", str(page)]) == 0
+    html = page.read_text()
     assert '<section id="confidence"><h2>Confidence</h2><p>1 runs</p></section>' in html
     assert '<a href="#confidence">Confidence</a>' in html
     assert "mean top-class probability" in html  # the leaderboard's column
 
 
 def test_its_option_can_turn_it_off_in_bench_run(confidence_module, tmp_path):
-    argv = ["run", "--arch", "lenet5", "--dataset", "digits", "--profile", "smoke"]
-    argv += ["--augment", "off", "--out", str(tmp_path), "--confidence", "off"]
+    argv = [*LENET5_SMOKE, "--augment", "off", "--out", str(tmp_path), "--confidence", "off"]
     assert main([*argv, "--measurement-module", str(confidence_module)]) == 0
     (record,) = [r for _, r in results.finished_runs(tmp_path)]
     assert record.section("confidence") is None
 
 
-def test_bench_measure_adds_it_to_runs_made_before_it_was_loaded(confidence_module, tmp_path):
-    argv = ["run", "--arch", "lenet5", "--dataset", "digits", "--profile", "smoke"]
-    assert main([*argv, "--augment", "off", "--out", str(tmp_path)]) == 0
+def test_bench_measure_adds_it_to_runs_made_before_it_was_loaded(
+    small_suite, confidence_module, tmp_path
+):
+    (made_before,) = [f for f in small_suite.glob("*-lenet5-noaug-s0") if f.is_dir()]
+    shutil.copytree(made_before, tmp_path / made_before.name)
     plugins.load_measurement_module(confidence_module)
     (record,) = [r for _, r in results.finished_runs(tmp_path)]
     assert record.section("confidence") is None

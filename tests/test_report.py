@@ -365,7 +365,11 @@ def saved_benchmarks(tmp_path_factory):
     def build(storage: Path) -> None:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
         command += ["tests/benchmarks", "-k", "lenet5", "--benchmark-autosave"]
-        command += [f"--benchmark-storage={storage}", "--benchmark-min-rounds=5"]
+        command += [
+            f"--benchmark-storage={storage}",
+            "--benchmark-min-rounds=5",
+            "--benchmark-max-time=0.2",
+        ]
         # as a person runs it: not as a test worker, where pytest-benchmark would not measure
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
