@@ -48,6 +48,30 @@ def pytest_configure(config):
         config.option.benchmark_disable = True
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_terminal_summary(terminalreporter):
+    """A latency over ``--benchmark-compare-fail``'s limit fails the run with the lines
+    pytest-benchmark prints (which benchmark, by how much), not also its traceback."""
+    try:
+        return (yield)
+    except Exception as exc:
+        if type(exc).__name__ != "PerformanceRegression":
+            raise
+        terminalreporter.write_line("latency regressed beyond --benchmark-compare-fail", red=True)
+        terminalreporter.config.stash[REGRESSED] = True
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session):
+    result = yield
+    if session.config.stash.get(REGRESSED, False):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    return result
+
+
+REGRESSED = pytest.StashKey[bool]()
+
+
 def pytest_collection_modifyitems(config, items):
     """The long tests first (the workers take tests in this order), so that the two
     workers finish together rather than one starting a long test when the other is done."""

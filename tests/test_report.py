@@ -405,6 +405,38 @@ def test_the_report_draws_latency_history_from_saved_benchmarks(
     assert all(len(t["x"]) == 2 for t in traces)  # one point per saved run
 
 
+@pytest.mark.slow  # a second measured pytest-benchmark run
+def test_a_latency_regression_fails_the_check_with_pytest_benchmarks_lines_not_a_traceback(
+    saved_benchmarks, tmp_path
+):
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    storage = tmp_path / "saved"
+    shutil.copytree(saved_benchmarks, storage)
+    for path in storage.glob("**/*.json"):  # the saved runs as if ten times faster
+        saved = json.loads(path.read_text())
+        for case in saved["benchmarks"]:
+            case["stats"].update({k: case["stats"][k] / 10 for k in TIMES})
+        path.write_text(json.dumps(saved))
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/benchmarks"]
+    command += ["-k", "lenet5", f"--benchmark-storage={storage}", "--benchmark-compare"]
+    command += ["--benchmark-compare-fail=median:20%", "--benchmark-max-time=0.2"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    printed = done.stdout + done.stderr
+    assert done.returncode == 1, printed[-2000:]
+    assert "Traceback" not in printed
+    assert "test_inference_latency[lenet5-1]" in printed.split("Performance has regressed")[1]
+    assert "latency regressed beyond --benchmark-compare-fail" in printed
+
+
+TIMES = ("min", "max", "mean", "stddev", "median", "iqr", "q1", "q3", "ld15iqr", "hd15iqr")
+
+
 def test_the_latency_history_marks_runs_saved_with_uncommitted_changes(saved_benchmarks, tmp_path):
     import json
     import shutil
