@@ -110,6 +110,8 @@ def test_ctrl_c_on_a_local_cluster_ends_the_suite_with_one_line(tmp_path):
         suite.kill()
     assert suite.returncode == 130, errors[-2000:]
     assert errors.strip().splitlines() == ["interrupted; finished runs are saved"]
+    empty = [p.name for p in out.iterdir() if p.is_dir() and not any(p.iterdir())]
+    assert empty == []  # the runs not handed back left no run folders behind
 
 
 def _kill_a_worker_mid_run(suite: subprocess.Popen, out: Path) -> dict[str, int]:

@@ -18,6 +18,20 @@ def test_the_lock_holds_the_pid_while_the_run_is_made_and_goes_after(tmp_path):
     assert not (tmp_path / LOCK).exists()
 
 
+def test_a_run_stopped_before_it_wrote_anything_leaves_no_empty_folder(tmp_path):
+    run_dir = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt), run_lock(run_dir):
+        raise KeyboardInterrupt  # Ctrl-C while the run was waiting for its turn
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_lock_leaves_a_folder_that_holds_what_the_run_wrote(tmp_path):
+    run_dir = tmp_path / "run"
+    with run_lock(run_dir):
+        (run_dir / "record.json").write_text("{}")
+    assert [p.name for p in run_dir.iterdir()] == ["record.json"]
+
+
 def test_a_second_taker_is_refused_while_the_first_holds_the_lock(tmp_path):
     with run_lock(tmp_path):
         with pytest.raises(RunLocked) as excinfo, run_lock(tmp_path):

@@ -38,6 +38,7 @@ class RunLocked(Exception):
 def run_lock(run_dir: Path) -> Iterator[None]:
     """Hold ``run_dir``'s lock for the block; ``RunLocked`` if a live process holds it."""
     path = Path(run_dir) / LOCK
+    made_folder = not path.parent.exists()
     while not _create(path):
         holder, content = _holder(path)
         if holder is not None and _alive(holder):
@@ -49,6 +50,9 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         yield
     finally:
         path.unlink(missing_ok=True)
+        if made_folder:  # a run stopped before it wrote anything leaves no empty folder
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
 
 
 def _create(path: Path) -> bool:
