@@ -141,6 +141,15 @@ TEXTS = """(id) => {
 }"""
 
 
+# Every folded section opened, and each chart drawn while it was closed (at no width) drawn
+# again; done when Plotly's promises say so, not after a guessed wait.
+OPEN_AND_REDRAW = """async () => {
+  document.querySelectorAll("details").forEach(d => d.open = true);
+  const charts = [...document.querySelectorAll(".js-plotly-plot")];
+  await Promise.all(charts.map(chart => Plotly.Plots.resize(chart)));
+}"""
+
+
 def _overlapping(boxes: list[dict], slack: float = 1.0) -> list[tuple[str, str]]:
     return [
         (a["text"], b["text"])
@@ -156,9 +165,7 @@ def test_no_chart_has_overlapping_texts_labels_outside_its_plot_or_text_cut_off(
     which, browser, reference_report, report_path
 ):
     page = _open(browser, reference_report if which == "reference" else report_path)
-    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
-    page.evaluate("() => window.dispatchEvent(new Event('resize'))")  # charts drawn while closed
-    page.wait_for_timeout(500)
+    page.evaluate(OPEN_AND_REDRAW)
     charts = page.eval_on_selector_all(".chart", "nodes => nodes.map(n => n.id)")
     found = {chart: page.evaluate(TEXTS, chart) for chart in charts}
     for chart in ("chart-pareto", "chart-augment", "chart-time", "chart-pixels"):
