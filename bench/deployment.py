@@ -43,6 +43,7 @@ def measure_latency(
     freshly built ones otherwise. ``announce`` gets a line per architecture on its weights."""
     from bench.measure import latency as lat
     from bench.store import results as store
+    from bench.store.latency import write_latency
 
     runtimes = tuple(runtimes or lat.RUNTIMES)
     unknown = sorted(set(runtimes) - set(lat.RUNTIMES))
@@ -59,7 +60,7 @@ def measure_latency(
         if announce is not None:
             announce(f"{name}: {weights}")
         found = lat.measure(model, runtimes, settings)
-        store.write_latency(results, name, found, weights, model.input_shape[1:])
+        write_latency(results, name, found, weights, model.input_shape[1:])
         measured.append((name, found))
     return measured
 

@@ -18,6 +18,7 @@ from bench.data import NAMED_DATASETS, Splits, load_dataset, split_dataset
 from bench.errors import BenchError
 from bench.plugins import measurements
 from bench.store import files, results
+from bench.store.latency import read_latency
 from bench.store.records import DatasetInfo, RecordUnreadable, RunRecord
 from bench.words import counted
 from report import charts
@@ -118,7 +119,7 @@ def render_report(
     )
     panels = _panels(context)
     charts_top += [Chart.of(key, f) for panel in panels for key, f in panel.figures.items()]
-    runtimes = runtime_rows(results.read_latency(results_dir))
+    runtimes = runtime_rows(read_latency(results_dir))
     history = benchmark_history(benchmarks_dir)
     latency_charts = [
         Chart.of("chart-runtimes", runtime_latency(runtimes)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -9,25 +10,27 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from bench.store.latency import ArchLatency
 from report.charts import LOG_AXIS, annotate_empty, layout
 
 _TOP = 50  # the title's margin, as the other charts without a subtitle have it
 
 
-def runtime_rows(figures: dict[str, dict]) -> list[dict]:
+def runtime_rows(figures: dict[str, ArchLatency]) -> list[dict]:
     """One row per (architecture, runtime), the fastest batch-1 p50 of each marked."""
     rows = []
     for arch in sorted(figures):
-        runtimes = figures[arch].get("runtimes", [])
-        ok = [r["p50_ms"] for r in runtimes if r.get("status") == "ok"]
-        fastest = min(ok, default=None)
+        runtimes = figures[arch].runtimes
+        fastest = min((r.p50_ms for r in runtimes if r.ok), default=None)
         for r in runtimes:
+            fields = dataclasses.asdict(r)
+            weights = figures[arch].weights
             rows.append(
                 {
                     "arch": arch,
-                    "weights": figures[arch].get("weights", ""),
-                    **r,
-                    "fastest": r.get("status") == "ok" and r.get("p50_ms") == fastest,
+                    "weights": weights,
+                    **fields,
+                    "fastest": r.ok and r.p50_ms == fastest,
                 }
             )
     return rows

@@ -29,6 +29,7 @@ import numpy as np
 
 from bench.errors import one_line
 from bench.measure.twin import in_float32
+from bench.store.latency import RuntimeLatency
 
 RUNTIMES = ("keras", "keras-predict", "litert", "onnx")
 TOLERANCE = 1e-4
@@ -45,28 +46,12 @@ class LatencySettings:
     threads: int = 0  # 0: every core
 
 
-@dataclasses.dataclass
-class LatencyResult:
-    runtime: str
-    status: str  # "ok" or "failed"
-    error: str | None = None
-    p50_ms: float | None = None
-    p90_ms: float | None = None
-    p99_ms: float | None = None
-    mean_ms: float | None = None
-    calls: int = 0
-    throughput: float | None = None  # images/s at batch_size
-    batch_size: int | None = None
-    max_abs_diff: float | None = None  # against Keras' probabilities
-    threads: int = 0
-
-
 def measure(
     model,
     runtimes: tuple[str, ...] = RUNTIMES,
     settings: LatencySettings | None = None,
     seed: int = 0,
-) -> list[LatencyResult]:
+) -> list[RuntimeLatency]:
     """Measure ``model`` through each runtime; failures are results too, never exceptions.
 
     A model trained in mixed precision is measured as its float32 twin (``bench.train.protocol``):
@@ -87,22 +72,22 @@ def measure(
                 found.append(_time(runtime, single, batched, one, batch, reference, settings))
             except Exception as exc:  # an export or runtime failure is a finding, not a crash
                 message = f"{type(exc).__name__}: {one_line(exc)}"
-                found.append(LatencyResult(runtime, "failed", message))
-            found[-1].threads = threads
+                found.append(RuntimeLatency(runtime, "failed", message))
+            found[-1] = dataclasses.replace(found[-1], threads=threads)
     return found
 
 
-def _time(runtime, single, batched, one, batch, reference, settings) -> LatencyResult:
+def _time(runtime, single, batched, one, batch, reference, settings) -> RuntimeLatency:
     diff = float(np.abs(np.asarray(batched(batch)) - reference).max())
     if diff > TOLERANCE:
-        return LatencyResult(
+        return RuntimeLatency(
             runtime, "failed", f"outputs differ from Keras by {diff:.2e} (> {TOLERANCE:.0e})"
         )
     calls = settings.predict_calls if runtime == "keras-predict" else settings.calls
     seconds = time_calls(lambda: single(one), calls, settings.warmup)
     batch_seconds = time_calls(lambda: batched(batch), settings.batch_calls, 2)
     ms = seconds * 1e3
-    return LatencyResult(
+    return RuntimeLatency(
         runtime,
         "ok",
         p50_ms=float(np.percentile(ms, 50)),
@@ -116,7 +101,7 @@ def _time(runtime, single, batched, one, batch, reference, settings) -> LatencyR
     )
 
 
-def table(measured: list[tuple[str, list[LatencyResult]]]) -> str:
+def table(measured: list[tuple[str, list[RuntimeLatency]]]) -> str:
     """The figures of each (architecture, results) as a text table, each architecture's
     fastest batch-1 p50 starred; an ``error`` column only where a runtime failed."""
     from tabulate import tabulate
@@ -134,7 +119,7 @@ def table(measured: list[tuple[str, list[LatencyResult]]]) -> str:
     return tabulate(rows, headers=headers + ["error"] * failures, disable_numparse=True)
 
 
-def _figure_cells(r: LatencyResult) -> list[str]:
+def _figure_cells(r: RuntimeLatency) -> list[str]:
     if r.status != "ok":
         return [""] * 5
     return [

@@ -8,16 +8,14 @@ measurements write beside them (``bench.plugins``), each written whole or not at
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
-from bench.environment import capture
 from bench.errors import BenchError
 from bench.plugins import measurements
-from bench.store.files import write_json
+from bench.store.latency import ArchLatency, read_latency
 from bench.store.records import ModelSummary, RecordUnreadable, RunRecord
 
 RECORD = "record.json"
@@ -29,8 +27,6 @@ REPEATS_DIR = "repeats"  # where `run --from` puts its repeats by default
 # results folder they sit in, so they are not mixed into a person's own runs.
 REFERENCE_DIR = "reference"
 GRID_DIR = ".grid"  # the scratch folders of runs made on a Dask cluster (bench.train.grid)
-LATENCY_DIR = "latency"  # DIR/latency/<arch>.json: figures per architecture and runtime
-LEADERBOARD_RUNTIME = "keras"  # the compiled path fills the leaderboard's latency columns
 
 COLUMNS = [
     "run_id",
@@ -232,42 +228,12 @@ def latest_models(root: str | os.PathLike) -> dict[str, Path]:
     return {arch: model for arch, (_, model) in found.items()}
 
 
-def write_latency(
-    root: str | os.PathLike, arch: str, found: list, weights: str, input_shape: Sequence[int]
-) -> Path:
-    """Store one architecture's latency figures (``bench.measure.latency.LatencyResult`` list)."""
-    path = Path(root) / LATENCY_DIR / f"{arch}.json"
-    write_json(
-        path,
-        {
-            "arch": arch,
-            "input_shape": [int(d) for d in input_shape],
-            "weights": weights,
-            "runtimes": [dataclasses.asdict(r) for r in found],
-            "environment": capture(),
-        },
-    )
-    return path
-
-
-def read_latency(root: str | os.PathLike) -> dict[str, dict]:
-    """Stored latency figures by architecture (unreadable files are ignored)."""
-    figures = {}
-    for path in sorted(Path(root).glob(f"{LATENCY_DIR}/*.json")):
-        try:
-            data = json.loads(path.read_text())
-            figures[data["arch"]] = data
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return figures
-
-
-def _latency_columns(figures: dict | None) -> dict:
-    for runtime in (figures or {}).get("runtimes", []):
-        if runtime.get("runtime") == LEADERBOARD_RUNTIME and runtime.get("status") == "ok":
-            return {
-                "latency_p50_ms": runtime.get("p50_ms"),
-                "latency_p99_ms": runtime.get("p99_ms"),
-                "throughput": runtime.get("throughput"),
-            }
-    return {}
+def _latency_columns(figures: ArchLatency | None) -> dict:
+    timed = figures.leaderboard_runtime() if figures is not None else None
+    if timed is None:
+        return {}
+    return {
+        "latency_p50_ms": timed.p50_ms,
+        "latency_p99_ms": timed.p99_ms,
+        "throughput": timed.throughput,
+    }
