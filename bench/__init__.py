@@ -38,6 +38,7 @@ __all__ = [
     "quantize",
     "run",
     "search",
+    "which_to_pick",
 ]
 
 

@@ -374,6 +374,18 @@ def leaderboard(results: PathLike = "results") -> pandas.DataFrame:
     return board(frame, compare_groups(runs))
 
 
+def which_to_pick(results: PathLike = "results") -> list:
+    """The "which to pick" rows of the runs under ``results`` (``report.picks.Pick``)."""
+    from report import leaderboard as board
+    from report import load_runs
+    from report.picks import picks
+    from report.significance import compare_groups
+
+    frame, runs = load_runs(results)
+    comparisons = compare_groups(runs)
+    return picks(board(frame, comparisons), comparisons)
+
+
 def build_report(
     results: PathLike = "results",
     out: PathLike | None = None,

@@ -141,6 +141,12 @@ class Measurement:
 
     # --- report ------------------------------------------------------------------------------
 
+    def questions(self, board: pd.DataFrame) -> list[Any]:
+        """Its rows of the "which to pick" table (``report.picks.Question``): constraints on
+        its figures, each with the board's rows that meet it and the column that ranks them.
+        ``board`` holds no rows of check profiles."""
+        return []
+
     def panel(self, context: Any) -> Any:
         """Its section of the report (``report.panels.Panel``), or None for nothing to show;
         ``context`` is a ``report.panels.PanelContext``."""

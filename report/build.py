@@ -28,6 +28,7 @@ from report.images import data_uri
 from report.latency import benchmark_history, latency_history, runtime_latency, runtime_rows
 from report.leaderboard import Cell, cell, leaderboard, shown_columns
 from report.panels import Panel, PanelContext, environment
+from report.picks import picks
 from report.significance import augmentation_effects, compare_groups
 from report.tuning import tuning_views
 
@@ -131,6 +132,7 @@ def render_report(
         "title": "mnist-bench comparison",
         "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "highlights": highlights(board, comparisons),
+        "picks": picks(board, comparisons),
         "check_profiles": check_profiles(frame["profile"]),
         "comparisons": comparisons,
         "augmentation_effects": effects,

@@ -187,6 +187,21 @@ def _assert_apart_and_inside(found: dict, chart: str = "") -> None:
         assert inside and plot["y0"] <= label["y0"] and label["y1"] <= plot["y1"], (chart, label)
 
 
+PICKS = """() => {
+  const picks = document.querySelector("#picks-table").getBoundingClientRect();
+  const board = document.querySelector("#leaderboard-table").getBoundingClientRect();
+  return {above: picks.bottom <= board.top, right: picks.right,
+          page: document.querySelector("main").getBoundingClientRect().right,
+          rows: document.querySelectorAll("#picks-table tbody tr").length};
+}"""
+
+
+def test_which_to_pick_stands_above_the_leaderboard_within_the_page(opened):
+    found = opened["reference"].evaluate(PICKS)
+    assert found["above"] and found["right"] <= found["page"], found
+    assert found["rows"] >= 3  # accuracy, training time, and the budgets of the exports
+
+
 def test_the_deployment_chart_labels_its_networks_and_budget_lines_without_overlaps(opened):
     page = opened["reference"]
     found = page.evaluate(TEXTS, "chart-deployment")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bench import api
 from bench.cli.args import add_renamed, add_results_arg
+from bench.words import counted
 
 HELP = "build the HTML comparison page (or a Markdown or CSV leaderboard) from results"
 DESCRIPTION = (
@@ -38,6 +39,13 @@ def add_parser(commands) -> argparse.ArgumentParser:
         help="html: write the page; md: print the leaderboard as a Markdown table; csv: print "
         "it as CSV, intervals as low and high columns (default: html)",
     )
+    report.add_argument(
+        "--table",
+        choices=["leaderboard", "picks"],
+        default="leaderboard",
+        help="the table --format md or csv prints: the leaderboard, or which to pick under "
+        "each constraint (default: leaderboard)",
+    )
     report.set_defaults(handler=cmd_report)
     return report
 
@@ -47,14 +55,33 @@ def cmd_report(args) -> int:
         from bench.store import files
         from report import markdown, table_csv
 
-        board = api.leaderboard(args.results)
-        text = markdown(board) + "\n" if args.format == "md" else table_csv(board)
+        if args.table == "picks":
+            text, rows = _picks_text(args.results, args.format)
+        else:
+            board = api.leaderboard(args.results)
+            text = markdown(board) + "\n" if args.format == "md" else table_csv(board)
+            rows = len(board)
         if args.file:
             files.write_text(Path(args.file), text)
-            print(f"leaderboard: {args.file} ({len(board)} rows)")
+            print(f"{args.table}: {args.file} ({counted(rows, 'row')})")
         else:
             print(text, end="")
         return 0
     path = api.build_report(args.results, args.file, args.benchmarks)
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
+
+
+def _picks_text(results: str, form: str) -> tuple[str, int]:
+    """The "which to pick" table as Markdown or CSV, and its number of rows."""
+    import dataclasses
+
+    import pandas as pd
+
+    from report.picks import markdown
+
+    found = api.which_to_pick(results)
+    if form == "md":
+        return markdown(found), len(found)
+    frame = pd.DataFrame([{**dataclasses.asdict(p), "tied": p.tied_text} for p in found])
+    return frame.to_csv(index=False), len(found)

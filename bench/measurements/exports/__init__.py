@@ -131,5 +131,8 @@ class ExportsMeasurement(Measurement):
             "int8 RAM KB": f"{arena / 1024:,.0f}" if arena is not None else "",
         }
 
+    def questions(self, board: Any) -> list[Any]:
+        return report.budget_questions(board)
+
     def panel(self, context: Any) -> Any:
         return report.panel(context)

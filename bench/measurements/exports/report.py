@@ -24,6 +24,7 @@ from report.charts import accuracy_against, config_label
 from report.columns import FAILED, KB
 from report.labels import Mark
 from report.panels import Panel, PanelContext, render_panel
+from report.picks import Question
 
 MB = 1024 * KB
 TEMPLATE = Path(__file__).with_name("panel.html.j2")
@@ -206,6 +207,36 @@ def _best_fit(points: pd.DataFrame, budget: Budget, group: str) -> BudgetFit:
         float(best["int8_bytes"]),
         float(best["ram_bytes"]),
         group,
+    )
+
+
+def budget_questions(board: pd.DataFrame, budgets: list[Budget] = BUDGETS) -> list[Question]:
+    """ "Which to pick" under each microcontroller budget: the rule of ``most_accurate_fits``
+    (the highest int8 accuracy that fits, ties to the smaller file)."""
+    if "int8_status" not in board:
+        return []
+    points = int8_points(board).sort_values("int8_bytes", kind="stable")
+    if points.empty:
+        return []
+    return [
+        Question(
+            f"Runs on a {budget.example}: {size_text(budget.flash)} flash, "
+            f"{size_text(budget.ram)} RAM",
+            "highest int8 test accuracy whose file fits the flash and whose TFLM arena fits "
+            "the RAM",
+            points[(points["int8_bytes"] <= budget.flash) & (points["ram_bytes"] <= budget.ram)],
+            "int8_accuracy",
+            _int8_figures,
+        )
+        for budget in budgets
+    ]
+
+
+def _int8_figures(row: pd.Series) -> str:
+    ram = "RAM" if row["ram_is_arena"] else "RAM (LiteRT's plan; TFLM did not run it)"
+    return (
+        f"int8 accuracy {row['int8_accuracy']:.4f}, {size_text(row['int8_bytes'])} flash, "
+        f"{size_text(row['ram_bytes'])} {ram}"
     )
 
 

@@ -85,5 +85,8 @@ class RobustnessMeasurement(Measurement):
             f"error ratio {'n/a' if ratio is None else format(ratio, '.2f')})"
         )
 
+    def questions(self, board: Any) -> list[Any]:
+        return report.corruption_questions(board)
+
     def panel(self, context: Any) -> Any:
         return report.panel(context)

@@ -28,6 +28,7 @@ from report.charts import config_label, network_name
 from report.images import data_uri
 from report.leaderboard import GROUP_KEYS
 from report.panels import Panel, PanelContext, render_panel
+from report.picks import Question
 from report.significance import (
     AugmentationTest,
     augmentation_effects,
@@ -236,3 +237,24 @@ def corruption_gallery(
         ]
         rows.append(GalleryRow(name, corruption.kind, corruption.unit, images))
     return rows, "", int(splits.y_test[index])
+
+
+def corruption_questions(board: pd.DataFrame) -> list[Question]:
+    """ "Which to pick" for digits that come in worse than the test set's."""
+    if "corruption_accuracy" not in board:
+        return []
+    measured = board[pd.to_numeric(board["corruption_accuracy"], errors="coerce").notna()]
+    if measured.empty:
+        return []
+    return [
+        Question(
+            "Reads corrupted digits best",
+            "highest mean accuracy over every corruption and severity",
+            measured,
+            "corruption_accuracy",
+            lambda row: (
+                f"corrupted {row['corruption_accuracy']:.4f}, clean {row['test_accuracy']:.4f}"
+            ),
+            paired=False,  # the paired tests compare the clean test images
+        )
+    ]
