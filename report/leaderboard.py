@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from bench.errors import BenchError
 from bench.measure.stats import Interval, mean_interval
 from bench.plugins import measurements
 from report.columns import COLUMNS, FAILED, MISSING, TARGETS, Column
@@ -126,6 +127,14 @@ def shown_columns(board: pd.DataFrame) -> list[Column]:
     return [c for c in all_columns() if c.key not in hidden]
 
 
+def chosen_columns(keys: list[str]) -> list[Column]:
+    by_key = {c.key: c for c in all_columns()}
+    unknown = [key for key in keys if key not in by_key]
+    if unknown:
+        raise BenchError(f"unknown column {unknown[0]!r}; known: {', '.join(by_key)}")
+    return [by_key[key] for key in keys]
+
+
 @dataclasses.dataclass(frozen=True)
 class Cell:
     text: str
@@ -167,11 +176,12 @@ def _missing(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def markdown(board: pd.DataFrame) -> str:
-    """The leaderboard as a GitHub Markdown table."""
+def markdown(board: pd.DataFrame, keys: list[str] | None = None) -> str:
+    """The leaderboard as a GitHub Markdown table: the columns worth showing, or those of
+    ``keys`` in that order (``BenchError`` for a key no column has)."""
     from tabulate import tabulate
 
-    columns = shown_columns(board)
+    columns = shown_columns(board) if keys is None else chosen_columns(keys)
     rows = [[cell(c, row).text for c in columns] for _, row in board.iterrows()]
     return tabulate(
         rows,

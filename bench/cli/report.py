@@ -46,6 +46,13 @@ def add_parser(commands) -> argparse.ArgumentParser:
         help="the table --format md or csv prints: the leaderboard, or which to pick under "
         "each constraint (default: leaderboard)",
     )
+    report.add_argument(
+        "--columns",
+        nargs="+",
+        metavar="KEY",
+        help="the leaderboard's columns --format md prints, in this order, by key (test_accuracy, "
+        "params, int8_bytes, ...; default: every column some run measured)",
+    )
     report.set_defaults(handler=cmd_report)
     return report
 
@@ -59,7 +66,7 @@ def cmd_report(args) -> int:
             text, rows = _picks_text(args.results, args.format)
         else:
             board = api.leaderboard(args.results)
-            text = markdown(board) + "\n" if args.format == "md" else table_csv(board)
+            text = markdown(board, args.columns) + "\n" if args.format == "md" else table_csv(board)
             rows = len(board)
         if args.file:
             files.write_text(Path(args.file), text)
