@@ -124,14 +124,20 @@ def _number(text: str | None) -> int | None:
 
 
 def cpu_description() -> str:
-    """One line naming the CPU precisely enough to compare timings across machines."""
-    details = cpu_details()
+    """One line naming this CPU precisely enough to compare timings across machines."""
+    return describe_cpu(cpu_details(), cpu_model(), os.cpu_count())
+
+
+def describe_cpu(details: dict, name: str | None, cores: int | None) -> str:
+    """``cpu_details`` (or, where they are missing, as in older records, the CPU's ``name``)
+    and the core count as one line."""
+    counted = f", {cores} cores" if cores else ""
     if not details:
-        return f"{cpu_model()}, {os.cpu_count()} cores"
+        return f"{name or 'unknown CPU'}{counted}"
     flags = ", ".join(details["flags"]) or "none of " + "/".join(PRECISION_FLAGS)
     return (
         f"{details['model_name']} (family {details['family']}, model {details['model']}; "
-        f"{flags}), {os.cpu_count()} cores"
+        f"{flags}){counted}"
     )
 
 

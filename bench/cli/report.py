@@ -41,10 +41,10 @@ def add_parser(commands) -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--table",
-        choices=["leaderboard", "picks"],
+        choices=["leaderboard", "picks", "times"],
         default="leaderboard",
-        help="the table --format md or csv prints: the leaderboard, or which to pick under "
-        "each constraint (default: leaderboard)",
+        help="the table --format md or csv prints: the leaderboard, which to pick under each "
+        "constraint, or the runs' wall time per architecture and CPU (default: leaderboard)",
     )
     report.add_argument(
         "--columns",
@@ -64,6 +64,8 @@ def cmd_report(args) -> int:
 
         if args.table == "picks":
             text, rows = _picks_text(args.results, args.format)
+        elif args.table == "times":
+            text, rows = _times_text(args.results, args.format)
         else:
             board = api.leaderboard(args.results)
             text = markdown(board, args.columns) + "\n" if args.format == "md" else table_csv(board)
@@ -92,3 +94,12 @@ def _picks_text(results: str, form: str) -> tuple[str, int]:
         return markdown(found), len(found)
     frame = pd.DataFrame([{**dataclasses.asdict(p), "tied": p.tied_text} for p in found])
     return frame.to_csv(index=False), len(found)
+
+
+def _times_text(results: str, form: str) -> tuple[str, int]:
+    """The runs' wall time per CPU and architecture, as Markdown or CSV."""
+    from bench.store import results as store
+    from report.times import markdown, wall_times
+
+    times = wall_times(list(store.iter_records(results)))
+    return (markdown(times) if form == "md" else times.to_csv(index=False)), len(times)
