@@ -36,8 +36,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
         "--format",
         choices=["html", "md", "csv"],
         default="html",
-        help="html: write the page; md: print the leaderboard as a Markdown table; csv: print "
-        "it as CSV, intervals as low and high columns (default: html)",
+        help="html: write the page; md: print a table (--table) as Markdown; csv: print it as "
+        "CSV, the leaderboard's intervals as low and high columns (default: html)",
     )
     report.add_argument(
         "--table",
