@@ -10,7 +10,7 @@ import pandas as pd
 
 from bench.config import PROFILES, Profile, is_check
 from bench.words import counted
-from report.significance import ComparisonGroup, group_key
+from report.significance import ComparisonGroup, group_of
 
 
 def check_profiles(names: Iterable[str]) -> list[Profile]:
@@ -76,12 +76,11 @@ def _robustness_lines(board: pd.DataFrame) -> list[str]:
 
 def _significance_lines(best: pd.Series, comparisons: list[ComparisonGroup]) -> list[str]:
     """What the paired tests say about the most accurate configuration's group."""
-    group = next((g for g in comparisons if g.key == group_key(best)), None)
+    group = group_of(best, comparisons)
     if group is None:
         return []
-    pairs = [p for p in group.comparisons if best["arch"] in (p.a, p.b)]
     beaten = group.better_than(best["arch"])
-    tied = [p.b if p.a == best["arch"] else p.a for p in pairs if not p.significant]
+    tied = group.untold_from(best["arch"])
     line = f"Paired tests on the same test images ({group.title}): {best['arch']} "
     line += f"is significantly better than {', '.join(beaten)}" if beaten else "beats no one"
     if tied:

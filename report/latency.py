@@ -23,13 +23,11 @@ def runtime_rows(figures: dict[str, ArchLatency]) -> list[dict]:
         runtimes = figures[arch].runtimes
         fastest = min((r.p50_ms for r in runtimes if r.ok), default=None)
         for r in runtimes:
-            fields = dataclasses.asdict(r)
-            weights = figures[arch].weights
             rows.append(
                 {
                     "arch": arch,
-                    "weights": weights,
-                    **fields,
+                    "weights": figures[arch].weights,
+                    **dataclasses.asdict(r),
                     "fastest": r.ok and r.p50_ms == fastest,
                 }
             )

@@ -20,7 +20,7 @@ import pandas as pd
 from bench.config import is_check
 from bench.plugins import measurements
 from report.charts import config_label
-from report.significance import ComparisonGroup, group_key
+from report.significance import ComparisonGroup, group_key, group_of
 
 LATENCY_BUDGETS_MS = (1.0, 2.0)  # batch-1 p50 through the compiled Keras path, on this CPU
 
@@ -131,14 +131,10 @@ def tied_with(
 ) -> tuple[str, ...]:
     """The rows of ``others`` in ``row``'s comparison group (same dataset, profile,
     augmentation and variant) whose paired test against it is not significant."""
-    group = next((g for g in comparisons if g.key == group_key(row)), None)
+    group = group_of(row, comparisons)
     if group is None:
         return ()
-    untold = {
-        pair.b if pair.a == row["arch"] else pair.a
-        for pair in group.comparisons
-        if row["arch"] in (pair.a, pair.b) and not pair.significant
-    }
+    untold = set(group.untold_from(row["arch"]))
     return tuple(
         config_label(other)
         for _, other in others.iterrows()

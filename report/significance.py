@@ -46,6 +46,14 @@ class ComparisonGroup:
         variant = "" if self.variant == "default" else f", {self.variant}"
         return f"{self.dataset}, profile {self.profile}, augmentation {aug}{variant}"
 
+    def untold_from(self, arch: str) -> list[str]:
+        """The architectures whose paired test against ``arch`` is not significant."""
+        return [
+            pair.b if pair.a == arch else pair.a
+            for pair in self.comparisons
+            if arch in (pair.a, pair.b) and not pair.significant
+        ]
+
     def better_than(self, arch: str) -> list[str]:
         """The architectures ``arch`` is significantly more accurate than."""
         found = []
@@ -57,6 +65,11 @@ class ComparisonGroup:
                 if winner == arch:
                     found.append(loser)
         return found
+
+
+def group_of(fields: Mapping[str, Any] | pd.Series, groups: list[ComparisonGroup]):
+    """The comparison group a run or leaderboard row belongs to; None when none was made."""
+    return next((group for group in groups if group.key == group_key(fields)), None)
 
 
 def group_key(fields: Mapping[str, Any] | pd.Series) -> tuple:

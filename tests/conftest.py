@@ -48,6 +48,9 @@ def pytest_configure(config):
         config.option.benchmark_disable = True
 
 
+REGRESSED = pytest.StashKey[bool]()  # set when pytest-benchmark found a regression
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_terminal_summary(terminalreporter):
     """A latency over ``--benchmark-compare-fail``'s limit fails the run with the lines
@@ -67,9 +70,6 @@ def pytest_sessionfinish(session):
     if session.config.stash.get(REGRESSED, False):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     return result
-
-
-REGRESSED = pytest.StashKey[bool]()
 
 
 def pytest_collection_modifyitems(config, items):

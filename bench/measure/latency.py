@@ -69,11 +69,11 @@ def measure(
         for runtime in runtimes:
             try:
                 single, batched = _RUNTIMES[runtime](model, Path(folder), threads, settings)
-                found.append(_time(runtime, single, batched, one, batch, reference, settings))
+                result = _time(runtime, single, batched, one, batch, reference, settings)
             except Exception as exc:  # an export or runtime failure is a finding, not a crash
                 message = f"{type(exc).__name__}: {one_line(exc)}"
-                found.append(RuntimeLatency(runtime, "failed", message))
-            found[-1] = dataclasses.replace(found[-1], threads=threads)
+                result = RuntimeLatency(runtime, "failed", message)
+            found.append(dataclasses.replace(result, threads=threads))
     return found
 
 

@@ -68,10 +68,7 @@ class ClusterSettings:
     def check(self) -> None:
         """Fail early, before any data or TensorFlow loads: Dask must be installed, and a
         ``tcp://`` scheduler's port must take a connection (a refused one is instant)."""
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            raise BenchError(f"--workers and --scheduler need Dask: {INSTALL}") from None
+        _require_dask()
         if self.scheduler is None or not self.scheduler.startswith("tcp://"):
             return
         host, _, port = self.scheduler.removeprefix("tcp://").rpartition(":")
@@ -293,10 +290,9 @@ def _shared_scratch(out_dir: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def _connected(cluster: ClusterSettings, out_dir: Path):
     """A Dask client of the cluster ``cluster`` names; a local one closes with it."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise BenchError(f"--workers and --scheduler need Dask: {INSTALL}") from None
+    _require_dask()
+    from distributed import Client, LocalCluster
+
     if cluster.scheduler is not None:
         try:
             client = Client(cluster.scheduler, timeout=CONNECT_SECONDS)
@@ -325,6 +321,13 @@ def _connected(cluster: ClusterSettings, out_dir: Path):
             client.run(_quiet_dask)
             _quiet_dask()
             raise
+
+
+def _require_dask() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise BenchError(f"--workers and --scheduler need Dask: {INSTALL}") from None
 
 
 def _unreachable(scheduler: str, exc: Exception) -> BenchError:

@@ -193,8 +193,13 @@ def most_accurate_fits(points: pd.DataFrame, budgets: list[Budget] = BUDGETS) ->
     ]
 
 
+def _fitting(points: pd.DataFrame, budget: Budget) -> pd.DataFrame:
+    """The rows whose int8 file fits the budget's flash and whose RAM fits its RAM."""
+    return points[(points["int8_bytes"] <= budget.flash) & (points["ram_bytes"] <= budget.ram)]
+
+
 def _best_fit(points: pd.DataFrame, budget: Budget, group: str) -> BudgetFit:
-    fitting = points[(points["int8_bytes"] <= budget.flash) & (points["ram_bytes"] <= budget.ram)]
+    fitting = _fitting(points, budget)
     if fitting.empty:
         return BudgetFit(budget, group=group)
     best = fitting.sort_values(
@@ -224,7 +229,7 @@ def budget_questions(board: pd.DataFrame, budgets: list[Budget] = BUDGETS) -> li
             f"{size_text(budget.ram)} RAM",
             "highest int8 test accuracy whose file fits the flash and whose TFLM arena fits "
             "the RAM",
-            points[(points["int8_bytes"] <= budget.flash) & (points["ram_bytes"] <= budget.ram)],
+            _fitting(points, budget),
             "int8_accuracy",
             _int8_figures,
         )
