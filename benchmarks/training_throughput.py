@@ -9,7 +9,8 @@ natively). So one round's noise hits every option alike. A round is timed from t
 its first batch to the end of its last: ``fit`` itself can return seconds later (tf.data's
 autotuner, docs/speed.md), which the "fit tail" column shows. Printed: images/s (median and
 best round), achieved GFLOP/s (a step counted as three forward passes) and its ratio to
-each matmul's median GFLOP/s:
+each matmul's median GFLOP/s, and the cores kept busy (the process's CPU seconds per
+second of a round, median):
 
     BENCH_DATA_DIR=../shared/data python benchmarks/training_throughput.py --rounds 3
     python benchmarks/training_throughput.py --arch custom_cnn --precision float32 bfloat16
@@ -75,6 +76,7 @@ class Option:
     flops: int = 0
     rates: list = dataclasses.field(default_factory=list)
     tails: list = dataclasses.field(default_factory=list)
+    cores: list = dataclasses.field(default_factory=list)  # CPU seconds per second of a round
 
     @property
     def label(self) -> str:
@@ -116,9 +118,12 @@ def prepare(option: Option, x, y, augment: bool) -> None:
 
 def train_round(option: Option, steps: int) -> None:
     span = BatchSpan()
+    cpu, wall = time.process_time(), time.perf_counter()
     option.model.fit(
         option.data, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0, callbacks=[span]
     )
+    # whole fit call: a short tail adds little; threads spinning while they wait count as busy
+    option.cores.append((time.process_time() - cpu) / (time.perf_counter() - wall))
     option.tails.append(time.perf_counter() - span.last)
     option.rates.append(steps * option.batch_size / (span.last - span.first))
 
@@ -189,7 +194,7 @@ def report(args, options: list[Option], matmul: dict, peaks: dict) -> None:
     limit = "bfloat16" if "bfloat16" in peaks else "float32"
     print(
         f"{'arch':16s} {'option':28s} {'img/s median':>12s} {'best':>7s} {'GFLOP/s':>7s} "
-        f"{'of fp32':>7s} {'of ' + limit[:4]:>7s} {'fit tail':>8s}  rounds"
+        f"{'of fp32':>7s} {'of ' + limit[:4]:>7s} {'fit tail':>8s} {'cores':>5s}  rounds"
     )
     for o in options:
         median = statistics.median(o.rates)
@@ -197,7 +202,8 @@ def report(args, options: list[Option], matmul: dict, peaks: dict) -> None:
         print(
             f"{o.arch:16s} {o.label:28s} {median:12.0f} {max(o.rates):7.0f} {achieved:7.1f} "
             f"{achieved / peaks['float32']:7.2f} {achieved / peaks[limit]:7.2f} "
-            f"{statistics.median(o.tails):7.2f}s  {', '.join(f'{r:.0f}' for r in o.rates)}"
+            f"{statistics.median(o.tails):7.2f}s {statistics.median(o.cores):5.2f}  "
+            f"{', '.join(f'{r:.0f}' for r in o.rates)}"
         )
     print(
         "This machine's timings can be bimodal: a round at half the speed of the next is "
