@@ -47,6 +47,15 @@ class Profile:
     # It only checks that everything runs: its accuracies mean nothing, and the
     # after-training measurements make their cheapest useful default (bench.plugins).
     check: bool = False
+    # A profile that trains each run exactly as another does, with more seeds, names it: its
+    # runs are that profile's runs (the same folders and specs), so a finished one counts for
+    # both and a folder of both holds one row per network.
+    trains_as: str | None = None
+
+    @property
+    def run_profile(self) -> str:
+        """The profile name a run of this profile records."""
+        return self.trains_as or self.name
 
     def cap(self, config: TrainConfig) -> TrainConfig:
         """``config`` within this profile's limits on epochs and batch size."""
@@ -83,8 +92,9 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "full",
-            "the standard profile with 3 seeds: intervals and significance tests",
+            "the standard runs with 3 seeds, a standard suite's runs its seed 0: intervals, tests",
             seeds=3,
+            trains_as="standard",
         ),
     )
 }
@@ -274,7 +284,7 @@ def plan(
                     arch=arch,
                     augment=augment,
                     seed=seed,
-                    profile=profile.name,
+                    profile=profile.run_profile,
                     **settings,
                 )
             )

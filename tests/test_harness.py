@@ -381,6 +381,19 @@ def test_the_full_profile_is_the_standard_one_with_three_seeds():
     assert (full.train_size, full.max_epochs) == (standard.train_size, standard.max_epochs)
 
 
+def test_a_full_profile_suite_counts_the_standard_suites_runs_as_its_first_seed(
+    tiny_arch, digits_splits, tmp_path
+):
+    standard = dataclasses.replace(get_profile("standard"), max_epochs=1, max_batch_size=32)
+    full = dataclasses.replace(get_profile("full"), max_epochs=1, max_batch_size=32)
+    (first,) = _suite(plan([tiny_arch], "digits", standard, [False]), digits_splits, tmp_path)
+    specs = plan([tiny_arch], "digits", full, [False], range(full.seeds))
+    again, *others = _suite(specs, digits_splits, tmp_path)
+    assert again.spec == first.spec and again.wall_seconds == first.wall_seconds
+    assert [r.spec.seed for r in others] == [1, 2]
+    assert len(list(tmp_path.iterdir())) == 3
+
+
 @pytest.mark.parametrize(
     "dataset", ["mnist", "idx:/data/fashion", "..", "../../x", "csv:/data/.hidden.csv", "a<b>"]
 )
